@@ -1,0 +1,62 @@
+//! Status names, the last error message and errno.
+
+use super::{boundary, last_error, pointers};
+use crate::status::Status;
+use std::ffi::c_char;
+
+/// The name of a status as a static NUL-terminated string, e.g.
+/// `"TRITON_SHM_NOT_FOUND"`, or `"TRITON_SHM_UNKNOWN_STATUS"` for a value
+/// that is not a status.
+///
+/// `status` is a `uint32_t` rather than a `triton_shm_status` so that any
+/// value, even one this version does not know, is safe to pass.
+///
+/// Ownership: the returned string is static; never free it.
+#[no_mangle]
+pub extern "C" fn triton_shm_status_name(status: u32) -> *const c_char {
+    match Status::from_code(status) {
+        Some(s) => s.c_name().as_ptr(),
+        None => c"TRITON_SHM_UNKNOWN_STATUS".as_ptr(),
+    }
+}
+
+/// Copy this thread's last error message into `buf`.
+///
+/// Every call that returns a `triton_shm_status` resets the message: it is
+/// empty after `TRITON_SHM_OK` and describes the failure otherwise, naming
+/// the original and the system name and, when a system call failed, its
+/// errno and the errno's text. Reading the message (this function,
+/// `triton_shm_last_errno`) does not change it, so a retry with a larger
+/// buffer sees the same text.
+///
+/// Arguments: `buf` receives the NUL-terminated message and must hold
+/// `len` bytes; `out_written` (may be NULL) receives the message length
+/// without the NUL, or on `TRITON_SHM_BUFFER_TOO_SMALL` the length needed
+/// without the NUL.
+///
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `buf` is NULL;
+/// `TRITON_SHM_BUFFER_TOO_SMALL` if `len` cannot hold the message and its
+/// NUL (then `buf` is not written).
+///
+/// # Safety
+/// `buf` is NULL or writable for `len` bytes; `out_written` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_last_error_message(
+    buf: *mut c_char,
+    len: usize,
+    out_written: *mut usize,
+) -> Status {
+    boundary::query(|| {
+        let message = last_error::message();
+        // SAFETY: forwarded from this function's contract.
+        unsafe { pointers::write_c_string(message.as_bytes(), buf, len, out_written) }
+    })
+}
+
+/// The errno of the system call that made this thread's last status-returning
+/// call fail, or 0 when it succeeded or failed without a system call.
+#[no_mangle]
+pub extern "C" fn triton_shm_last_errno() -> i32 {
+    boundary::value(0, last_error::errno)
+}

@@ -1,0 +1,96 @@
+//! Name normalisation and system names.
+
+use super::{boundary, pointers};
+use crate::name;
+use crate::registry::{default_registry, name_error, Registry};
+use crate::status::Status;
+use std::ffi::c_char;
+
+/// The seed's `NormalizeSharedMemoryName`: strip every leading `/`, replace
+/// every other `/` with `_`, prepend one `/`. `"/path/with/slashes"` becomes
+/// `"/path_with_slashes"`. No length limit applies (see
+/// `triton_shm_system_name` for the name a policy hands the OS).
+///
+/// Arguments: `name` is a NUL-terminated byte string (UTF-8 not required);
+/// `out` receives the NUL-terminated result and must hold `out_len` bytes;
+/// `out_written` (may be NULL) receives the result's length without the
+/// NUL, or on `TRITON_SHM_BUFFER_TOO_SMALL` the length needed without the
+/// NUL.
+///
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `name` or `out`
+/// is NULL; `TRITON_SHM_INVALID_NAME` if nothing is left after the leading
+/// slashes (`""`, `"/"`, `"///"`), never the name `"/"`;
+/// `TRITON_SHM_BUFFER_TOO_SMALL` if `out_len` cannot hold the result and
+/// its NUL, in which case `out` is not written.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string; `out` is NULL or writable for
+/// `out_len` bytes; `out_written` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_normalize_name(
+    name: *const c_char,
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let key = unsafe { pointers::c_bytes(name, "name") }?;
+        pointers::require_out(out, "out")?;
+        let normalized = name::normalize(key).map_err(|e| name_error(e, key, "normalisation"))?;
+        // SAFETY: forwarded from this function's contract.
+        unsafe { pointers::write_c_string(&normalized, out, out_len, out_written) }
+    })
+}
+
+/// The name the default registry's naming policy hands the OS for `name`:
+/// on macOS (policy `darwin`) the normalised name, at most 31 bytes; on
+/// other platforms (policy `posix`) the name as given, once checked.
+///
+/// Arguments and outputs as for `triton_shm_normalize_name`.
+///
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT`;
+/// `TRITON_SHM_INVALID_NAME` (empty after the leading slashes, or an inner
+/// `/` under `posix`); `TRITON_SHM_NAME_TOO_LONG` (over 31 bytes under
+/// `darwin`, over 255 bytes after the slashes under `posix`);
+/// `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written).
+///
+/// # Safety
+/// As for `triton_shm_normalize_name`.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_system_name(
+    name: *const c_char,
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+) -> Status {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { triton_shm_registry_system_name(default_registry(), name, out, out_len, out_written) }
+}
+
+/// The name `reg`'s naming policy hands the OS for `name`. Arguments,
+/// outputs and statuses as for `triton_shm_system_name`, plus
+/// `TRITON_SHM_NULL_ARGUMENT` if `reg` is NULL.
+///
+/// # Safety
+/// `reg` is NULL or a live registry; the other pointers as for
+/// `triton_shm_normalize_name`.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_registry_system_name(
+    reg: *const Registry,
+    name: *const c_char,
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let reg = unsafe { pointers::object(reg, "reg") }?;
+        // SAFETY: forwarded from this function's contract.
+        let key = unsafe { pointers::c_bytes(name, "name") }?;
+        pointers::require_out(out, "out")?;
+        let system = reg.system_name(key)?;
+        // SAFETY: forwarded from this function's contract.
+        unsafe { pointers::write_c_string(&system, out, out_len, out_written) }
+    })
+}

@@ -1,0 +1,135 @@
+//! `triton_shm_options`: how a registry behaves, as C sets it.
+
+use super::{boundary, pointers};
+use crate::name::NamingPolicy;
+use crate::options::{Options, UnlinkPolicy};
+use crate::status::{Error, Result, Status};
+use std::mem::{offset_of, size_of};
+
+/// `naming_policy`: Darwin on Apple platforms, POSIX elsewhere.
+pub const TRITON_SHM_NAMING_PLATFORM: u32 = 0;
+/// `naming_policy`: normalise names (one leading `/`, inner `/` become
+/// `_`) and enforce macOS's 31-byte limit, on any platform.
+pub const TRITON_SHM_NAMING_DARWIN: u32 = 1;
+/// `naming_policy`: hand names to the OS as given, checked against glibc's
+/// rules (something after the leading slashes, no other `/`, at most 255
+/// bytes after the slashes).
+pub const TRITON_SHM_NAMING_POSIX: u32 = 2;
+
+/// `unlink_policy`: unlink and cleanup remove only regions this process
+/// created (registered as owned); others are untracked but left in place.
+/// The default.
+pub const TRITON_SHM_UNLINK_OWNED_ONLY: u32 = 0;
+/// `unlink_policy`: unlink and cleanup remove every tracked region, owned or
+/// not (the seed design's macOS behaviour).
+pub const TRITON_SHM_UNLINK_ALL: u32 = 1;
+
+/// Settings for `triton_shm_registry_new`. Always fill it with
+/// `triton_shm_options_init` first, then change the fields you need: fields
+/// may be appended in later minor versions, and `struct_size` tells the
+/// library which ones the caller knows.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+#[allow(non_camel_case_types)]
+pub struct triton_shm_options {
+    /// `sizeof(triton_shm_options)` as the caller compiled it; set by
+    /// `triton_shm_options_init`.
+    pub struct_size: usize,
+    /// One of `TRITON_SHM_NAMING_*`. Default: `TRITON_SHM_NAMING_PLATFORM`.
+    pub naming_policy: u32,
+    /// One of `TRITON_SHM_UNLINK_*`. Default: `TRITON_SHM_UNLINK_OWNED_ONLY`.
+    pub unlink_policy: u32,
+}
+
+impl Default for triton_shm_options {
+    fn default() -> Self {
+        triton_shm_options {
+            struct_size: size_of::<triton_shm_options>(),
+            naming_policy: TRITON_SHM_NAMING_PLATFORM,
+            unlink_policy: TRITON_SHM_UNLINK_OWNED_ONLY,
+        }
+    }
+}
+
+/// The fields of the first version of the struct; a caller's `struct_size`
+/// must cover at least these.
+const MIN_STRUCT_SIZE: usize = offset_of!(triton_shm_options, unlink_policy) + size_of::<u32>();
+
+impl triton_shm_options {
+    fn to_options(self) -> Result<Options> {
+        let naming = match self.naming_policy {
+            TRITON_SHM_NAMING_PLATFORM => NamingPolicy::platform(),
+            TRITON_SHM_NAMING_DARWIN => NamingPolicy::Darwin,
+            TRITON_SHM_NAMING_POSIX => NamingPolicy::Posix,
+            other => {
+                return Err(Error::new(
+                    Status::INVALID_ARGUMENT,
+                    format!("naming_policy {other} is not one of TRITON_SHM_NAMING_*"),
+                ))
+            }
+        };
+        let unlink = match self.unlink_policy {
+            TRITON_SHM_UNLINK_OWNED_ONLY => UnlinkPolicy::OwnedOnly,
+            TRITON_SHM_UNLINK_ALL => UnlinkPolicy::All,
+            other => {
+                return Err(Error::new(
+                    Status::INVALID_ARGUMENT,
+                    format!("unlink_policy {other} is not one of TRITON_SHM_UNLINK_*"),
+                ))
+            }
+        };
+        Ok(Options { naming, unlink })
+    }
+}
+
+/// Read the caller's options, honouring its `struct_size`; NULL gives the
+/// defaults.
+///
+/// # Safety
+/// `opts` is NULL or points to at least `opts->struct_size` readable bytes
+/// that start with a `size_t`.
+pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
+    if opts.is_null() {
+        return triton_shm_options::default().to_options();
+    }
+    // SAFETY: non-NULL, and the struct starts with its size per the contract.
+    let caller_size = unsafe { opts.cast::<usize>().read_unaligned() };
+    if caller_size < MIN_STRUCT_SIZE || caller_size > size_of::<triton_shm_options>() {
+        return Err(Error::new(
+            Status::INVALID_ARGUMENT,
+            format!(
+                "options struct_size is {caller_size}; this library accepts {MIN_STRUCT_SIZE} to {} \
+                 (fill the struct with triton_shm_options_init)",
+                size_of::<triton_shm_options>()
+            ),
+        ));
+    }
+    let mut copy = triton_shm_options::default();
+    // SAFETY: the caller's struct has `caller_size` readable bytes, and
+    // `caller_size` is at most the size of `copy`, so both ranges are valid;
+    // a local cannot overlap the caller's memory.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            opts.cast::<u8>(),
+            (&mut copy as *mut triton_shm_options).cast::<u8>(),
+            caller_size,
+        );
+    }
+    copy.to_options()
+}
+
+/// Fill `*opts` with the defaults and set `opts->struct_size`.
+///
+/// Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL.
+///
+/// # Safety
+/// `opts` is NULL or writable for a `triton_shm_options`.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_options_init(opts: *mut triton_shm_options) -> Status {
+    boundary::status(|| {
+        pointers::require_out(opts, "opts")?;
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { pointers::write_opt(opts, triton_shm_options::default()) };
+        Ok(())
+    })
+}

@@ -1,0 +1,287 @@
+//! Registries: the seed's free functions on the default registry, and
+//! registry instances (one per `SharedMemoryManager`).
+
+use super::options::{self, triton_shm_options};
+use super::{boundary, pointers};
+use crate::registry::{default_registry, CleanupReport, Registry};
+use crate::status::{Error, Status};
+use std::ffi::c_char;
+
+/// Counts from a cleanup-all. Every field counts tracked regions.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+#[allow(non_camel_case_types)]
+pub struct triton_shm_cleanup_report {
+    /// Removed by `shm_unlink`.
+    pub unlinked: usize,
+    /// Already gone (`ENOENT`); their entries were dropped.
+    pub already_gone: usize,
+    /// `shm_unlink` failed otherwise; these stay tracked for a retry.
+    pub failed: usize,
+    /// Registered by another process (the parent of a forked child); left
+    /// alone and still tracked.
+    pub skipped: usize,
+    /// Not owned and kept by the unlink policy: untracked, not unlinked.
+    pub released: usize,
+}
+
+impl From<CleanupReport> for triton_shm_cleanup_report {
+    fn from(r: CleanupReport) -> Self {
+        triton_shm_cleanup_report {
+            unlinked: r.unlinked,
+            already_gone: r.already_gone,
+            failed: r.failed,
+            skipped: r.skipped,
+            released: r.released,
+        }
+    }
+}
+
+/// The process-wide default registry behind `triton_shm_register_region`,
+/// `triton_shm_unlink_region` and `triton_shm_cleanup_all`, with default
+/// options (platform naming, owned-only unlink).
+///
+/// Ownership: the library owns it for the life of the process; passing it to
+/// `triton_shm_registry_free` does nothing. Never NULL.
+#[no_mangle]
+pub extern "C" fn triton_shm_default_registry() -> *mut Registry {
+    // The pointer is only ever turned back into a shared reference (every
+    // registry operation takes `&Registry`), so handing out `*mut` is sound.
+    boundary::value(std::ptr::null_mut(), || {
+        (default_registry() as *const Registry).cast_mut()
+    })
+}
+
+/// The seed's `RegisterSharedMemoryRegion`: track `name` in the default
+/// registry as a region this process created (owned), so that
+/// `triton_shm_unlink_region` and `triton_shm_cleanup_all` unlink it.
+///
+/// Returns as `triton_shm_registry_register` with `owned = true`.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_register_region(name: *const c_char) -> Status {
+    // SAFETY: the default registry is live; `name` is forwarded.
+    unsafe { triton_shm_registry_register(triton_shm_default_registry(), name, true) }
+}
+
+/// The seed's `UnlinkSharedMemoryRegion` on the default registry. Returns as
+/// `triton_shm_registry_unlink`.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_unlink_region(name: *const c_char) -> Status {
+    // SAFETY: the default registry is live; `name` is forwarded.
+    unsafe { triton_shm_registry_unlink(triton_shm_default_registry(), name) }
+}
+
+/// The seed's `CleanupAllSharedMemoryRegions` on the default registry.
+/// Returns as `triton_shm_registry_cleanup_all`.
+///
+/// # Safety
+/// `report` is NULL or writable for a `triton_shm_cleanup_report`.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_cleanup_all(report: *mut triton_shm_cleanup_report) -> Status {
+    // SAFETY: the default registry is live; `report` is forwarded.
+    unsafe { triton_shm_registry_cleanup_all(triton_shm_default_registry(), report) }
+}
+
+/// Create an empty registry. One per `SharedMemoryManager` keeps managers
+/// from unlinking each other's regions.
+///
+/// Arguments: `opts` may be NULL for the defaults; otherwise fill it with
+/// `triton_shm_options_init` first. `*out` receives the new registry.
+///
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `out` is NULL;
+/// `TRITON_SHM_INVALID_ARGUMENT` for an unknown policy value or a
+/// `struct_size` this library does not accept. `*out` is written only on
+/// success.
+///
+/// Ownership: the caller owns the registry and frees it with
+/// `triton_shm_registry_free`, which does not unlink anything: call
+/// `triton_shm_registry_cleanup_all` first if the regions should go.
+///
+/// # Safety
+/// `opts` is NULL or a struct filled by `triton_shm_options_init`; `out` is
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_registry_new(
+    opts: *const triton_shm_options,
+    out: *mut *mut Registry,
+) -> Status {
+    boundary::status(|| {
+        pointers::require_out(out, "out")?;
+        // SAFETY: forwarded from this function's contract.
+        let options = unsafe { options::read(opts) }?;
+        let registry = Box::into_raw(Box::new(Registry::new(options)));
+        // SAFETY: `out` is non-NULL and writable per the contract.
+        unsafe { pointers::write_opt(out, registry) };
+        Ok(())
+    })
+}
+
+/// Free a registry made by `triton_shm_registry_new`. Tracked regions are
+/// forgotten, not unlinked. NULL and the default registry are no-ops.
+///
+/// # Safety
+/// `reg` is NULL, the default registry, or a registry from
+/// `triton_shm_registry_new` not yet freed and not in use by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_registry_free(reg: *mut Registry) {
+    boundary::value((), || {
+        if reg.is_null() || std::ptr::eq(reg, default_registry()) {
+            return;
+        }
+        // SAFETY: per the contract, `reg` came from `Box::into_raw` in
+        // `triton_shm_registry_new` and is freed once.
+        drop(unsafe { Box::from_raw(reg) });
+    })
+}
+
+/// Track `name` in `reg`. `owned` says this process created the region, so
+/// it is ours to unlink; pass false for a region another process (a Triton
+/// client) created.
+///
+/// Registering the same name again is a no-op that returns `TRITON_SHM_OK`
+/// and keeps the first registration's `owned` flag.
+///
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `reg` or `name` is
+/// NULL; `TRITON_SHM_INVALID_NAME` or `TRITON_SHM_NAME_TOO_LONG` when the
+/// naming policy refuses `name`; `TRITON_SHM_NAME_COLLISION` when a
+/// different tracked name reaches the same object (`/a/b` and `/a_b` under
+/// `darwin`, `/x` and `//x` under `posix`); the message names both.
+///
+/// # Safety
+/// `reg` is NULL or a live registry; `name` is NULL or a NUL-terminated
+/// string.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_registry_register(
+    reg: *mut Registry,
+    name: *const c_char,
+    owned: bool,
+) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let reg = unsafe { pointers::object(reg, "reg") }?;
+        // SAFETY: forwarded from this function's contract.
+        let key = unsafe { pointers::c_bytes(name, "name") }?;
+        reg.register(key, owned).map(drop)
+    })
+}
+
+/// Stop tracking `name` and, if it is owned or the unlink policy is
+/// `TRITON_SHM_UNLINK_ALL`, `shm_unlink` its system name. A region another
+/// process created is, by default, only untracked.
+///
+/// Returns `TRITON_SHM_OK` (also when the object was already gone, which is
+/// logged as a warning); `TRITON_SHM_NULL_ARGUMENT`;
+/// `TRITON_SHM_INVALID_NAME` / `TRITON_SHM_NAME_TOO_LONG`;
+/// `TRITON_SHM_NOT_FOUND` when `name` is not tracked (no system call is
+/// made); `TRITON_SHM_OS_ERROR` or `TRITON_SHM_PERMISSION_DENIED` when
+/// `shm_unlink` fails, in which case the name stays tracked and
+/// `triton_shm_last_errno` has the errno.
+///
+/// # Safety
+/// `reg` is NULL or a live registry; `name` is NULL or a NUL-terminated
+/// string.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_registry_unlink(
+    reg: *mut Registry,
+    name: *const c_char,
+) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let reg = unsafe { pointers::object(reg, "reg") }?;
+        // SAFETY: forwarded from this function's contract.
+        let key = unsafe { pointers::c_bytes(name, "name") }?;
+        reg.unlink(key).map(drop)
+    })
+}
+
+/// Unlink every region this process registered in `reg`, as the unlink
+/// policy says. Entries registered by another process (the parent of a
+/// forked child) are skipped; entries whose unlink fails stay tracked.
+/// Safe to call again, from a C++ destructor, and at process exit.
+///
+/// Arguments: `report` may be NULL; otherwise it receives the counts, on
+/// failure too.
+///
+/// Returns `TRITON_SHM_OK` when no unlink failed; `TRITON_SHM_NULL_ARGUMENT`
+/// if `reg` is NULL; `TRITON_SHM_OS_ERROR` when one or more unlinks failed
+/// (`report->failed` says how many).
+///
+/// # Safety
+/// `reg` is NULL or a live registry; `report` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_registry_cleanup_all(
+    reg: *mut Registry,
+    report: *mut triton_shm_cleanup_report,
+) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let reg = unsafe { pointers::object(reg, "reg") }?;
+        let counts = reg.cleanup_all();
+        // SAFETY: forwarded from this function's contract.
+        unsafe { pointers::write_opt(report, counts.into()) };
+        if counts.failed > 0 {
+            return Err(Error::new(
+                Status::OS_ERROR,
+                format!(
+                    "cleanup left {} region(s) tracked because shm_unlink failed; \
+                     the log has each errno",
+                    counts.failed
+                ),
+            ));
+        }
+        Ok(())
+    })
+}
+
+/// Store in `*out` the number of regions `reg` tracks.
+///
+/// Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `reg` or `out`
+/// is NULL.
+///
+/// # Safety
+/// `reg` is NULL or a live registry; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_registry_count(reg: *const Registry, out: *mut usize) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let reg = unsafe { pointers::object(reg, "reg") }?;
+        pointers::require_out(out, "out")?;
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { pointers::write_opt(out, reg.count()) };
+        Ok(())
+    })
+}
+
+/// Store in `*out` whether `reg` tracks `name` itself (a different name with
+/// the same system name does not count). Invalid names are never tracked,
+/// so they give `false`, not an error.
+///
+/// Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `reg`, `name`
+/// or `out` is NULL.
+///
+/// # Safety
+/// `reg` is NULL or a live registry; `name` is NULL or a NUL-terminated
+/// string; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_registry_contains(
+    reg: *const Registry,
+    name: *const c_char,
+    out: *mut bool,
+) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let reg = unsafe { pointers::object(reg, "reg") }?;
+        // SAFETY: forwarded from this function's contract.
+        let key = unsafe { pointers::c_bytes(name, "name") }?;
+        pointers::require_out(out, "out")?;
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { pointers::write_opt(out, reg.contains(key)) };
+        Ok(())
+    })
+}

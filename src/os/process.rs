@@ -1,0 +1,40 @@
+//! The current process id, cached.
+//!
+//! Every registered region records its owner's pid, so the pid is read on a
+//! hot path. glibc no longer caches `getpid()`, so this module does, and a
+//! `pthread_atfork` child handler forgets the cached value in a forked child.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
+
+/// 0 means "not known": no process has pid 0.
+static CACHED_PID: AtomicU32 = AtomicU32::new(0);
+static INSTALL_FORK_HANDLER: Once = Once::new();
+
+extern "C" fn forget_pid_in_child() {
+    // Only an atomic store: async-signal-safe, as a fork handler must be.
+    CACHED_PID.store(0, Ordering::Relaxed);
+}
+
+/// The pid of the calling process, correct in a forked child too.
+pub fn current_pid() -> u32 {
+    INSTALL_FORK_HANDLER.call_once(|| {
+        // SAFETY: registers a handler that only does an atomic store; the
+        // handler is a plain `extern "C" fn` that lives for the whole program.
+        // A failure (ENOMEM) leaves the cache unreset after fork, so fall back
+        // to never caching.
+        let rc = unsafe { libc::pthread_atfork(None, None, Some(forget_pid_in_child)) };
+        if rc != 0 {
+            CACHED_PID.store(u32::MAX, Ordering::Relaxed);
+        }
+    });
+    match CACHED_PID.load(Ordering::Relaxed) {
+        0 => {
+            let pid = std::process::id();
+            CACHED_PID.store(pid, Ordering::Relaxed);
+            pid
+        }
+        u32::MAX => std::process::id(),
+        pid => pid,
+    }
+}

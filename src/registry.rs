@@ -1,0 +1,353 @@
+//! The registry of tracked shared-memory regions: ownership, collisions,
+//! unlink and cleanup-all.
+//!
+//! One [`Registry`] per `SharedMemoryManager`; [`default_registry`] is the
+//! process-wide instance behind the seed's free functions.
+
+use crate::log::{log_at, Level};
+use crate::name::NameError;
+use crate::options::{Options, UnlinkPolicy};
+use crate::os::{self, ShmBackend};
+use crate::status::{Error, Result, Status};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::sync::LazyLock;
+
+/// A tracked region, keyed in the registry by its identity.
+#[derive(Debug)]
+struct Entry {
+    /// The key as the caller gave it.
+    original: Box<[u8]>,
+    /// Pid of the process that registered it.
+    owner_pid: u32,
+    /// Created by this process, so ours to unlink.
+    owned: bool,
+}
+
+/// What [`Registry::register`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registration {
+    /// The name is now tracked.
+    Added,
+    /// The same name was already tracked; nothing changed.
+    AlreadyTracked,
+}
+
+/// What [`Registry::unlink`] did. In every case the name is no longer tracked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unlinked {
+    /// `shm_unlink` removed the object.
+    Removed,
+    /// The object was already gone (`ENOENT`).
+    AlreadyGone,
+    /// Not owned and the unlink policy keeps such regions: untracked only.
+    Released,
+}
+
+/// Counts from [`Registry::cleanup_all`]. In C: `triton_shm_cleanup_report`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CleanupReport {
+    /// Objects removed by `shm_unlink`.
+    pub unlinked: usize,
+    /// Objects that were already gone; their entries were dropped.
+    pub already_gone: usize,
+    /// `shm_unlink` failed otherwise; these entries stay tracked.
+    pub failed: usize,
+    /// Entries registered by another process (the parent of a forked
+    /// child); left alone and still tracked.
+    pub skipped: usize,
+    /// Entries not owned, untracked without unlink under
+    /// [`UnlinkPolicy::OwnedOnly`].
+    pub released: usize,
+}
+
+/// A thread-safe set of tracked regions under one naming and unlink policy.
+pub struct Registry {
+    options: Options,
+    backend: &'static dyn ShmBackend,
+    /// Keyed by identity (see [`crate::name::NamingPolicy::identity`]), so two
+    /// keys that reach one object cannot both be tracked.
+    entries: Mutex<HashMap<Box<[u8]>, Entry>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("options", &self.options)
+            .field("backend", &self.backend.name())
+            .field("count", &self.count())
+            .finish()
+    }
+}
+
+static DEFAULT: LazyLock<Registry> = LazyLock::new(|| Registry::new(Options::default()));
+
+/// The process-wide registry behind the seed's free functions, with default
+/// options. It lives until the process exits and is never dropped.
+pub fn default_registry() -> &'static Registry {
+    &DEFAULT
+}
+
+impl Registry {
+    /// An empty registry that makes real system calls.
+    pub fn new(options: Options) -> Self {
+        Registry::with_backend(options, os::system())
+    }
+
+    /// An empty registry that makes its system calls through `backend`.
+    pub fn with_backend(options: Options, backend: &'static dyn ShmBackend) -> Self {
+        Registry {
+            options,
+            backend,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The options this registry was created with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The name the naming policy hands the OS for `key`.
+    ///
+    /// Errors: [`Status::INVALID_NAME`] (empty, NUL byte, inner `/` under
+    /// `posix`), [`Status::NAME_TOO_LONG`].
+    pub fn system_name(&self, key: &[u8]) -> Result<Vec<u8>> {
+        let policy = self.options.naming;
+        policy
+            .system_name(key)
+            .map_err(|e| name_error(e, key, &format!("{policy} naming policy")))
+    }
+
+    /// Track `key`. `owned` says this process created the region, which makes
+    /// it ours to unlink.
+    ///
+    /// Registering the same key again changes nothing and returns
+    /// [`Registration::AlreadyTracked`]. Errors: those of
+    /// [`Registry::system_name`], and [`Status::NAME_COLLISION`] when a
+    /// different key that reaches the same object is tracked.
+    pub fn register(&self, key: &[u8], owned: bool) -> Result<Registration> {
+        let system = self.system_name(key)?;
+        let policy = self.options.naming;
+        let mut entries = self.entries.lock();
+        if let Some(entry) = entries.get(policy.identity(&system)) {
+            if *entry.original == *key {
+                return Ok(Registration::AlreadyTracked);
+            }
+            return Err(self.collision(key, &entry.original, &system));
+        }
+        let identity: Box<[u8]> = policy.identity(&system).into();
+        entries.insert(
+            identity,
+            Entry {
+                original: key.into(),
+                owner_pid: os::current_pid(),
+                owned,
+            },
+        );
+        drop(entries);
+        log_at!(
+            Level::Debug,
+            "registered '{}' as '{}' ({})",
+            key.escape_ascii(),
+            system.escape_ascii(),
+            if owned { "owned" } else { "not owned" }
+        );
+        Ok(Registration::Added)
+    }
+
+    /// Stop tracking `key` and, if the unlink policy says so, `shm_unlink` its
+    /// system name.
+    ///
+    /// An object already gone is not an error ([`Unlinked::AlreadyGone`]).
+    /// Errors: those of [`Registry::system_name`]; [`Status::NOT_FOUND`] when
+    /// `key` is not tracked (no system call is made);
+    /// [`Status::OS_ERROR`] or [`Status::PERMISSION_DENIED`] when `shm_unlink`
+    /// fails otherwise, in which case the entry stays tracked.
+    pub fn unlink(&self, key: &[u8]) -> Result<Unlinked> {
+        let system = self.system_name(key)?;
+        let policy = self.options.naming;
+        let mut entries = self.entries.lock();
+        let identity = policy.identity(&system);
+        let entry = match entries.get(identity) {
+            Some(entry) if *entry.original == *key => entry,
+            Some(entry) => {
+                return Err(Error::new(
+                    Status::NOT_FOUND,
+                    format!(
+                        "'{}' is not tracked; '{}' is, and reaches the same object '{}'",
+                        key.escape_ascii(),
+                        entry.original.escape_ascii(),
+                        system.escape_ascii()
+                    ),
+                ))
+            }
+            None => {
+                return Err(Error::new(
+                    Status::NOT_FOUND,
+                    format!(
+                        "'{}' (system name '{}') is not tracked",
+                        key.escape_ascii(),
+                        system.escape_ascii()
+                    ),
+                ))
+            }
+        };
+        let outcome = self.remove_from_system(entry, &system)?;
+        entries.remove(identity);
+        Ok(outcome)
+    }
+
+    /// Unlink every region this process registered, as the unlink policy
+    /// says, and report what happened.
+    ///
+    /// Entries registered by another pid are skipped and kept (a forked
+    /// child never unlinks its parent's regions); entries whose unlink fails
+    /// are kept so a later call can retry. Never panics; calling it again is
+    /// harmless.
+    pub fn cleanup_all(&self) -> CleanupReport {
+        let me = os::current_pid();
+        let policy = self.options.naming;
+        let mut report = CleanupReport::default();
+        self.entries.lock().retain(|identity, entry| {
+            if entry.owner_pid != me {
+                report.skipped += 1;
+                return true;
+            }
+            let system = self.stored_system_name(identity, entry);
+            match self.remove_from_system(entry, system) {
+                Ok(Unlinked::Removed) => report.unlinked += 1,
+                Ok(Unlinked::AlreadyGone) => report.already_gone += 1,
+                Ok(Unlinked::Released) => report.released += 1,
+                Err(_) => {
+                    report.failed += 1;
+                    return true;
+                }
+            }
+            false
+        });
+        log_at!(
+            Level::Info,
+            "cleanup ({} naming): {} unlinked, {} already gone, {} failed, {} skipped, {} released",
+            policy,
+            report.unlinked,
+            report.already_gone,
+            report.failed,
+            report.skipped,
+            report.released
+        );
+        report
+    }
+
+    /// Number of tracked regions.
+    pub fn count(&self) -> usize {
+        self.entries.lock().len()
+    }
+
+    /// Whether `key` itself is tracked (not merely a key with the same
+    /// system name). Invalid names are never tracked.
+    pub fn contains(&self, key: &[u8]) -> bool {
+        let Ok(system) = self.options.naming.system_name(key) else {
+            return false;
+        };
+        let entries = self.entries.lock();
+        entries
+            .get(self.options.naming.identity(&system))
+            .is_some_and(|e| *e.original == *key)
+    }
+
+    /// The system names of every tracked region, in no particular order.
+    pub fn system_names(&self) -> Vec<Vec<u8>> {
+        let entries = self.entries.lock();
+        entries
+            .iter()
+            .map(|(identity, entry)| self.stored_system_name(identity, entry).to_vec())
+            .collect()
+    }
+
+    /// The system name of a stored entry: under `darwin` the identity is the
+    /// system name; under `posix` the key itself is.
+    fn stored_system_name<'a>(&self, identity: &'a [u8], entry: &'a Entry) -> &'a [u8] {
+        match self.options.naming {
+            crate::name::NamingPolicy::Darwin => identity,
+            crate::name::NamingPolicy::Posix => &entry.original,
+        }
+    }
+
+    /// Apply the unlink policy to one entry; the caller drops the entry on
+    /// `Ok` and keeps it on `Err`.
+    fn remove_from_system(&self, entry: &Entry, system: &[u8]) -> Result<Unlinked> {
+        if !entry.owned && self.options.unlink == UnlinkPolicy::OwnedOnly {
+            log_at!(
+                Level::Debug,
+                "released '{}' without unlinking it: not created here (unlink policy {})",
+                entry.original.escape_ascii(),
+                self.options.unlink.as_str()
+            );
+            return Ok(Unlinked::Released);
+        }
+        let c_name = CString::new(system).map_err(|_| {
+            // Unreachable: system names are checked for NUL when registered.
+            Error::new(Status::INVALID_NAME, "system name contains a NUL byte")
+        })?;
+        match self.backend.unlink(&c_name) {
+            Ok(()) => {
+                log_at!(
+                    Level::Info,
+                    "unlinked '{}' (original: '{}')",
+                    system.escape_ascii(),
+                    entry.original.escape_ascii()
+                );
+                Ok(Unlinked::Removed)
+            }
+            Err(libc::ENOENT) => {
+                log_at!(
+                    Level::Warn,
+                    "'{}' (original: '{}') was already gone",
+                    system.escape_ascii(),
+                    entry.original.escape_ascii()
+                );
+                Ok(Unlinked::AlreadyGone)
+            }
+            Err(errno) => {
+                let error = Error::from_errno(
+                    errno,
+                    format_args!(
+                        "shm_unlink failed for '{}' (original: '{}')",
+                        system.escape_ascii(),
+                        entry.original.escape_ascii()
+                    ),
+                );
+                log_at!(Level::Error, "{}", error.message());
+                Err(error)
+            }
+        }
+    }
+
+    fn collision(&self, key: &[u8], tracked: &[u8], system: &[u8]) -> Error {
+        Error::new(
+            Status::NAME_COLLISION,
+            format!(
+                "'{}' and the tracked '{}' both reach the shared-memory object '{}' \
+                 under the {} naming policy; refusing to track both",
+                key.escape_ascii(),
+                tracked.escape_ascii(),
+                system.escape_ascii(),
+                self.options.naming
+            ),
+        )
+    }
+}
+
+/// Turn a policy's refusal into an [`Error`] that names the key.
+pub(crate) fn name_error(e: NameError, key: &[u8], context: &str) -> Error {
+    let status = match e {
+        NameError::TooLong { .. } => Status::NAME_TOO_LONG,
+        NameError::Empty | NameError::InteriorNul | NameError::InnerSlash => Status::INVALID_NAME,
+    };
+    Error::new(
+        status,
+        format!("invalid shared-memory name '{}' ({context}): {e}", key.escape_ascii()),
+    )
+}

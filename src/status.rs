@@ -1,0 +1,203 @@
+//! Status codes and the library's error type.
+//!
+//! [`Status`] is the one set of outcomes shared by the Rust API and the C ABI
+//! (where it is `triton_shm_status`). Values are explicit, grouped in ranges
+//! (1xx caller input, 2xx registry state, 3xx operating system, 9xx internal)
+//! and never renumbered; a retired value stays reserved.
+
+use std::ffi::CStr;
+use std::fmt;
+
+/// Outcome of a library call. In C: `triton_shm_status`, whose constants
+/// carry the prefix `TRITON_SHM_` (`Status::NOT_FOUND` is
+/// `TRITON_SHM_NOT_FOUND`). The variants are spelled as the C constants so
+/// that one name means one thing in both languages.
+///
+/// cbindgen:prefix-with-name=false
+/// cbindgen:rename-all=prefix:TRITON_SHM_
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Success.
+    OK = 0,
+    /// A required pointer argument was NULL.
+    NULL_ARGUMENT = 100,
+    /// An argument other than a name is out of range (an unknown policy
+    /// value, a malformed options struct).
+    INVALID_ARGUMENT = 101,
+    /// The name is empty after its leading slashes, holds a NUL byte, or
+    /// holds a `/` the naming policy refuses.
+    INVALID_NAME = 102,
+    /// The name is longer than the naming policy allows.
+    NAME_TOO_LONG = 103,
+    /// The output buffer cannot hold the result and its NUL terminator.
+    BUFFER_TOO_SMALL = 104,
+    /// The name is not tracked by the registry.
+    NOT_FOUND = 200,
+    /// A different name that reaches the same shared-memory object is
+    /// already tracked.
+    NAME_COLLISION = 201,
+    /// A system call failed; `triton_shm_last_errno()` has its errno.
+    OS_ERROR = 300,
+    /// A system call failed with `EACCES` or `EPERM`.
+    PERMISSION_DENIED = 301,
+    /// The library caught a panic at the C boundary; this is a bug in the
+    /// library. The call had no effect beyond what the message says.
+    INTERNAL = 900,
+}
+
+impl Status {
+    /// Every status, in numeric order.
+    pub fn all() -> &'static [Status] {
+        &ALL
+    }
+
+    /// The C name of the status, e.g. `"TRITON_SHM_NOT_FOUND"`.
+    pub fn name(self) -> &'static str {
+        // All names are ASCII, so the conversion cannot fail.
+        self.c_name().to_str().unwrap_or("TRITON_SHM_UNKNOWN_STATUS")
+    }
+
+    /// The C name of the status as a NUL-terminated string.
+    pub const fn c_name(self) -> &'static CStr {
+        match self {
+            Status::OK => c"TRITON_SHM_OK",
+            Status::NULL_ARGUMENT => c"TRITON_SHM_NULL_ARGUMENT",
+            Status::INVALID_ARGUMENT => c"TRITON_SHM_INVALID_ARGUMENT",
+            Status::INVALID_NAME => c"TRITON_SHM_INVALID_NAME",
+            Status::NAME_TOO_LONG => c"TRITON_SHM_NAME_TOO_LONG",
+            Status::BUFFER_TOO_SMALL => c"TRITON_SHM_BUFFER_TOO_SMALL",
+            Status::NOT_FOUND => c"TRITON_SHM_NOT_FOUND",
+            Status::NAME_COLLISION => c"TRITON_SHM_NAME_COLLISION",
+            Status::OS_ERROR => c"TRITON_SHM_OS_ERROR",
+            Status::PERMISSION_DENIED => c"TRITON_SHM_PERMISSION_DENIED",
+            Status::INTERNAL => c"TRITON_SHM_INTERNAL",
+        }
+    }
+
+    /// The status with numeric value `code`, if there is one.
+    pub fn from_code(code: u32) -> Option<Status> {
+        ALL.iter().copied().find(|s| *s as u32 == code)
+    }
+}
+
+const ALL: [Status; 11] = [
+    Status::OK,
+    Status::NULL_ARGUMENT,
+    Status::INVALID_ARGUMENT,
+    Status::INVALID_NAME,
+    Status::NAME_TOO_LONG,
+    Status::BUFFER_TOO_SMALL,
+    Status::NOT_FOUND,
+    Status::NAME_COLLISION,
+    Status::OS_ERROR,
+    Status::PERMISSION_DENIED,
+    Status::INTERNAL,
+];
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A failed call: its status, a message for people, and the errno of the
+/// system call that failed, if one did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    status: Status,
+    message: String,
+    errno: Option<i32>,
+}
+
+impl Error {
+    /// An error with `status` and `message` and no errno.
+    pub fn new(status: Status, message: impl Into<String>) -> Self {
+        Error {
+            status,
+            message: message.into(),
+            errno: None,
+        }
+    }
+
+    /// An error from a failed system call: the status follows the errno
+    /// (`EACCES`/`EPERM` give [`Status::PERMISSION_DENIED`], any other
+    /// [`Status::OS_ERROR`]) and the message ends with the errno's text.
+    pub fn from_errno(errno: i32, context: impl fmt::Display) -> Self {
+        let status = if errno == libc::EACCES || errno == libc::EPERM {
+            Status::PERMISSION_DENIED
+        } else {
+            Status::OS_ERROR
+        };
+        let text = std::io::Error::from_raw_os_error(errno);
+        Error {
+            status,
+            message: format!("{context}: errno {errno} ({text})"),
+            errno: Some(errno),
+        }
+    }
+
+    /// The status of this error; never [`Status::OK`].
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The message, naming the names and the errno involved.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The errno of the failed system call, if one failed.
+    pub fn errno(&self) -> Option<i32> {
+        self.errno
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status.name(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result type of the library's fallible calls.
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_never_change() {
+        let pinned: Vec<(Status, u32)> = vec![
+            (Status::OK, 0),
+            (Status::NULL_ARGUMENT, 100),
+            (Status::INVALID_ARGUMENT, 101),
+            (Status::INVALID_NAME, 102),
+            (Status::NAME_TOO_LONG, 103),
+            (Status::BUFFER_TOO_SMALL, 104),
+            (Status::NOT_FOUND, 200),
+            (Status::NAME_COLLISION, 201),
+            (Status::OS_ERROR, 300),
+            (Status::PERMISSION_DENIED, 301),
+            (Status::INTERNAL, 900),
+        ];
+        assert_eq!(pinned.len(), ALL.len());
+        for (status, code) in pinned {
+            assert_eq!(status as u32, code, "{status}");
+            assert_eq!(Status::from_code(code), Some(status));
+        }
+        assert_eq!(Status::from_code(1), None);
+    }
+
+    #[test]
+    fn errno_maps_to_status_and_text() {
+        let e = Error::from_errno(libc::EACCES, "shm_unlink '/x'");
+        assert_eq!(e.status(), Status::PERMISSION_DENIED);
+        assert_eq!(e.errno(), Some(libc::EACCES));
+        assert!(e.message().starts_with("shm_unlink '/x': errno 13 ("), "{}", e.message());
+        assert_eq!(Error::from_errno(libc::EINVAL, "x").status(), Status::OS_ERROR);
+    }
+}
