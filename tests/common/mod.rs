@@ -1,0 +1,45 @@
+//! Helpers shared by the integration tests: unique names and real objects.
+#![allow(dead_code)]
+
+use std::ffi::CString;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A short key unique to this process and call, e.g. `/tsm1234_7`.
+pub fn unique_key(tag: &str) -> String {
+    format!("/tsm{}{}_{}", tag, std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+fn c(name: &str) -> CString {
+    CString::new(name).expect("test names have no NUL")
+}
+
+/// Create the shared-memory object `name` (as the OS names it) with 4 KiB.
+pub fn create_object(name: &str) {
+    use nix::fcntl::OFlag;
+    use nix::sys::stat::Mode;
+    let fd = nix::sys::mman::shm_open(
+        c(name).as_c_str(),
+        OFlag::O_CREAT | OFlag::O_RDWR,
+        Mode::from_bits_truncate(0o600),
+    )
+    .unwrap_or_else(|e| panic!("shm_open({name}) failed: {e}"));
+    nix::unistd::ftruncate(&fd, 4096).expect("ftruncate");
+}
+
+/// Whether the object `name` exists.
+pub fn object_exists(name: &str) -> bool {
+    use nix::fcntl::OFlag;
+    use nix::sys::stat::Mode;
+    match nix::sys::mman::shm_open(c(name).as_c_str(), OFlag::O_RDONLY, Mode::empty()) {
+        Ok(_) => true,
+        Err(nix::errno::Errno::ENOENT) => false,
+        Err(e) => panic!("shm_open({name}) failed unexpectedly: {e}"),
+    }
+}
+
+/// Remove the object `name` if it exists.
+pub fn remove_object(name: &str) {
+    let _ = nix::sys::mman::shm_unlink(c(name).as_c_str());
+}

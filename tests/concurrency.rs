@@ -1,0 +1,96 @@
+//! Four threads, 100k mixed operations on one registry: afterwards the
+//! registry and the system agree exactly.
+
+mod common;
+
+use common::{create_object, object_exists, remove_object};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use triton_shm::name::NamingPolicy;
+use triton_shm::{Options, Registry, Status, UnlinkPolicy};
+
+const THREADS: usize = 4;
+const OPS_PER_THREAD: usize = 25_000;
+const KEYS_PER_THREAD: usize = 16;
+
+/// xorshift: a deterministic stream of choices per thread.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+fn key(thread: usize, k: usize) -> String {
+    // Inner slashes: the darwin policy normalises them away.
+    format!("/tsmc{}/t{thread}/k{k}", std::process::id())
+}
+
+#[test]
+fn registry_and_system_agree_after_100k_mixed_operations() {
+    let reg = Arc::new(Registry::new(Options {
+        naming: NamingPolicy::Darwin,
+        unlink: UnlinkPolicy::OwnedOnly,
+    }));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let reg = Arc::clone(&reg);
+            std::thread::spawn(move || {
+                let mut rng = 0x9e37_79b9_7f4a_7c15_u64 ^ (t as u64 + 1);
+                for _ in 0..OPS_PER_THREAD {
+                    let k = (next(&mut rng) % KEYS_PER_THREAD as u64) as usize;
+                    let key = key(t, k);
+                    let system = String::from_utf8(reg.system_name(key.as_bytes()).unwrap()).unwrap();
+                    match next(&mut rng) % 6 {
+                        0 | 1 => {
+                            if !reg.contains(key.as_bytes()) {
+                                create_object(&system);
+                            }
+                            reg.register(key.as_bytes(), true).unwrap();
+                        }
+                        2 | 3 => match reg.unlink(key.as_bytes()) {
+                            Ok(_) => assert!(!object_exists(&system)),
+                            Err(e) => assert_eq!(e.status(), Status::NOT_FOUND, "{e}"),
+                        },
+                        4 => {
+                            // The underscore spelling reaches the same object.
+                            let alias = key.replace('/', "_").replacen('_', "/", 1);
+                            if reg.contains(key.as_bytes()) {
+                                let e = reg.register(alias.as_bytes(), true).unwrap_err();
+                                assert_eq!(e.status(), Status::NAME_COLLISION);
+                            }
+                        }
+                        _ => {
+                            assert!(reg.count() <= THREADS * KEYS_PER_THREAD);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("worker thread");
+    }
+
+    let tracked: BTreeSet<String> = reg
+        .system_names()
+        .into_iter()
+        .map(|n| String::from_utf8(n).unwrap())
+        .collect();
+    let prefix = format!("tsmc{}_", std::process::id());
+    let on_system: BTreeSet<String> = std::fs::read_dir("/dev/shm")
+        .expect("/dev/shm is listable on Linux")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(&prefix))
+        .map(|n| format!("/{n}"))
+        .collect();
+    assert_eq!(tracked, on_system);
+    assert!(!tracked.is_empty());
+
+    let report = reg.cleanup_all();
+    assert_eq!(report.unlinked, tracked.len());
+    for name in &tracked {
+        assert!(!object_exists(name));
+        remove_object(name);
+    }
+}
