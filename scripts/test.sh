@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test of triton-shm: the Rust suites, clippy, the header drift
+# check, the exported-symbol check, and the C/C++ harness under CTest.
+# Installs what it needs (cmake) and says so. Run from anywhere.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo test (unit, integration, header drift and header compile checks)"
+cargo test --locked --all-targets
+cargo test --locked --doc
+
+step "cargo clippy -D warnings"
+cargo clippy --locked --all-targets -- -D warnings
+
+step "header drift check"
+scripts/header.sh --verify
+
+step "exported symbols match the header"
+cargo build --locked --release --lib
+scripts/check-exports.sh target/release/libtriton_shm.so
+
+echo
+echo "all test stages passed"
