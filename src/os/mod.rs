@@ -1,25 +1,129 @@
 //! The operating-system layer: the only code that makes shared-memory system
-//! calls. It knows no policy; callers hand it finished system names.
+//! calls (`shm_open`, `ftruncate`, `fstat`, `mmap`, `munmap`, `shm_unlink`,
+//! `close`). It knows no policy; callers hand it finished system names.
 //!
-//! [`ShmBackend`] is the seam: the registry talks to a backend, never to libc,
-//! so tests can substitute one that fails on demand.
+//! [`ShmBackend`] is the seam. [`Posix`] calls the real OS. With the cargo
+//! feature `xnu-model` (Linux only), [`XnuModel`] reproduces macOS's rules
+//! on Linux so that they can be tested here (see its docs for the list).
 
+mod mapping;
 mod posix;
 mod process;
+#[cfg(all(feature = "xnu-model", target_os = "linux"))]
+mod xnu_model;
 
+pub use mapping::Mapping;
 pub use posix::Posix;
 pub use process::current_pid;
+#[cfg(all(feature = "xnu-model", target_os = "linux"))]
+pub use xnu_model::XnuModel;
 
 use std::ffi::CStr;
+use std::os::fd::{BorrowedFd, OwnedFd};
 
-/// The shared-memory system calls the registry needs. Implementations return
-/// the raw errno on failure.
+/// How [`ShmBackend::open`] opens an object. Always read-write.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenFlags {
+    /// `O_CREAT`, with mode 0600.
+    pub create: bool,
+    /// `O_EXCL`: fail with `EEXIST` if the object exists.
+    pub exclusive: bool,
+    /// `O_TRUNC`. The library never sets it: macOS refuses it on an object
+    /// that already has a size. It exists so that the model can be tested.
+    pub truncate: bool,
+}
+
+impl OpenFlags {
+    /// `O_RDWR`: open an existing object.
+    pub const EXISTING: OpenFlags = OpenFlags {
+        create: false,
+        exclusive: false,
+        truncate: false,
+    };
+    /// `O_RDWR | O_CREAT | O_EXCL`: create a new object, never reuse one.
+    pub const CREATE_NEW: OpenFlags = OpenFlags {
+        create: true,
+        exclusive: true,
+        truncate: false,
+    };
+}
+
+/// The shared-memory system calls the library makes. Every method returns
+/// the raw errno on failure. The descriptor returned by `open` is closed
+/// when the `OwnedFd` drops.
 pub trait ShmBackend: Send + Sync {
     /// A short name for messages, e.g. `"posix"`.
     fn name(&self) -> &'static str;
 
+    /// `shm_open(name, O_RDWR | flags, 0600)`.
+    fn open(&self, name: &CStr, flags: OpenFlags) -> Result<OwnedFd, i32>;
+
+    /// `ftruncate(fd, size)`. The library calls it once per object it
+    /// creates, never on an object it opened.
+    fn set_size(&self, fd: BorrowedFd<'_>, size: u64) -> Result<(), i32>;
+
+    /// `fstat(fd).st_size`. On macOS this is the size rounded up to a page.
+    fn size(&self, fd: BorrowedFd<'_>) -> Result<u64, i32>;
+
+    /// Map `len` bytes of the object at byte `offset`, which need not be
+    /// page-aligned: the mapping starts at the page boundary at or below
+    /// `offset`, and [`Mapping::data`] points at `offset` itself.
+    fn map(&self, fd: BorrowedFd<'_>, offset: u64, len: usize) -> Result<Mapping, i32>;
+
     /// `shm_unlink(name)`.
     fn unlink(&self, name: &CStr) -> Result<(), i32>;
+}
+
+/// Which backend a registry uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum BackendKind {
+    /// The `TRITON_SHM_BACKEND` environment variable decides (`system` or
+    /// `xnu-model`); unset means the real OS.
+    #[default]
+    FromEnvironment,
+    /// The real operating system.
+    System,
+    /// The macOS model; available only when built with the `xnu-model`
+    /// feature on Linux.
+    XnuModel,
+}
+
+/// The environment variable read by [`BackendKind::FromEnvironment`].
+pub const BACKEND_ENV: &str = "TRITON_SHM_BACKEND";
+
+/// The backend for `kind`, or a message saying why it is unavailable.
+pub fn backend(kind: BackendKind) -> Result<&'static dyn ShmBackend, String> {
+    static POSIX: Posix = Posix;
+    let kind = match kind {
+        BackendKind::FromEnvironment => match std::env::var(BACKEND_ENV) {
+            Err(std::env::VarError::NotPresent) => BackendKind::System,
+            Ok(v) if v.is_empty() || v == "system" => BackendKind::System,
+            Ok(v) if v == "xnu-model" => BackendKind::XnuModel,
+            Ok(v) => {
+                return Err(format!(
+                    "{BACKEND_ENV}='{v}' is not a backend; use 'system' or 'xnu-model'"
+                ))
+            }
+            Err(e) => return Err(format!("{BACKEND_ENV} is not valid: {e}")),
+        },
+        other => other,
+    };
+    match kind {
+        BackendKind::XnuModel => xnu_model_backend(),
+        _ => Ok(&POSIX),
+    }
+}
+
+#[cfg(all(feature = "xnu-model", target_os = "linux"))]
+fn xnu_model_backend() -> Result<&'static dyn ShmBackend, String> {
+    Ok(XnuModel::shared())
+}
+
+#[cfg(not(all(feature = "xnu-model", target_os = "linux")))]
+fn xnu_model_backend() -> Result<&'static dyn ShmBackend, String> {
+    Err("the xnu-model backend is not built in: build with the cargo feature \
+         'xnu-model' on Linux"
+        .to_owned())
 }
 
 /// The backend that calls the real operating system.

@@ -1,15 +1,95 @@
-//! The real POSIX backend, through nix.
+//! The real POSIX backend, through nix. On Apple targets nix passes
+//! `shm_open`'s mode as `c_uint`, as the variadic prototype requires there.
 
-use super::ShmBackend;
+use super::{Mapping, OpenFlags, ShmBackend};
+use nix::fcntl::OFlag;
+use nix::sys::mman::{MapFlags, ProtFlags};
+use nix::sys::stat::Mode;
 use std::ffi::CStr;
+use std::num::NonZeroUsize;
+use std::os::fd::{BorrowedFd, OwnedFd};
 
 /// Calls the operating system's `shm_*` functions.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Posix;
 
+/// The system page size.
+pub(crate) fn page_size() -> u64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .and_then(|p| u64::try_from(p).ok())
+        .filter(|p| p.is_power_of_two())
+        .unwrap_or(4096)
+}
+
+pub(crate) fn oflags(flags: OpenFlags) -> OFlag {
+    let mut o = OFlag::O_RDWR;
+    o.set(OFlag::O_CREAT, flags.create);
+    o.set(OFlag::O_EXCL, flags.exclusive);
+    o.set(OFlag::O_TRUNC, flags.truncate);
+    o
+}
+
+/// `mmap` `len` bytes from the page boundary at or below `offset`, with
+/// pages of `page` bytes.
+pub(crate) fn map_aligned(
+    fd: BorrowedFd<'_>,
+    offset: u64,
+    len: usize,
+    page: u64,
+) -> Result<Mapping, i32> {
+    let aligned = offset - offset % page;
+    let lead = usize::try_from(offset - aligned).map_err(|_| libc::EINVAL)?;
+    let map_len = len.checked_add(lead).ok_or(libc::EOVERFLOW)?;
+    let map_len = NonZeroUsize::new(map_len).ok_or(libc::EINVAL)?;
+    let file_offset = libc::off_t::try_from(aligned).map_err(|_| libc::EOVERFLOW)?;
+    // SAFETY: a fresh shared mapping of a descriptor we were handed; no
+    // existing Rust memory is affected, and the result is owned by the
+    // returned Mapping, the only thing that unmaps it.
+    let base = unsafe {
+        nix::sys::mman::mmap(
+            None,
+            map_len,
+            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+            MapFlags::MAP_SHARED,
+            fd,
+            file_offset,
+        )
+    }
+    .map_err(|e| e as i32)?;
+    // SAFETY: base/map_len come from the successful mmap above, and
+    // lead < map_len because len > 0 (map_len is non-zero and len is checked
+    // by the caller) or lead is 0.
+    Ok(unsafe { Mapping::from_raw(base, map_len.get(), lead) })
+}
+
 impl ShmBackend for Posix {
     fn name(&self) -> &'static str {
         "posix"
+    }
+
+    fn open(&self, name: &CStr, flags: OpenFlags) -> Result<OwnedFd, i32> {
+        nix::sys::mman::shm_open(name, oflags(flags), Mode::S_IRUSR | Mode::S_IWUSR)
+            .map_err(|e| e as i32)
+    }
+
+    fn set_size(&self, fd: BorrowedFd<'_>, size: u64) -> Result<(), i32> {
+        let size = libc::off_t::try_from(size).map_err(|_| libc::EFBIG)?;
+        nix::unistd::ftruncate(fd, size).map_err(|e| e as i32)
+    }
+
+    fn size(&self, fd: BorrowedFd<'_>) -> Result<u64, i32> {
+        use std::os::fd::AsRawFd;
+        let st = nix::sys::stat::fstat(fd.as_raw_fd()).map_err(|e| e as i32)?;
+        u64::try_from(st.st_size).map_err(|_| libc::EOVERFLOW)
+    }
+
+    fn map(&self, fd: BorrowedFd<'_>, offset: u64, len: usize) -> Result<Mapping, i32> {
+        if len == 0 {
+            return Err(libc::EINVAL);
+        }
+        map_aligned(fd, offset, len, page_size())
     }
 
     fn unlink(&self, name: &CStr) -> Result<(), i32> {
