@@ -45,6 +45,23 @@
 #define TRITON_SHM_UNLINK_ALL 1
 
 /*
+ `backend`: the `TRITON_SHM_BACKEND` environment variable decides
+ (`system` or `xnu-model`); unset means the real OS. The default.
+ */
+#define TRITON_SHM_BACKEND_FROM_ENV 0
+
+/*
+ `backend`: the real operating system.
+ */
+#define TRITON_SHM_BACKEND_SYSTEM 1
+
+/*
+ `backend`: the model of macOS semantics, for tests on Linux; only in
+ libraries built with the `xnu-model` feature.
+ */
+#define TRITON_SHM_BACKEND_XNU_MODEL 2
+
+/*
  Longest `darwin` system name in bytes, leading slash included (`PSHMNAMLEN`).
  */
 #define TRITON_SHM_DARWIN_NAME_MAX 31
@@ -53,6 +70,11 @@
  Longest `posix` name in bytes after the leading slashes (`NAME_MAX`).
  */
 #define TRITON_SHM_POSIX_NAME_MAX 255
+
+/*
+ Apple Silicon's page size.
+ */
+#define PAGE (16 * 1024)
 
 /*
  Outcome of a library call. In C: `triton_shm_status`, whose constants
@@ -93,7 +115,17 @@ enum triton_shm_status
    */
   TRITON_SHM_BUFFER_TOO_SMALL = 104,
   /*
-   The name is not tracked by the registry.
+   The offset and size do not fit in the object, or their sum overflows.
+   */
+  TRITON_SHM_OUT_OF_BOUNDS = 105,
+  /*
+   The key names a region reserved for Triton's own backends
+   (`triton_<word>_backend_shm_region_...`) or a prefix the host reserved.
+   */
+  TRITON_SHM_RESERVED_NAME = 106,
+  /*
+   The name is not tracked by the registry, or no shared-memory object
+   has that name.
    */
   TRITON_SHM_NOT_FOUND = 200,
   /*
@@ -101,6 +133,11 @@ enum triton_shm_status
    already tracked.
    */
   TRITON_SHM_NAME_COLLISION = 201,
+  /*
+   A shared-memory object with that name already exists; it was left
+   untouched.
+   */
+  TRITON_SHM_ALREADY_EXISTS = 202,
   /*
    A system call failed; `triton_shm_last_errno()` has its errno.
    */
@@ -157,7 +194,22 @@ typedef uint32_t triton_shm_log_level;
 #endif // __cplusplus
 
 /*
+ How [`ShmBackend::open`] opens an object. Always read-write.
+ */
+typedef struct OpenFlags OpenFlags;
+
+/*
+ A mapped shared-memory region tracked by a registry. Closing it (or
+ dropping it) unmaps it and releases its registry entry; the object is
+ unlinked only if this process created it or the unlink policy says so.
+ */
+typedef struct triton_shm_region triton_shm_region;
+
+/*
  A thread-safe set of tracked regions under one naming and unlink policy.
+
+ Cloning gives another handle to the same registry; open regions hold one,
+ so a registry lives as long as its last region.
  */
 typedef struct triton_shm_registry triton_shm_registry;
 
@@ -190,6 +242,21 @@ typedef struct triton_shm_options {
    One of `TRITON_SHM_UNLINK_*`. Default: `TRITON_SHM_UNLINK_OWNED_ONLY`.
    */
   uint32_t unlink_policy;
+  /*
+   One of `TRITON_SHM_BACKEND_*`. Default: `TRITON_SHM_BACKEND_FROM_ENV`.
+   */
+  uint32_t backend;
+  /*
+   Extra key prefixes to refuse with `TRITON_SHM_RESERVED_NAME`, besides
+   the built-in `triton_<word>_backend_shm_region_`; compared after
+   leading slashes. An array of `reserved_prefix_count` NUL-terminated
+   strings, copied by `triton_shm_registry_new`. Default: NULL.
+   */
+  const char *const *reserved_prefixes;
+  /*
+   Number of entries in `reserved_prefixes`. Default: 0.
+   */
+  size_t reserved_prefix_count;
 } triton_shm_options;
 
 /*
@@ -218,6 +285,10 @@ typedef struct triton_shm_cleanup_report {
    */
   size_t released;
 } triton_shm_cleanup_report;
+
+
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -358,6 +429,138 @@ triton_shm_status triton_shm_registry_system_name(const struct triton_shm_regist
 triton_shm_status triton_shm_options_init(struct triton_shm_options *opts);
 
 /*
+ Open and map `byte_size` bytes at `offset` of the shared-memory region a
+ client created under `key`: the server side of Triton's
+ `RegisterSystemSharedMemory`. Every check that needs no system call runs
+ first; the descriptor is closed before returning, on success and error.
+
+ The system name follows `reg`'s naming policy. Under `darwin`, when that
+ name does not exist and `key` starts with `/`, `/` + `key` is tried too
+ (Triton's Python client names the object for key `/k` as `//k`);
+ `triton_shm_region_system_name` reports the name actually opened.
+ `offset` need not be page-aligned. The region is tracked as not owned.
+
+ Arguments: `reg` the registry; `key` a NUL-terminated name; `flags` must
+ be 0; `*out` receives the region, only on success.
+
+ Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`reg`, `key`,
+ `out`); `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);
+ `TRITON_SHM_OUT_OF_BOUNDS` (`offset + byte_size` overflows or passes the
+ object's size, which on macOS is rounded up to a page);
+ `TRITON_SHM_INVALID_NAME`; `TRITON_SHM_NAME_TOO_LONG`;
+ `TRITON_SHM_RESERVED_NAME` (a Triton backend's own region, in any slash
+ spelling, or a host-reserved prefix); `TRITON_SHM_NAME_COLLISION` (a
+ different tracked key reaches the same object); `TRITON_SHM_NOT_FOUND`
+ (no such object); `TRITON_SHM_PERMISSION_DENIED`; `TRITON_SHM_OS_ERROR`.
+
+ Ownership: the caller owns `*out` and must pass it to
+ `triton_shm_region_close`. A region keeps its registry alive, but close
+ regions before freeing their registry's handle to keep tracking simple.
+
+ # Safety
+ `reg` is NULL or a live registry; `key` is NULL or a NUL-terminated
+ string; `out` is NULL or writable.
+ */
+triton_shm_status triton_shm_region_open(struct triton_shm_registry *reg,
+                                         const char *key,
+                                         size_t offset,
+                                         size_t byte_size,
+                                         uint32_t flags,
+                                         struct triton_shm_region **out);
+
+/*
+ Create a new region of `byte_size` bytes under `key` and map it: the
+ client side, and what a server needs for regions of its own. The object
+ is created with `O_CREAT|O_EXCL`, mode 0600, and sized by exactly one
+ `ftruncate` (never `O_TRUNC`, which macOS refuses). It is tracked as
+ owned: closing the region unlinks it.
+
+ Arguments: as for `triton_shm_region_open`.
+
+ Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT`;
+ `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);
+ `TRITON_SHM_INVALID_NAME`; `TRITON_SHM_NAME_TOO_LONG`;
+ `TRITON_SHM_RESERVED_NAME`; `TRITON_SHM_NAME_COLLISION`;
+ `TRITON_SHM_ALREADY_EXISTS` (an object with that name exists; it is left
+ untouched); `TRITON_SHM_PERMISSION_DENIED`; `TRITON_SHM_OS_ERROR`. When a
+ step after the creation fails, the object is removed again.
+
+ Ownership: as for `triton_shm_region_open`.
+
+ # Safety
+ As for `triton_shm_region_open`.
+ */
+triton_shm_status triton_shm_region_create(struct triton_shm_registry *reg,
+                                           const char *key,
+                                           size_t byte_size,
+                                           uint32_t flags,
+                                           struct triton_shm_region **out);
+
+/*
+ The region's first byte (the byte at the offset it was opened at), valid
+ until `triton_shm_region_close`; NULL if `region` is NULL.
+
+ # Safety
+ `region` is NULL or a live region.
+ */
+void *triton_shm_region_data(const struct triton_shm_region *region);
+
+/*
+ The region's size in bytes, as asked for when it was opened or created;
+ 0 if `region` is NULL.
+
+ # Safety
+ `region` is NULL or a live region.
+ */
+size_t triton_shm_region_size(const struct triton_shm_region *region);
+
+/*
+ Copy the name of the object actually opened into `out`.
+
+ Arguments and outputs as for `triton_shm_normalize_name`. Returns
+ `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`region`, `out`);
+ `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written).
+
+ # Safety
+ `region` is NULL or a live region; `out` is NULL or writable for
+ `out_len` bytes; `out_written` is NULL or writable.
+ */
+triton_shm_status triton_shm_region_system_name(const struct triton_shm_region *region,
+                                                char *out,
+                                                size_t out_len,
+                                                size_t *out_written);
+
+/*
+ Copy the key the region was opened or created with into `out`.
+ Arguments, outputs and statuses as for `triton_shm_region_system_name`.
+
+ # Safety
+ As for `triton_shm_region_system_name`.
+ */
+triton_shm_status triton_shm_region_key(const struct triton_shm_region *region,
+                                        char *out,
+                                        size_t out_len,
+                                        size_t *out_written);
+
+/*
+ Unmap the region (with the base and length `mmap` returned) and release
+ its registry entry; when no other open region or registration holds the
+ entry, it is untracked and the object unlinked if this process created it
+ (or if the unlink policy is `TRITON_SHM_UNLINK_ALL`). NULL is a no-op.
+
+ Returns `TRITON_SHM_OK`; `TRITON_SHM_OS_ERROR` or
+ `TRITON_SHM_PERMISSION_DENIED` when the unlink failed (the entry then
+ stays tracked for `triton_shm_registry_cleanup_all`).
+
+ Ownership: `region` is freed in every case; do not use it again.
+
+ # Safety
+ `region` is NULL or a region from `triton_shm_region_open` or
+ `triton_shm_region_create` not yet closed.
+ */
+triton_shm_status triton_shm_region_close(struct triton_shm_region *region);
+
+/*
  The process-wide default registry behind `triton_shm_register_region`,
  `triton_shm_unlink_region` and `triton_shm_cleanup_all`, with default
  options (platform naming, owned-only unlink).
@@ -404,9 +607,12 @@ triton_shm_status triton_shm_cleanup_all(struct triton_shm_cleanup_report *repor
  Arguments: `opts` may be NULL for the defaults; otherwise fill it with
  `triton_shm_options_init` first. `*out` receives the new registry.
 
- Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `out` is NULL;
- `TRITON_SHM_INVALID_ARGUMENT` for an unknown policy value or a
- `struct_size` this library does not accept. `*out` is written only on
+ Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `out` is NULL or
+ `reserved_prefixes` (or one of its entries) is NULL with a non-zero
+ count; `TRITON_SHM_INVALID_ARGUMENT` for an unknown policy or backend
+ value, a `struct_size` this library does not accept, or a backend that
+ is not built in (`TRITON_SHM_BACKEND_XNU_MODEL` without the feature, or
+ an unknown `TRITON_SHM_BACKEND` value). `*out` is written only on
  success.
 
  Ownership: the caller owns the registry and frees it with

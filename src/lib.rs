@@ -15,8 +15,9 @@
 //! ```
 //! use triton_shm::{name::NamingPolicy, Options, Registry};
 //!
-//! let registry = Registry::new(Options { naming: NamingPolicy::Darwin, ..Options::default() });
-//! assert_eq!(registry.system_name(b"/path/with/slashes").unwrap(), b"/path_with_slashes");
+//! let registry = Registry::new(Options { naming: NamingPolicy::Darwin, ..Options::default() })?;
+//! assert_eq!(registry.system_name(b"/path/with/slashes")?, b"/path_with_slashes");
+//! # Ok::<(), triton_shm::Error>(())
 //! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -26,10 +27,12 @@ mod log;
 pub mod name;
 mod options;
 pub mod os;
+mod region;
 mod registry;
 mod status;
 
 pub use log::{set_sink as set_log_sink, Level, Sink as LogSink};
 pub use options::{Options, UnlinkPolicy};
+pub use region::Region;
 pub use registry::{default_registry, CleanupReport, Registration, Registry, Unlinked};
 pub use status::{Error, Result, Status};

@@ -155,6 +155,40 @@ pub fn strip_leading_slashes(name: &[u8]) -> &[u8] {
     &name[start..]
 }
 
+/// The prefix of the regions Triton's Python backend creates for itself.
+pub const PYTHON_BACKEND_PREFIX: &[u8] = b"triton_python_backend_shm_region_";
+
+/// Whether `key` names a region reserved for Triton's own backends, in any
+/// slash spelling: its canonical form (leading slashes stripped), or that of
+/// its normalisation (which turns inner `/` into `_`), starts with
+/// `triton_<word>_backend_shm_region_` (the Python backend's prefix and
+/// those of other Python-based backends) or with one of `extra` (whose own
+/// leading slashes are ignored). Needs no naming policy, so it can run
+/// before any other check.
+pub fn is_reserved(key: &[u8], extra: &[Vec<u8>]) -> bool {
+    let canonical = strip_leading_slashes(key);
+    let normalized = normalize(key).unwrap_or_default();
+    [canonical, strip_leading_slashes(&normalized)].iter().any(|name| {
+        has_backend_prefix(name)
+            || extra.iter().any(|p| {
+                let p = strip_leading_slashes(p);
+                !p.is_empty() && name.starts_with(p)
+            })
+    })
+}
+
+/// `triton_<word>_backend_shm_region_` with a non-empty word.
+fn has_backend_prefix(canonical: &[u8]) -> bool {
+    const HEAD: &[u8] = b"triton_";
+    const TAIL: &[u8] = b"_backend_shm_region_";
+    let Some(rest) = canonical.strip_prefix(HEAD) else {
+        return false;
+    };
+    rest.windows(TAIL.len())
+        .position(|w| w == TAIL)
+        .is_some_and(|at| at > 0)
+}
+
 fn check_posix(key: &[u8]) -> Result<(), NameError> {
     let rest = strip_leading_slashes(key);
     if rest.is_empty() {
@@ -273,6 +307,26 @@ mod tests {
         let a = d.system_name(b"/a/b").unwrap();
         let b = d.system_name(b"/a_b").unwrap();
         assert_eq!(d.identity(&a), d.identity(&b));
+    }
+
+    #[test]
+    fn reserved_prefixes_are_found_in_every_slash_spelling() {
+        for key in [
+            "triton_python_backend_shm_region_1",
+            "/triton_python_backend_shm_region_1",
+            "//triton_python_backend_shm_region_1",
+            "///triton_pytorch_backend_shm_region_x",
+        ] {
+            assert!(is_reserved(key.as_bytes(), &[]), "{key}");
+        }
+        // Inner slashes that normalisation turns into the prefix.
+        assert!(is_reserved(b"/triton/python/backend/shm/region/1", &[]));
+        for fine in ["/triton__backend_shm_region_", "/my_triton_python_backend_shm_region_", "/input0"] {
+            assert!(!is_reserved(fine.as_bytes(), &[]), "{fine}");
+        }
+        let extra = vec![b"/host_private_".to_vec()];
+        assert!(is_reserved(b"//host_private_7", &extra));
+        assert!(!is_reserved(b"//host_public_7", &extra));
     }
 
     #[test]

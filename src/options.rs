@@ -1,12 +1,15 @@
-//! How a registry behaves: its naming policy and its unlink policy.
+//! How a registry behaves: naming, unlinking, backend and reserved names.
 
 use crate::name::NamingPolicy;
+use crate::os::BackendKind;
 
-/// Which tracked regions `unlink` and `cleanup_all` remove from the system.
+/// Which tracked regions `unlink`, `cleanup_all` and closing a region remove
+/// from the system.
 ///
 /// A region is *owned* when this process created it (registered with
-/// `owned = true`); otherwise another process, such as a Triton client,
-/// created it and this process only opened it.
+/// `owned = true`, or made by [`Registry::create_region`](crate::Registry::create_region));
+/// otherwise another process, such as a Triton client, created it and this
+/// process only opened it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum UnlinkPolicy {
     /// Only owned regions are unlinked; a region someone else created is
@@ -39,6 +42,12 @@ pub struct Options {
     pub naming: NamingPolicy,
     /// Which regions unlink and cleanup remove. Default: owned only.
     pub unlink: UnlinkPolicy,
+    /// Which system-call backend to use. Default: the environment decides.
+    pub backend: BackendKind,
+    /// Key prefixes refused in addition to the built-in ones
+    /// (`triton_python_backend_shm_region_` and every
+    /// `triton_<word>_backend_shm_region_`), compared after leading slashes.
+    pub reserved_prefixes: Vec<Vec<u8>>,
 }
 
 impl Default for Options {
@@ -46,6 +55,8 @@ impl Default for Options {
         Options {
             naming: NamingPolicy::platform(),
             unlink: UnlinkPolicy::default(),
+            backend: BackendKind::default(),
+            reserved_prefixes: Vec::new(),
         }
     }
 }

@@ -5,14 +5,23 @@
 //! process-wide instance behind the seed's free functions.
 
 use crate::log::{log_at, Level};
-use crate::name::NameError;
+use crate::name::{self, NameError, NamingPolicy};
 use crate::options::{Options, UnlinkPolicy};
 use crate::os::{self, ShmBackend};
 use crate::status::{Error, Result, Status};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::ffi::CString;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+
+/// What keeps an entry tracked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Hold {
+    /// An explicit registration: tracked until unlinked or cleaned up.
+    Pin,
+    /// One open region: tracked until the last region closes.
+    Region,
+}
 
 /// A tracked region, keyed in the registry by its identity.
 #[derive(Debug)]
@@ -23,6 +32,11 @@ struct Entry {
     owner_pid: u32,
     /// Created by this process, so ours to unlink.
     owned: bool,
+    /// Registered by name (`register`), not only by opening a region: such
+    /// an entry stays tracked when its regions close.
+    pinned: bool,
+    /// Open regions of this entry; the last one to close releases it.
+    regions: u32,
 }
 
 /// What [`Registry::register`] did.
@@ -63,7 +77,15 @@ pub struct CleanupReport {
 }
 
 /// A thread-safe set of tracked regions under one naming and unlink policy.
+///
+/// Cloning gives another handle to the same registry; open regions hold one,
+/// so a registry lives as long as its last region.
+#[derive(Clone)]
 pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     options: Options,
     backend: &'static dyn ShmBackend,
     /// Keyed by identity (see [`crate::name::NamingPolicy::identity`]), so two
@@ -71,17 +93,31 @@ pub struct Registry {
     entries: Mutex<HashMap<Box<[u8]>, Entry>>,
 }
 
+/// A key checked against the registry's policies: its system name, as bytes
+/// and as the C string the system calls take.
+pub(crate) struct Resolved {
+    pub(crate) system: Vec<u8>,
+    pub(crate) c_system: CString,
+}
+
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Registry")
-            .field("options", &self.options)
-            .field("backend", &self.backend.name())
+            .field("options", &self.inner.options)
+            .field("backend", &self.inner.backend.name())
             .field("count", &self.count())
             .finish()
     }
 }
 
-static DEFAULT: LazyLock<Registry> = LazyLock::new(|| Registry::new(Options::default()));
+static DEFAULT: LazyLock<Registry> = LazyLock::new(|| {
+    let options = Options::default();
+    let backend = os::backend(options.backend).unwrap_or_else(|why| {
+        log_at!(Level::Error, "default registry: {why}; using the real OS");
+        os::system()
+    });
+    Registry::with_backend(options, backend)
+});
 
 /// The process-wide registry behind the seed's free functions, with default
 /// options. It lives until the process exits and is never dropped.
@@ -90,23 +126,36 @@ pub fn default_registry() -> &'static Registry {
 }
 
 impl Registry {
-    /// An empty registry that makes real system calls.
-    pub fn new(options: Options) -> Self {
-        Registry::with_backend(options, os::system())
+    /// An empty registry using the backend `options.backend` names.
+    ///
+    /// Errors: [`Status::INVALID_ARGUMENT`] when that backend is not
+    /// available (an unknown `TRITON_SHM_BACKEND`, or the XNU model in a
+    /// build without the `xnu-model` feature).
+    pub fn new(options: Options) -> Result<Self> {
+        let backend =
+            os::backend(options.backend).map_err(|why| Error::new(Status::INVALID_ARGUMENT, why))?;
+        Ok(Registry::with_backend(options, backend))
     }
 
     /// An empty registry that makes its system calls through `backend`.
     pub fn with_backend(options: Options, backend: &'static dyn ShmBackend) -> Self {
         Registry {
-            options,
-            backend,
-            entries: Mutex::new(HashMap::new()),
+            inner: Arc::new(Inner {
+                options,
+                backend,
+                entries: Mutex::new(HashMap::new()),
+            }),
         }
     }
 
     /// The options this registry was created with.
     pub fn options(&self) -> &Options {
-        &self.options
+        &self.inner.options
+    }
+
+    /// The backend this registry makes its system calls through.
+    pub fn backend(&self) -> &'static dyn ShmBackend {
+        self.inner.backend
     }
 
     /// The name the naming policy hands the OS for `key`.
@@ -114,7 +163,7 @@ impl Registry {
     /// Errors: [`Status::INVALID_NAME`] (empty, NUL byte, inner `/` under
     /// `posix`), [`Status::NAME_TOO_LONG`].
     pub fn system_name(&self, key: &[u8]) -> Result<Vec<u8>> {
-        let policy = self.options.naming;
+        let policy = self.inner.options.naming;
         policy
             .system_name(key)
             .map_err(|e| name_error(e, key, &format!("{policy} naming policy")))
@@ -128,33 +177,107 @@ impl Registry {
     /// [`Registry::system_name`], and [`Status::NAME_COLLISION`] when a
     /// different key that reaches the same object is tracked.
     pub fn register(&self, key: &[u8], owned: bool) -> Result<Registration> {
-        let system = self.system_name(key)?;
-        let policy = self.options.naming;
-        let mut entries = self.entries.lock();
-        if let Some(entry) = entries.get(policy.identity(&system)) {
-            if *entry.original == *key {
-                return Ok(Registration::AlreadyTracked);
-            }
-            return Err(self.collision(key, &entry.original, &system));
+        let resolved = self.resolve(key)?;
+        self.track(key, &resolved, owned, Hold::Pin)
+    }
+
+    /// Check `key` against the reserved prefixes, then the naming policy.
+    ///
+    /// Errors: [`Status::RESERVED_NAME`] first, then those of
+    /// [`Registry::system_name`].
+    pub(crate) fn resolve(&self, key: &[u8]) -> Result<Resolved> {
+        if name::is_reserved(key, &self.inner.options.reserved_prefixes) {
+            return Err(Error::new(
+                Status::RESERVED_NAME,
+                format!(
+                    "'{}' is reserved for Triton's own backends (triton_<word>_backend_shm_region_) \
+                     or by the host's reserved prefixes; choose another key",
+                    key.escape_ascii()
+                ),
+            ));
         }
-        let identity: Box<[u8]> = policy.identity(&system).into();
+        let system = self.system_name(key)?;
+        let c_system = CString::new(system.clone()).map_err(|_| {
+            // Unreachable: the naming policies refuse NUL bytes.
+            Error::new(Status::INVALID_NAME, "system name contains a NUL byte")
+        })?;
+        Ok(Resolved { system, c_system })
+    }
+
+    /// Fail with [`Status::NAME_COLLISION`] if a different key that reaches
+    /// the same object is tracked. Checked before any system call; `track`
+    /// checks again under the lock.
+    pub(crate) fn check_collision(&self, key: &[u8], resolved: &Resolved) -> Result<()> {
+        let identity = self.inner.options.naming.identity(&resolved.system);
+        match self.inner.entries.lock().get(identity) {
+            Some(entry) if *entry.original != *key => {
+                Err(self.collision(key, &entry.original, &resolved.system))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Track `key` for a registration (`Hold::Pin`) or an open region
+    /// (`Hold::Region`).
+    pub(crate) fn track(
+        &self,
+        key: &[u8],
+        resolved: &Resolved,
+        owned: bool,
+        hold: Hold,
+    ) -> Result<Registration> {
+        let policy = self.inner.options.naming;
+        let identity = policy.identity(&resolved.system);
+        let mut entries = self.inner.entries.lock();
+        if let Some(entry) = entries.get_mut(identity) {
+            if *entry.original != *key {
+                return Err(self.collision(key, &entry.original, &resolved.system));
+            }
+            match hold {
+                Hold::Pin => entry.pinned = true,
+                Hold::Region => entry.regions = entry.regions.saturating_add(1),
+            }
+            return Ok(Registration::AlreadyTracked);
+        }
         entries.insert(
-            identity,
+            identity.into(),
             Entry {
                 original: key.into(),
                 owner_pid: os::current_pid(),
                 owned,
+                pinned: hold == Hold::Pin,
+                regions: u32::from(hold == Hold::Region),
             },
         );
         drop(entries);
         log_at!(
             Level::Debug,
-            "registered '{}' as '{}' ({})",
+            "tracking '{}' as '{}' ({})",
             key.escape_ascii(),
-            system.escape_ascii(),
+            resolved.system.escape_ascii(),
             if owned { "owned" } else { "not owned" }
         );
         Ok(Registration::Added)
+    }
+
+    /// A region of `key` closed: drop its hold, and when it was the last
+    /// hold on an entry not pinned by `register`, untrack the entry and
+    /// unlink it as the unlink policy says. An entry already untracked (by
+    /// `unlink` or `cleanup_all`) is left alone.
+    pub(crate) fn release_region(&self, key: &[u8], resolved: &Resolved) -> Result<()> {
+        let policy = self.inner.options.naming;
+        let identity = policy.identity(&resolved.system);
+        let mut entries = self.inner.entries.lock();
+        let Some(entry) = entries.get_mut(identity).filter(|e| *e.original == *key) else {
+            return Ok(());
+        };
+        entry.regions = entry.regions.saturating_sub(1);
+        if entry.regions > 0 || entry.pinned {
+            return Ok(());
+        }
+        self.remove_from_system(entry, &resolved.system)?;
+        entries.remove(identity);
+        Ok(())
     }
 
     /// Stop tracking `key` and, if the unlink policy says so, `shm_unlink` its
@@ -167,8 +290,8 @@ impl Registry {
     /// fails otherwise, in which case the entry stays tracked.
     pub fn unlink(&self, key: &[u8]) -> Result<Unlinked> {
         let system = self.system_name(key)?;
-        let policy = self.options.naming;
-        let mut entries = self.entries.lock();
+        let policy = self.inner.options.naming;
+        let mut entries = self.inner.entries.lock();
         let identity = policy.identity(&system);
         let entry = match entries.get(identity) {
             Some(entry) if *entry.original == *key => entry,
@@ -208,9 +331,9 @@ impl Registry {
     /// harmless.
     pub fn cleanup_all(&self) -> CleanupReport {
         let me = os::current_pid();
-        let policy = self.options.naming;
+        let policy = self.inner.options.naming;
         let mut report = CleanupReport::default();
-        self.entries.lock().retain(|identity, entry| {
+        self.inner.entries.lock().retain(|identity, entry| {
             if entry.owner_pid != me {
                 report.skipped += 1;
                 return true;
@@ -242,24 +365,25 @@ impl Registry {
 
     /// Number of tracked regions.
     pub fn count(&self) -> usize {
-        self.entries.lock().len()
+        self.inner.entries.lock().len()
     }
 
     /// Whether `key` itself is tracked (not merely a key with the same
     /// system name). Invalid names are never tracked.
     pub fn contains(&self, key: &[u8]) -> bool {
-        let Ok(system) = self.options.naming.system_name(key) else {
+        let naming = self.inner.options.naming;
+        let Ok(system) = naming.system_name(key) else {
             return false;
         };
-        let entries = self.entries.lock();
+        let entries = self.inner.entries.lock();
         entries
-            .get(self.options.naming.identity(&system))
+            .get(naming.identity(&system))
             .is_some_and(|e| *e.original == *key)
     }
 
     /// The system names of every tracked region, in no particular order.
     pub fn system_names(&self) -> Vec<Vec<u8>> {
-        let entries = self.entries.lock();
+        let entries = self.inner.entries.lock();
         entries
             .iter()
             .map(|(identity, entry)| self.stored_system_name(identity, entry).to_vec())
@@ -269,21 +393,22 @@ impl Registry {
     /// The system name of a stored entry: under `darwin` the identity is the
     /// system name; under `posix` the key itself is.
     fn stored_system_name<'a>(&self, identity: &'a [u8], entry: &'a Entry) -> &'a [u8] {
-        match self.options.naming {
-            crate::name::NamingPolicy::Darwin => identity,
-            crate::name::NamingPolicy::Posix => &entry.original,
+        match self.inner.options.naming {
+            NamingPolicy::Darwin => identity,
+            NamingPolicy::Posix => &entry.original,
         }
     }
 
     /// Apply the unlink policy to one entry; the caller drops the entry on
     /// `Ok` and keeps it on `Err`.
     fn remove_from_system(&self, entry: &Entry, system: &[u8]) -> Result<Unlinked> {
-        if !entry.owned && self.options.unlink == UnlinkPolicy::OwnedOnly {
+        let unlink_policy = self.inner.options.unlink;
+        if !entry.owned && unlink_policy == UnlinkPolicy::OwnedOnly {
             log_at!(
                 Level::Debug,
                 "released '{}' without unlinking it: not created here (unlink policy {})",
                 entry.original.escape_ascii(),
-                self.options.unlink.as_str()
+                unlink_policy.as_str()
             );
             return Ok(Unlinked::Released);
         }
@@ -291,7 +416,7 @@ impl Registry {
             // Unreachable: system names are checked for NUL when registered.
             Error::new(Status::INVALID_NAME, "system name contains a NUL byte")
         })?;
-        match self.backend.unlink(&c_name) {
+        match self.inner.backend.unlink(&c_name) {
             Ok(()) => {
                 log_at!(
                     Level::Info,
@@ -334,7 +459,7 @@ impl Registry {
                 key.escape_ascii(),
                 tracked.escape_ascii(),
                 system.escape_ascii(),
-                self.options.naming
+                self.inner.options.naming
             ),
         )
     }

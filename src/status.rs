@@ -33,11 +33,20 @@ pub enum Status {
     NAME_TOO_LONG = 103,
     /// The output buffer cannot hold the result and its NUL terminator.
     BUFFER_TOO_SMALL = 104,
-    /// The name is not tracked by the registry.
+    /// The offset and size do not fit in the object, or their sum overflows.
+    OUT_OF_BOUNDS = 105,
+    /// The key names a region reserved for Triton's own backends
+    /// (`triton_<word>_backend_shm_region_...`) or a prefix the host reserved.
+    RESERVED_NAME = 106,
+    /// The name is not tracked by the registry, or no shared-memory object
+    /// has that name.
     NOT_FOUND = 200,
     /// A different name that reaches the same shared-memory object is
     /// already tracked.
     NAME_COLLISION = 201,
+    /// A shared-memory object with that name already exists; it was left
+    /// untouched.
+    ALREADY_EXISTS = 202,
     /// A system call failed; `triton_shm_last_errno()` has its errno.
     OS_ERROR = 300,
     /// A system call failed with `EACCES` or `EPERM`.
@@ -68,8 +77,11 @@ impl Status {
             Status::INVALID_NAME => c"TRITON_SHM_INVALID_NAME",
             Status::NAME_TOO_LONG => c"TRITON_SHM_NAME_TOO_LONG",
             Status::BUFFER_TOO_SMALL => c"TRITON_SHM_BUFFER_TOO_SMALL",
+            Status::OUT_OF_BOUNDS => c"TRITON_SHM_OUT_OF_BOUNDS",
+            Status::RESERVED_NAME => c"TRITON_SHM_RESERVED_NAME",
             Status::NOT_FOUND => c"TRITON_SHM_NOT_FOUND",
             Status::NAME_COLLISION => c"TRITON_SHM_NAME_COLLISION",
+            Status::ALREADY_EXISTS => c"TRITON_SHM_ALREADY_EXISTS",
             Status::OS_ERROR => c"TRITON_SHM_OS_ERROR",
             Status::PERMISSION_DENIED => c"TRITON_SHM_PERMISSION_DENIED",
             Status::INTERNAL => c"TRITON_SHM_INTERNAL",
@@ -82,15 +94,18 @@ impl Status {
     }
 }
 
-const ALL: [Status; 11] = [
+const ALL: [Status; 14] = [
     Status::OK,
     Status::NULL_ARGUMENT,
     Status::INVALID_ARGUMENT,
     Status::INVALID_NAME,
     Status::NAME_TOO_LONG,
     Status::BUFFER_TOO_SMALL,
+    Status::OUT_OF_BOUNDS,
+    Status::RESERVED_NAME,
     Status::NOT_FOUND,
     Status::NAME_COLLISION,
+    Status::ALREADY_EXISTS,
     Status::OS_ERROR,
     Status::PERMISSION_DENIED,
     Status::INTERNAL,
@@ -122,13 +137,15 @@ impl Error {
     }
 
     /// An error from a failed system call: the status follows the errno
-    /// (`EACCES`/`EPERM` give [`Status::PERMISSION_DENIED`], any other
+    /// (`EACCES`/`EPERM` give [`Status::PERMISSION_DENIED`], `ENOENT`
+    /// [`Status::NOT_FOUND`], `EEXIST` [`Status::ALREADY_EXISTS`], any other
     /// [`Status::OS_ERROR`]) and the message ends with the errno's text.
     pub fn from_errno(errno: i32, context: impl fmt::Display) -> Self {
-        let status = if errno == libc::EACCES || errno == libc::EPERM {
-            Status::PERMISSION_DENIED
-        } else {
-            Status::OS_ERROR
+        let status = match errno {
+            libc::EACCES | libc::EPERM => Status::PERMISSION_DENIED,
+            libc::ENOENT => Status::NOT_FOUND,
+            libc::EEXIST => Status::ALREADY_EXISTS,
+            _ => Status::OS_ERROR,
         };
         let text = std::io::Error::from_raw_os_error(errno);
         Error {
@@ -178,8 +195,11 @@ mod tests {
             (Status::INVALID_NAME, 102),
             (Status::NAME_TOO_LONG, 103),
             (Status::BUFFER_TOO_SMALL, 104),
+            (Status::OUT_OF_BOUNDS, 105),
+            (Status::RESERVED_NAME, 106),
             (Status::NOT_FOUND, 200),
             (Status::NAME_COLLISION, 201),
+            (Status::ALREADY_EXISTS, 202),
             (Status::OS_ERROR, 300),
             (Status::PERMISSION_DENIED, 301),
             (Status::INTERNAL, 900),

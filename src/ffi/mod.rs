@@ -15,6 +15,7 @@ mod last_error;
 pub mod log;
 pub mod names;
 pub mod options;
+pub mod region;
 mod pointers;
 pub mod registry;
 pub mod version;

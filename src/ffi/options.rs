@@ -3,6 +3,8 @@
 use super::{boundary, pointers};
 use crate::name::NamingPolicy;
 use crate::options::{Options, UnlinkPolicy};
+use crate::os::BackendKind;
+use std::ffi::c_char;
 use crate::status::{Error, Result, Status};
 use std::mem::{offset_of, size_of};
 
@@ -24,6 +26,15 @@ pub const TRITON_SHM_UNLINK_OWNED_ONLY: u32 = 0;
 /// not (the seed design's macOS behaviour).
 pub const TRITON_SHM_UNLINK_ALL: u32 = 1;
 
+/// `backend`: the `TRITON_SHM_BACKEND` environment variable decides
+/// (`system` or `xnu-model`); unset means the real OS. The default.
+pub const TRITON_SHM_BACKEND_FROM_ENV: u32 = 0;
+/// `backend`: the real operating system.
+pub const TRITON_SHM_BACKEND_SYSTEM: u32 = 1;
+/// `backend`: the model of macOS semantics, for tests on Linux; only in
+/// libraries built with the `xnu-model` feature.
+pub const TRITON_SHM_BACKEND_XNU_MODEL: u32 = 2;
+
 /// Settings for `triton_shm_registry_new`. Always fill it with
 /// `triton_shm_options_init` first, then change the fields you need: fields
 /// may be appended in later minor versions, and `struct_size` tells the
@@ -39,6 +50,15 @@ pub struct triton_shm_options {
     pub naming_policy: u32,
     /// One of `TRITON_SHM_UNLINK_*`. Default: `TRITON_SHM_UNLINK_OWNED_ONLY`.
     pub unlink_policy: u32,
+    /// One of `TRITON_SHM_BACKEND_*`. Default: `TRITON_SHM_BACKEND_FROM_ENV`.
+    pub backend: u32,
+    /// Extra key prefixes to refuse with `TRITON_SHM_RESERVED_NAME`, besides
+    /// the built-in `triton_<word>_backend_shm_region_`; compared after
+    /// leading slashes. An array of `reserved_prefix_count` NUL-terminated
+    /// strings, copied by `triton_shm_registry_new`. Default: NULL.
+    pub reserved_prefixes: *const *const c_char,
+    /// Number of entries in `reserved_prefixes`. Default: 0.
+    pub reserved_prefix_count: usize,
 }
 
 impl Default for triton_shm_options {
@@ -47,16 +67,23 @@ impl Default for triton_shm_options {
             struct_size: size_of::<triton_shm_options>(),
             naming_policy: TRITON_SHM_NAMING_PLATFORM,
             unlink_policy: TRITON_SHM_UNLINK_OWNED_ONLY,
+            backend: TRITON_SHM_BACKEND_FROM_ENV,
+            reserved_prefixes: std::ptr::null(),
+            reserved_prefix_count: 0,
         }
     }
 }
 
-/// The fields of the first version of the struct; a caller's `struct_size`
-/// must cover at least these.
-const MIN_STRUCT_SIZE: usize = offset_of!(triton_shm_options, unlink_policy) + size_of::<u32>();
+/// The size of the first published layout. Later minor versions append
+/// fields and keep accepting callers compiled against this one.
+const MIN_STRUCT_SIZE: usize =
+    offset_of!(triton_shm_options, reserved_prefix_count) + size_of::<usize>();
 
 impl triton_shm_options {
-    fn to_options(self) -> Result<Options> {
+    /// # Safety
+    /// `reserved_prefixes` is NULL or points to `reserved_prefix_count`
+    /// pointers, each NULL or a NUL-terminated string.
+    unsafe fn to_options(self) -> Result<Options> {
         let naming = match self.naming_policy {
             TRITON_SHM_NAMING_PLATFORM => NamingPolicy::platform(),
             TRITON_SHM_NAMING_DARWIN => NamingPolicy::Darwin,
@@ -78,7 +105,40 @@ impl triton_shm_options {
                 ))
             }
         };
-        Ok(Options { naming, unlink })
+        let backend = match self.backend {
+            TRITON_SHM_BACKEND_FROM_ENV => BackendKind::FromEnvironment,
+            TRITON_SHM_BACKEND_SYSTEM => BackendKind::System,
+            TRITON_SHM_BACKEND_XNU_MODEL => BackendKind::XnuModel,
+            other => {
+                return Err(Error::new(
+                    Status::INVALID_ARGUMENT,
+                    format!("backend {other} is not one of TRITON_SHM_BACKEND_*"),
+                ))
+            }
+        };
+        let mut reserved_prefixes = Vec::with_capacity(self.reserved_prefix_count.min(64));
+        if self.reserved_prefix_count > 0 {
+            if self.reserved_prefixes.is_null() {
+                return Err(Error::new(
+                    Status::NULL_ARGUMENT,
+                    "'reserved_prefixes' is NULL but reserved_prefix_count is not 0",
+                ));
+            }
+            for i in 0..self.reserved_prefix_count {
+                // SAFETY: the array holds reserved_prefix_count pointers per
+                // this function's contract.
+                let item = unsafe { self.reserved_prefixes.add(i).read() };
+                // SAFETY: each entry is NULL or a NUL-terminated string.
+                let prefix = unsafe { pointers::c_bytes(item, "reserved_prefixes[i]") }?;
+                reserved_prefixes.push(prefix.to_vec());
+            }
+        }
+        Ok(Options {
+            naming,
+            unlink,
+            backend,
+            reserved_prefixes,
+        })
     }
 }
 
@@ -87,10 +147,12 @@ impl triton_shm_options {
 ///
 /// # Safety
 /// `opts` is NULL or points to at least `opts->struct_size` readable bytes
-/// that start with a `size_t`.
+/// that start with a `size_t`, and its pointer fields are valid as their
+/// docs say.
 pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
     if opts.is_null() {
-        return triton_shm_options::default().to_options();
+        // SAFETY: the defaults hold no pointers.
+        return unsafe { triton_shm_options::default().to_options() };
     }
     // SAFETY: non-NULL, and the struct starts with its size per the contract.
     let caller_size = unsafe { opts.cast::<usize>().read_unaligned() };
@@ -115,7 +177,8 @@ pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
             caller_size,
         );
     }
-    copy.to_options()
+    // SAFETY: the pointer fields are as the caller's contract promises.
+    unsafe { copy.to_options() }
 }
 
 /// Fill `*opts` with the defaults and set `opts->struct_size`.

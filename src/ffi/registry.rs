@@ -94,9 +94,12 @@ pub unsafe extern "C" fn triton_shm_cleanup_all(report: *mut triton_shm_cleanup_
 /// Arguments: `opts` may be NULL for the defaults; otherwise fill it with
 /// `triton_shm_options_init` first. `*out` receives the new registry.
 ///
-/// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `out` is NULL;
-/// `TRITON_SHM_INVALID_ARGUMENT` for an unknown policy value or a
-/// `struct_size` this library does not accept. `*out` is written only on
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `out` is NULL or
+/// `reserved_prefixes` (or one of its entries) is NULL with a non-zero
+/// count; `TRITON_SHM_INVALID_ARGUMENT` for an unknown policy or backend
+/// value, a `struct_size` this library does not accept, or a backend that
+/// is not built in (`TRITON_SHM_BACKEND_XNU_MODEL` without the feature, or
+/// an unknown `TRITON_SHM_BACKEND` value). `*out` is written only on
 /// success.
 ///
 /// Ownership: the caller owns the registry and frees it with
@@ -115,7 +118,7 @@ pub unsafe extern "C" fn triton_shm_registry_new(
         pointers::require_out(out, "out")?;
         // SAFETY: forwarded from this function's contract.
         let options = unsafe { options::read(opts) }?;
-        let registry = Box::into_raw(Box::new(Registry::new(options)));
+        let registry = Box::into_raw(Box::new(Registry::new(options)?));
         // SAFETY: `out` is non-NULL and writable per the contract.
         unsafe { pointers::write_opt(out, registry) };
         Ok(())

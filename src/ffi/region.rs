@@ -1,0 +1,211 @@
+//! Regions: open a client's region, create one, read its properties, close.
+
+use super::{boundary, pointers};
+use crate::region::Region;
+use crate::registry::Registry;
+use crate::status::{Error, Result, Status};
+use std::ffi::{c_char, c_void};
+
+fn check_flags(flags: u32) -> Result<()> {
+    if flags != 0 {
+        return Err(Error::new(
+            Status::INVALID_ARGUMENT,
+            format!("flags is {flags:#x}; no flags are defined yet, pass 0"),
+        ));
+    }
+    Ok(())
+}
+
+/// Open and map `byte_size` bytes at `offset` of the shared-memory region a
+/// client created under `key`: the server side of Triton's
+/// `RegisterSystemSharedMemory`. Every check that needs no system call runs
+/// first; the descriptor is closed before returning, on success and error.
+///
+/// The system name follows `reg`'s naming policy. Under `darwin`, when that
+/// name does not exist and `key` starts with `/`, `/` + `key` is tried too
+/// (Triton's Python client names the object for key `/k` as `//k`);
+/// `triton_shm_region_system_name` reports the name actually opened.
+/// `offset` need not be page-aligned. The region is tracked as not owned.
+///
+/// Arguments: `reg` the registry; `key` a NUL-terminated name; `flags` must
+/// be 0; `*out` receives the region, only on success.
+///
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`reg`, `key`,
+/// `out`); `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);
+/// `TRITON_SHM_OUT_OF_BOUNDS` (`offset + byte_size` overflows or passes the
+/// object's size, which on macOS is rounded up to a page);
+/// `TRITON_SHM_INVALID_NAME`; `TRITON_SHM_NAME_TOO_LONG`;
+/// `TRITON_SHM_RESERVED_NAME` (a Triton backend's own region, in any slash
+/// spelling, or a host-reserved prefix); `TRITON_SHM_NAME_COLLISION` (a
+/// different tracked key reaches the same object); `TRITON_SHM_NOT_FOUND`
+/// (no such object); `TRITON_SHM_PERMISSION_DENIED`; `TRITON_SHM_OS_ERROR`.
+///
+/// Ownership: the caller owns `*out` and must pass it to
+/// `triton_shm_region_close`. A region keeps its registry alive, but close
+/// regions before freeing their registry's handle to keep tracking simple.
+///
+/// # Safety
+/// `reg` is NULL or a live registry; `key` is NULL or a NUL-terminated
+/// string; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_region_open(
+    reg: *mut Registry,
+    key: *const c_char,
+    offset: usize,
+    byte_size: usize,
+    flags: u32,
+    out: *mut *mut Region,
+) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let reg = unsafe { pointers::object(reg, "reg") }?;
+        // SAFETY: forwarded from this function's contract.
+        let key = unsafe { pointers::c_bytes(key, "key") }?;
+        pointers::require_out(out, "out")?;
+        check_flags(flags)?;
+        let region = reg.open_region(key, offset, byte_size)?;
+        // SAFETY: `out` is non-NULL and writable per the contract.
+        unsafe { pointers::write_opt(out, Box::into_raw(Box::new(region))) };
+        Ok(())
+    })
+}
+
+/// Create a new region of `byte_size` bytes under `key` and map it: the
+/// client side, and what a server needs for regions of its own. The object
+/// is created with `O_CREAT|O_EXCL`, mode 0600, and sized by exactly one
+/// `ftruncate` (never `O_TRUNC`, which macOS refuses). It is tracked as
+/// owned: closing the region unlinks it.
+///
+/// Arguments: as for `triton_shm_region_open`.
+///
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT`;
+/// `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);
+/// `TRITON_SHM_INVALID_NAME`; `TRITON_SHM_NAME_TOO_LONG`;
+/// `TRITON_SHM_RESERVED_NAME`; `TRITON_SHM_NAME_COLLISION`;
+/// `TRITON_SHM_ALREADY_EXISTS` (an object with that name exists; it is left
+/// untouched); `TRITON_SHM_PERMISSION_DENIED`; `TRITON_SHM_OS_ERROR`. When a
+/// step after the creation fails, the object is removed again.
+///
+/// Ownership: as for `triton_shm_region_open`.
+///
+/// # Safety
+/// As for `triton_shm_region_open`.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_region_create(
+    reg: *mut Registry,
+    key: *const c_char,
+    byte_size: usize,
+    flags: u32,
+    out: *mut *mut Region,
+) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let reg = unsafe { pointers::object(reg, "reg") }?;
+        // SAFETY: forwarded from this function's contract.
+        let key = unsafe { pointers::c_bytes(key, "key") }?;
+        pointers::require_out(out, "out")?;
+        check_flags(flags)?;
+        let region = reg.create_region(key, byte_size)?;
+        // SAFETY: `out` is non-NULL and writable per the contract.
+        unsafe { pointers::write_opt(out, Box::into_raw(Box::new(region))) };
+        Ok(())
+    })
+}
+
+/// The region's first byte (the byte at the offset it was opened at), valid
+/// until `triton_shm_region_close`; NULL if `region` is NULL.
+///
+/// # Safety
+/// `region` is NULL or a live region.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_region_data(region: *const Region) -> *mut c_void {
+    boundary::value(std::ptr::null_mut(), || {
+        // SAFETY: forwarded from this function's contract.
+        match unsafe { region.as_ref() } {
+            Some(region) => region.data().cast(),
+            None => std::ptr::null_mut(),
+        }
+    })
+}
+
+/// The region's size in bytes, as asked for when it was opened or created;
+/// 0 if `region` is NULL.
+///
+/// # Safety
+/// `region` is NULL or a live region.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_region_size(region: *const Region) -> usize {
+    // SAFETY: forwarded from this function's contract.
+    boundary::value(0, || unsafe { region.as_ref() }.map_or(0, Region::size))
+}
+
+/// Copy the name of the object actually opened into `out`.
+///
+/// Arguments and outputs as for `triton_shm_normalize_name`. Returns
+/// `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`region`, `out`);
+/// `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written).
+///
+/// # Safety
+/// `region` is NULL or a live region; `out` is NULL or writable for
+/// `out_len` bytes; `out_written` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_region_system_name(
+    region: *const Region,
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let region = unsafe { pointers::object(region, "region") }?;
+        // SAFETY: forwarded from this function's contract.
+        unsafe { pointers::write_c_string(region.system_name(), out, out_len, out_written) }
+    })
+}
+
+/// Copy the key the region was opened or created with into `out`.
+/// Arguments, outputs and statuses as for `triton_shm_region_system_name`.
+///
+/// # Safety
+/// As for `triton_shm_region_system_name`.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_region_key(
+    region: *const Region,
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let region = unsafe { pointers::object(region, "region") }?;
+        // SAFETY: forwarded from this function's contract.
+        unsafe { pointers::write_c_string(region.key(), out, out_len, out_written) }
+    })
+}
+
+/// Unmap the region (with the base and length `mmap` returned) and release
+/// its registry entry; when no other open region or registration holds the
+/// entry, it is untracked and the object unlinked if this process created it
+/// (or if the unlink policy is `TRITON_SHM_UNLINK_ALL`). NULL is a no-op.
+///
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_OS_ERROR` or
+/// `TRITON_SHM_PERMISSION_DENIED` when the unlink failed (the entry then
+/// stays tracked for `triton_shm_registry_cleanup_all`).
+///
+/// Ownership: `region` is freed in every case; do not use it again.
+///
+/// # Safety
+/// `region` is NULL or a region from `triton_shm_region_open` or
+/// `triton_shm_region_create` not yet closed.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_region_close(region: *mut Region) -> Status {
+    boundary::status(|| {
+        if region.is_null() {
+            return Ok(());
+        }
+        // SAFETY: per the contract, `region` came from Box::into_raw in
+        // open/create and is closed once.
+        let region = unsafe { Box::from_raw(region) };
+        region.close()
+    })
+}
