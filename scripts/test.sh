@@ -7,11 +7,12 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "cargo test (unit, integration, header drift and header compile checks)"
-cargo test --locked --all-targets
-cargo test --locked --doc
+step "cargo test, with the XNU model (unit, integration, header drift and compile checks)"
+cargo test --locked --all-features --all-targets
+cargo test --locked --all-features --doc
 
-step "cargo clippy -D warnings"
+step "cargo clippy -D warnings (with and without the XNU model)"
+cargo clippy --locked --all-targets --all-features -- -D warnings
 cargo clippy --locked --all-targets -- -D warnings
 
 step "header drift check"

@@ -28,10 +28,14 @@ fn key(thread: usize, k: usize) -> String {
 
 #[test]
 fn registry_and_system_agree_after_100k_mixed_operations() {
-    let reg = Arc::new(Registry::new(Options {
-        naming: NamingPolicy::Darwin,
-        unlink: UnlinkPolicy::OwnedOnly,
-    }));
+    let reg = Arc::new(
+        Registry::new(Options {
+            naming: NamingPolicy::Darwin,
+            unlink: UnlinkPolicy::OwnedOnly,
+            ..Options::default()
+        })
+        .unwrap(),
+    );
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
             let reg = Arc::clone(&reg);

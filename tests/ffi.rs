@@ -324,3 +324,85 @@ fn log_callback_receives_messages_until_cleared() {
     assert_eq!(warnings.len(), 1, "{seen:?}");
     assert!(warnings[0].1.contains("already gone"), "{seen:?}");
 }
+
+#[test]
+fn region_exports_check_their_arguments_and_round_trip_data() {
+    use triton_shm::ffi::region::*;
+    let reg = new_registry(TRITON_SHM_NAMING_DARWIN, TRITON_SHM_UNLINK_OWNED_ONLY);
+    let key = cs(&unique_key("reg"));
+    let mut region = null_mut();
+    unsafe {
+        assert_eq!(triton_shm_region_create(null_mut(), key.as_ptr(), 8, 0, &mut region), Status::NULL_ARGUMENT);
+        assert_eq!(triton_shm_region_create(reg, null(), 8, 0, &mut region), Status::NULL_ARGUMENT);
+        assert_eq!(triton_shm_region_create(reg, key.as_ptr(), 8, 0, null_mut()), Status::NULL_ARGUMENT);
+        assert_eq!(triton_shm_region_create(reg, key.as_ptr(), 8, 1, &mut region), Status::INVALID_ARGUMENT);
+        assert_eq!(triton_shm_region_create(reg, key.as_ptr(), 0, 0, &mut region), Status::INVALID_ARGUMENT);
+        assert_eq!(triton_shm_region_open(null_mut(), key.as_ptr(), 0, 8, 0, &mut region), Status::NULL_ARGUMENT);
+        assert_eq!(triton_shm_region_open(reg, null(), 0, 8, 0, &mut region), Status::NULL_ARGUMENT);
+        assert_eq!(triton_shm_region_open(reg, key.as_ptr(), 0, 8, 0, null_mut()), Status::NULL_ARGUMENT);
+        assert_eq!(triton_shm_region_open(reg, key.as_ptr(), 0, 8, 0, &mut region), Status::NOT_FOUND);
+        assert_eq!(triton_shm_last_errno(), libc::ENOENT);
+        assert!(region.is_null(), "out is written only on success");
+
+        assert_eq!(triton_shm_region_create(reg, key.as_ptr(), 64, 0, &mut region), Status::OK);
+        let mut twice = null_mut();
+        assert_eq!(triton_shm_region_create(reg, key.as_ptr(), 64, 0, &mut twice), Status::ALREADY_EXISTS);
+        assert!(twice.is_null());
+        let data = triton_shm_region_data(region).cast::<u8>();
+        assert!(!data.is_null());
+        std::ptr::copy_nonoverlapping(b"abcdef".as_ptr(), data, 6);
+        assert_eq!(triton_shm_region_size(region), 64);
+
+        let mut reader = null_mut();
+        assert_eq!(triton_shm_region_open(reg, key.as_ptr(), 3, 3, 0, &mut reader), Status::OK);
+        let got = std::slice::from_raw_parts(triton_shm_region_data(reader).cast::<u8>(), 3);
+        assert_eq!(got, b"def");
+        assert_eq!(triton_shm_region_open(reg, key.as_ptr(), 60, 8, 0, &mut twice), Status::OUT_OF_BOUNDS);
+        assert_eq!(triton_shm_region_open(reg, key.as_ptr(), usize::MAX, 8, 0, &mut twice), Status::OUT_OF_BOUNDS);
+
+        let mut name = [0 as c_char; 64];
+        let mut n = 0;
+        assert_eq!(triton_shm_region_system_name(reader, name.as_mut_ptr(), 64, &mut n), Status::OK);
+        assert_eq!(CStr::from_ptr(name.as_ptr()).to_bytes(), key.as_bytes());
+        assert_eq!(triton_shm_region_key(reader, name.as_mut_ptr(), 64, &mut n), Status::OK);
+        assert_eq!(CStr::from_ptr(name.as_ptr()).to_bytes(), key.as_bytes());
+        assert_eq!(triton_shm_region_key(reader, name.as_mut_ptr(), 2, &mut n), Status::BUFFER_TOO_SMALL);
+        assert_eq!(n, key.as_bytes().len());
+        assert_eq!(triton_shm_region_key(null(), name.as_mut_ptr(), 64, &mut n), Status::NULL_ARGUMENT);
+        assert_eq!(triton_shm_region_system_name(null(), name.as_mut_ptr(), 64, &mut n), Status::NULL_ARGUMENT);
+        assert_eq!(triton_shm_region_system_name(reader, null_mut(), 64, &mut n), Status::NULL_ARGUMENT);
+        assert!(triton_shm_region_data(null()).is_null());
+        assert_eq!(triton_shm_region_size(null()), 0);
+
+        assert_eq!(triton_shm_region_close(reader), Status::OK);
+        assert!(object_exists(key.to_str().unwrap()), "the creator's region still holds it");
+        assert_eq!(triton_shm_region_close(region), Status::OK);
+        assert!(!object_exists(key.to_str().unwrap()), "closing the creator's region unlinks it");
+        assert_eq!(triton_shm_region_close(null_mut()), Status::OK);
+        let reserved = cs("//triton_python_backend_shm_region_1");
+        assert_eq!(triton_shm_region_open(reg, reserved.as_ptr(), 0, 1, 0, &mut twice), Status::RESERVED_NAME);
+        triton_shm_registry_free(reg);
+    }
+}
+
+#[test]
+fn host_reserved_prefixes_come_through_the_options() {
+    use triton_shm::ffi::region::*;
+    let prefix = cs("/host_");
+    let list = [prefix.as_ptr()];
+    let mut opts = std::mem::MaybeUninit::<triton_shm_options>::uninit();
+    let mut reg = null_mut();
+    unsafe {
+        triton_shm_options_init(opts.as_mut_ptr());
+        let mut opts = opts.assume_init();
+        opts.reserved_prefix_count = 1;
+        assert_eq!(triton_shm_registry_new(&opts, &mut reg), Status::NULL_ARGUMENT, "count without array");
+        opts.reserved_prefixes = list.as_ptr();
+        assert_eq!(triton_shm_registry_new(&opts, &mut reg), Status::OK);
+        let mut region = null_mut();
+        let key = cs("///host_thing");
+        assert_eq!(triton_shm_region_create(reg, key.as_ptr(), 8, 0, &mut region), Status::RESERVED_NAME);
+        assert_eq!(triton_shm_registry_register(reg, key.as_ptr(), true), Status::RESERVED_NAME);
+        triton_shm_registry_free(reg);
+    }
+}

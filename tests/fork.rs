@@ -7,7 +7,7 @@ use triton_shm::{Options, Registry};
 
 #[test]
 fn a_forked_childs_cleanup_skips_the_parents_regions() {
-    let reg = Registry::new(Options::default());
+    let reg = Registry::new(Options::default()).unwrap();
     let keys: Vec<String> = (0..3).map(|_| unique_key("f")).collect();
     for key in &keys {
         create_object(key);

@@ -5,11 +5,12 @@ mod common;
 use common::{create_object, object_exists, remove_object, unique_key};
 use std::ffi::CStr;
 use triton_shm::name::NamingPolicy;
-use triton_shm::os::ShmBackend;
+use std::os::fd::{BorrowedFd, OwnedFd};
+use triton_shm::os::{Mapping, OpenFlags, ShmBackend};
 use triton_shm::{Options, Registration, Registry, Status, UnlinkPolicy, Unlinked};
 
 fn registry(naming: NamingPolicy, unlink: UnlinkPolicy) -> Registry {
-    Registry::new(Options { naming, unlink })
+    Registry::new(Options { naming, unlink, ..Options::default() }).unwrap()
 }
 
 const POLICIES: [NamingPolicy; 2] = [NamingPolicy::Darwin, NamingPolicy::Posix];
@@ -198,6 +199,18 @@ struct Failing(i32);
 impl ShmBackend for Failing {
     fn name(&self) -> &'static str {
         "failing"
+    }
+    fn open(&self, _: &CStr, _: OpenFlags) -> Result<OwnedFd, i32> {
+        Err(libc::ENOSYS)
+    }
+    fn set_size(&self, _: BorrowedFd<'_>, _: u64) -> Result<(), i32> {
+        Err(libc::ENOSYS)
+    }
+    fn size(&self, _: BorrowedFd<'_>) -> Result<u64, i32> {
+        Err(libc::ENOSYS)
+    }
+    fn map(&self, _: BorrowedFd<'_>, _: u64, _: usize) -> Result<Mapping, i32> {
+        Err(libc::ENOSYS)
     }
     fn unlink(&self, _: &CStr) -> Result<(), i32> {
         Err(self.0)
