@@ -1,0 +1,293 @@
+// The C++ wrapper triton_shm.hpp: Status semantics, the name functions,
+// Registry's factory, RAII cleanup, moves, and the two ways to opt out of
+// cleanup. Real shared-memory objects are named per pid.
+
+#include <triton_shm.hpp>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+namespace {
+
+int failures = 0;
+
+#define EXPECT(cond)                                                   \
+  do {                                                                 \
+    if (!(cond)) {                                                     \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                      \
+    }                                                                  \
+  } while (0)
+
+#define EXPECT_CODE(status, expected)                                          \
+  do {                                                                         \
+    const triton_shm::Status& s_ = (status);                                   \
+    if (s_.code() != (expected)) {                                             \
+      std::fprintf(stderr, "%s:%d: %s is %s, expected %s; message: \"%s\"\n",  \
+                   __FILE__, __LINE__, #status, s_.code_name(),                \
+                   triton_shm_status_name(expected), s_.message().c_str());    \
+      ++failures;                                                              \
+    }                                                                          \
+  } while (0)
+
+std::string Key(const char* tag) {
+  return "/w" + std::to_string(static_cast<long>(getpid())) + "_" + tag;
+}
+
+bool Create(const std::string& name) {
+  int fd = shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    std::perror(("shm_open " + name).c_str());
+    return false;
+  }
+  close(fd);
+  return true;
+}
+
+bool Exists(const std::string& name) {
+  int fd = shm_open(name.c_str(), O_RDONLY, 0);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+
+void Remove(const std::string& name) { shm_unlink(name.c_str()); }
+
+static_assert(!std::is_copy_constructible_v<triton_shm::Registry>);
+static_assert(!std::is_copy_assignable_v<triton_shm::Registry>);
+static_assert(std::is_nothrow_move_constructible_v<triton_shm::Registry>);
+static_assert(std::is_nothrow_move_assignable_v<triton_shm::Registry>);
+static_assert(!std::is_convertible_v<triton_shm::Status, bool>, "operator bool is explicit");
+
+void StatusIsOkByDefaultAndTrueWhenOk() {
+  triton_shm::Status ok;
+  EXPECT(ok.ok());
+  EXPECT(static_cast<bool>(ok));
+  EXPECT(ok.code() == TRITON_SHM_OK);
+  EXPECT(ok.message().empty());
+  EXPECT(std::string(ok.code_name()) == "TRITON_SHM_OK");
+
+  triton_shm::Status failed(TRITON_SHM_NOT_FOUND, "missing");
+  EXPECT(!failed.ok());
+  EXPECT(!failed);
+  EXPECT(failed.message() == "missing");
+  EXPECT(std::string(failed.code_name()) == "TRITON_SHM_NOT_FOUND");
+}
+
+void StatusKeepsTheMessageOfItsFailure() {
+  auto [created, registry] = triton_shm::Registry::Create({triton_shm::Naming::kDarwin});
+  EXPECT_CODE(created, TRITON_SHM_OK);
+  triton_shm::Status failed = registry.Unlink("/not_tracked_here");
+  EXPECT_CODE(failed, TRITON_SHM_NOT_FOUND);
+  EXPECT(failed.message().find("/not_tracked_here") != std::string::npos);
+  // A later success clears the library's last error, not the copy.
+  EXPECT(registry.Register("/now_tracked", false).ok());
+  EXPECT(triton_shm::Status::LastErrorMessage().empty());
+  EXPECT(failed.message().find("/not_tracked_here") != std::string::npos);
+}
+
+void NamesAreByteStrings() {
+  auto [s1, seed] = triton_shm::NormalizeName("///multiple///slashes///");
+  EXPECT(s1.ok());
+  EXPECT(seed == "/multiple___slashes___");
+
+  auto [s2, bytes] = triton_shm::NormalizeName(std::string("/caf\xe9/\xff"));
+  EXPECT(s2.ok());
+  EXPECT(bytes == std::string("/caf\xe9_\xff"));
+
+  // Longer than the wrapper's first buffer: the retry path.
+  std::string long_name = "/" + std::string(300, 'q');
+  auto [s3, long_out] = triton_shm::NormalizeName(long_name);
+  EXPECT(s3.ok());
+  EXPECT(long_out == long_name);
+
+  auto [s4, empty] = triton_shm::NormalizeName("///");
+  EXPECT_CODE(s4, TRITON_SHM_INVALID_NAME);
+  EXPECT(empty.empty());
+  EXPECT(!s4.message().empty());
+
+  // A NUL byte cannot cross the C API: refused, not truncated to "/a".
+  auto [s5, nul] = triton_shm::NormalizeName(std::string_view("/a\0b", 4));
+  EXPECT_CODE(s5, TRITON_SHM_INVALID_NAME);
+  EXPECT(nul.empty());
+
+  auto [s6, system] = triton_shm::SystemName("/plain");
+  EXPECT(s6.ok());
+  EXPECT(system == "/plain");
+  auto [s7, too_long] = triton_shm::SystemName("/" + std::string(400, 'x'));
+  EXPECT_CODE(s7, TRITON_SHM_NAME_TOO_LONG);
+
+  EXPECT(triton_shm::Version() == TRITON_SHM_VERSION_STRING);
+}
+
+void CreateRefusesUnknownPolicies() {
+  triton_shm::Options bad;
+  bad.unlink = static_cast<triton_shm::UnlinkPolicy>(7);
+  auto [status, registry] = triton_shm::Registry::Create(bad);
+  EXPECT_CODE(status, TRITON_SHM_INVALID_ARGUMENT);
+  EXPECT(status.message().find("unlink_policy") != std::string::npos);
+  EXPECT(registry.empty());
+  // An empty registry reports NULL_ARGUMENT and counts nothing.
+  EXPECT_CODE(registry.Register("/x", true), TRITON_SHM_NULL_ARGUMENT);
+  EXPECT(registry.Count() == 0);
+  EXPECT(!registry.Contains("/x"));
+}
+
+void RegistryTracksAndRefusesCollisions() {
+  auto [status, registry] = triton_shm::Registry::Create({triton_shm::Naming::kDarwin});
+  EXPECT(status.ok());
+  const std::string nested = "/k" + std::to_string(getpid()) + "/b";
+  const std::string flat = "/k" + std::to_string(getpid()) + "_b";
+  EXPECT(registry.Register(nested, false).ok());
+  EXPECT(registry.Register(nested, false).ok());
+  triton_shm::Status collision = registry.Register(flat, false);
+  EXPECT_CODE(collision, TRITON_SHM_NAME_COLLISION);
+  EXPECT(collision.message().find(nested) != std::string::npos);
+  EXPECT(collision.message().find(flat) != std::string::npos);
+  EXPECT(registry.Contains(nested));
+  EXPECT(!registry.Contains(flat));
+  EXPECT(registry.Count() == 1);
+  auto [s, system] = registry.SystemName(nested);
+  EXPECT(s.ok() && system == flat);
+  EXPECT_CODE(registry.Register(std::string_view("/a\0b", 4), true), TRITON_SHM_INVALID_NAME);
+  EXPECT(!registry.Contains(std::string_view("/k\0", 3)));
+}
+
+void DestructorUnlinksOwnedRegions() {
+  const std::string owned = Key("own"), client = Key("client");
+  if (!Create(owned) || !Create(client)) {
+    ++failures;
+    return;
+  }
+  {
+    auto [status, registry] = triton_shm::Registry::Create();
+    EXPECT(status.ok());
+    EXPECT(registry.Register(owned, true).ok());
+    EXPECT(registry.Register(client, false).ok());
+    EXPECT(Exists(owned));
+  }
+  EXPECT(!Exists(owned));
+  EXPECT(Exists(client));
+  Remove(owned);
+  Remove(client);
+}
+
+void CleanupAllReports() {
+  const std::string a = Key("ca"), b = Key("cb");
+  if (!Create(a) || !Create(b)) {
+    ++failures;
+    return;
+  }
+  auto [status, registry] = triton_shm::Registry::Create({triton_shm::Naming::kPlatform,
+                                                          triton_shm::UnlinkPolicy::kAll});
+  EXPECT(status.ok());
+  EXPECT(registry.Register(a, false).ok());
+  EXPECT(registry.Register(b, true).ok());
+  triton_shm::CleanupReport report{};
+  EXPECT(registry.CleanupAll(&report).ok());
+  EXPECT(report.unlinked == 2);
+  EXPECT(!Exists(a) && !Exists(b));
+  EXPECT(registry.CleanupAll().ok());
+  EXPECT_CODE(registry.Unlink(a), TRITON_SHM_NOT_FOUND);
+  Remove(a);
+  Remove(b);
+}
+
+void MovesTransferOwnership() {
+  const std::string first = Key("m1"), second = Key("m2");
+  if (!Create(first) || !Create(second)) {
+    ++failures;
+    return;
+  }
+  auto [s1, one] = triton_shm::Registry::Create();
+  auto [s2, two] = triton_shm::Registry::Create();
+  EXPECT(s1.ok() && s2.ok());
+  EXPECT(one.Register(first, true).ok());
+  EXPECT(two.Register(second, true).ok());
+
+  triton_shm::Registry moved(std::move(one));
+  EXPECT(one.empty());  // NOLINT(bugprone-use-after-move): the moved-from state is specified
+  EXPECT(moved.Contains(first));
+  EXPECT_CODE(one.Unlink(first), TRITON_SHM_NULL_ARGUMENT);
+
+  // Assigning over a registry destroys it first: its owned region goes.
+  moved = std::move(two);
+  EXPECT(!Exists(first));
+  EXPECT(Exists(second));
+  EXPECT(moved.Contains(second));
+  EXPECT(!moved.Contains(first));
+  EXPECT(moved.Unlink(second).ok());
+  EXPECT(!Exists(second));
+  Remove(first);
+  Remove(second);
+}
+
+void OptingOutOfCleanupKeepsRegions() {
+  const std::string kept = Key("kept"), released = Key("rel");
+  if (!Create(kept) || !Create(released)) {
+    ++failures;
+    return;
+  }
+  {
+    auto [status, registry] = triton_shm::Registry::Create();
+    EXPECT(status.ok());
+    EXPECT(registry.cleanup_on_destroy());
+    EXPECT(registry.Register(kept, true).ok());
+    registry.set_cleanup_on_destroy(false);
+  }
+  EXPECT(Exists(kept));
+
+  triton_shm_registry* raw = nullptr;
+  {
+    auto [status, registry] = triton_shm::Registry::Create();
+    EXPECT(status.ok());
+    EXPECT(registry.Register(released, true).ok());
+    raw = registry.release();
+    EXPECT(registry.empty());
+  }
+  EXPECT(Exists(released));
+  // The released registry still works through the C API, and is ours to free.
+  bool tracked = false;
+  EXPECT(triton_shm_registry_contains(raw, released.c_str(), &tracked) == TRITON_SHM_OK);
+  EXPECT(tracked);
+  EXPECT(triton_shm_registry_cleanup_all(raw, nullptr) == TRITON_SHM_OK);
+  EXPECT(!Exists(released));
+  triton_shm_registry_free(raw);
+
+  // Adopting a C registry: the wrapper cleans it up.
+  triton_shm_registry* adopted_raw = nullptr;
+  EXPECT(triton_shm_registry_new(nullptr, &adopted_raw) == TRITON_SHM_OK);
+  {
+    triton_shm::Registry adopted(adopted_raw);
+    EXPECT(adopted.get() == adopted_raw);
+    EXPECT(adopted.Register(kept, true).ok());
+  }
+  EXPECT(!Exists(kept));
+  Remove(kept);
+  Remove(released);
+}
+
+}  // namespace
+
+int main() {
+  StatusIsOkByDefaultAndTrueWhenOk();
+  StatusKeepsTheMessageOfItsFailure();
+  NamesAreByteStrings();
+  CreateRefusesUnknownPolicies();
+  RegistryTracksAndRefusesCollisions();
+  DestructorUnlinksOwnedRegions();
+  CleanupAllReports();
+  MovesTransferOwnership();
+  OptingOutOfCleanupKeepsRegions();
+  if (failures != 0) {
+    std::fprintf(stderr, "%d check(s) failed\n", failures);
+    return 1;
+  }
+  return 0;
+}

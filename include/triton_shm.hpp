@@ -1,0 +1,304 @@
+// triton_shm.hpp: a small header-only C++17 wrapper over the triton-shm C API
+// (triton_shm.h), for C++ hosts such as Triton's SharedMemoryManager.
+//
+// Errors are values, never exceptions: every fallible call returns a Status,
+// and calls that also produce a value return std::pair<Status, T>, ready for
+// structured bindings:
+//
+//   auto [status, registry] = triton_shm::Registry::Create();
+//   if (!status.ok()) { LOG_ERROR << status.message(); return; }
+//   status = registry.Register(key, /*owned=*/false);
+//
+// The wrapper itself throws nothing and catches nothing; it builds with
+// -fno-exceptions. Like any code that uses std::string, it lets the standard
+// library handle an allocation failure.
+//
+// Names are byte strings: a std::string or std::string_view may hold bytes
+// that are not UTF-8. A name holding a NUL byte cannot cross the C API; the
+// wrapper refuses it with TRITON_SHM_INVALID_NAME without calling the library.
+
+#ifndef TRITON_SHM_HPP
+#define TRITON_SHM_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "triton_shm.h"
+
+namespace triton_shm {
+
+// The outcome of a call: a status code and, for a failure, the message the
+// library gave at the time (triton_shm_last_error_message), copied so that it
+// survives later calls and other threads.
+//
+// A default-constructed Status is OK. `explicit operator bool` is true when
+// the call SUCCEEDED, as for std::optional: write `if (!status)` to handle a
+// failure. (The opposite of Triton's TRITONSERVER_Error*, where non-null
+// means failure; prefer ok() where the reader might confuse the two.)
+class Status {
+ public:
+  Status() noexcept = default;
+
+  // A status with an explicit code and message, for hosts that report their
+  // own failures through the same type.
+  Status(triton_shm_status code, std::string message)
+      : code_(code), message_(std::move(message)) {}
+
+  // `code`, with the calling thread's last error message when it is a
+  // failure. Call it right after the failing library call, on its thread.
+  static Status FromLastError(triton_shm_status code) {
+    if (code == TRITON_SHM_OK) return Status();
+    return Status(code, LastErrorMessage());
+  }
+
+  bool ok() const noexcept { return code_ == TRITON_SHM_OK; }
+  explicit operator bool() const noexcept { return ok(); }
+
+  triton_shm_status code() const noexcept { return code_; }
+
+  // The C name of the code, e.g. "TRITON_SHM_NOT_FOUND"; static storage.
+  const char* code_name() const noexcept {
+    return triton_shm_status_name(static_cast<std::uint32_t>(code_));
+  }
+
+  // Empty for OK; otherwise what failed, naming the original and system
+  // names and any errno.
+  const std::string& message() const noexcept { return message_; }
+
+  // The calling thread's last error message, read without changing it.
+  static std::string LastErrorMessage() {
+    char stack[256];
+    std::size_t needed = 0;
+    triton_shm_status s = triton_shm_last_error_message(stack, sizeof stack, &needed);
+    if (s == TRITON_SHM_OK) return std::string(stack, needed);
+    if (s != TRITON_SHM_BUFFER_TOO_SMALL) return std::string();
+    std::string message(needed + 1, '\0');
+    if (triton_shm_last_error_message(message.data(), message.size(), &needed) !=
+        TRITON_SHM_OK) {
+      return std::string();
+    }
+    message.resize(needed);
+    return message;
+  }
+
+ private:
+  triton_shm_status code_ = TRITON_SHM_OK;
+  std::string message_;
+};
+
+namespace detail {
+
+// `name` as a NUL-terminated copy, or an INVALID_NAME status when it holds a
+// NUL byte that the C API cannot carry.
+inline std::pair<Status, std::string> CString(std::string_view name) {
+  if (name.find('\0') != std::string_view::npos) {
+    return {Status(TRITON_SHM_INVALID_NAME,
+                   "invalid shared-memory name: it contains a NUL byte"),
+            std::string()};
+  }
+  return {Status(), std::string(name)};
+}
+
+// Run `write(buf, len, &needed)`, a C function that fills a caller buffer,
+// growing the buffer once if the first one is too small.
+template <typename Write>
+std::pair<Status, std::string> ReadString(Write write) {
+  char stack[64];
+  std::size_t needed = 0;
+  triton_shm_status s = write(stack, sizeof stack, &needed);
+  if (s == TRITON_SHM_OK) return {Status(), std::string(stack, needed)};
+  if (s != TRITON_SHM_BUFFER_TOO_SMALL) return {Status::FromLastError(s), std::string()};
+  std::string out(needed + 1, '\0');
+  s = write(out.data(), out.size(), &needed);
+  if (s != TRITON_SHM_OK) return {Status::FromLastError(s), std::string()};
+  out.resize(needed);
+  return {Status(), std::move(out)};
+}
+
+}  // namespace detail
+
+// The seed's name normalisation: strip every leading '/', replace every
+// other '/' with '_', prepend one '/'. No length limit.
+// Errors: TRITON_SHM_INVALID_NAME for "", "/", "///" and names holding NUL.
+inline std::pair<Status, std::string> NormalizeName(std::string_view name) {
+  auto checked = detail::CString(name);
+  if (!checked.first.ok()) return {std::move(checked.first), std::string()};
+  const char* key = checked.second.c_str();
+  return detail::ReadString([key](char* out, std::size_t len, std::size_t* written) {
+    return triton_shm_normalize_name(key, out, len, written);
+  });
+}
+
+// The name the default registry's (the platform's) naming policy hands the
+// OS for `name`. Errors: TRITON_SHM_INVALID_NAME, TRITON_SHM_NAME_TOO_LONG.
+inline std::pair<Status, std::string> SystemName(std::string_view name) {
+  auto checked = detail::CString(name);
+  if (!checked.first.ok()) return {std::move(checked.first), std::string()};
+  const char* key = checked.second.c_str();
+  return detail::ReadString([key](char* out, std::size_t len, std::size_t* written) {
+    return triton_shm_system_name(key, out, len, written);
+  });
+}
+
+// The loaded library's version, "MAJOR.MINOR.PATCH".
+inline std::string_view Version() noexcept { return triton_shm_version(); }
+
+// How a Registry turns keys into system names (TRITON_SHM_NAMING_*).
+enum class Naming : std::uint32_t {
+  kPlatform = TRITON_SHM_NAMING_PLATFORM,
+  kDarwin = TRITON_SHM_NAMING_DARWIN,
+  kPosix = TRITON_SHM_NAMING_POSIX,
+};
+
+// Which tracked regions Unlink and CleanupAll remove (TRITON_SHM_UNLINK_*).
+enum class UnlinkPolicy : std::uint32_t {
+  kOwnedOnly = TRITON_SHM_UNLINK_OWNED_ONLY,
+  kAll = TRITON_SHM_UNLINK_ALL,
+};
+
+struct Options {
+  Naming naming = Naming::kPlatform;
+  UnlinkPolicy unlink = UnlinkPolicy::kOwnedOnly;
+};
+
+using CleanupReport = triton_shm_cleanup_report;
+
+// An owned triton_shm_registry: one per SharedMemoryManager.
+//
+// Movable, not copyable. Unless told otherwise, the destructor runs
+// cleanup-all (unlinking what the unlink policy says) and then frees the
+// registry; a failed unlink there is reported only through the log callback.
+// set_cleanup_on_destroy(false) keeps the regions (the registry is still
+// freed); release() hands the C registry to the caller with neither.
+//
+// An empty Registry (default-constructed, moved from, or from a failed
+// Create) owns nothing: its calls return TRITON_SHM_NULL_ARGUMENT, Count()
+// is 0 and Contains() is false.
+class Registry {
+ public:
+  Registry() noexcept = default;
+
+  // A new registry with `options`. Errors: TRITON_SHM_INVALID_ARGUMENT for a
+  // policy value the library does not know; the Registry is then empty.
+  static std::pair<Status, Registry> Create(const Options& options = Options()) {
+    triton_shm_options opts;
+    triton_shm_status s = triton_shm_options_init(&opts);
+    if (s != TRITON_SHM_OK) return {Status::FromLastError(s), Registry()};
+    opts.naming_policy = static_cast<std::uint32_t>(options.naming);
+    opts.unlink_policy = static_cast<std::uint32_t>(options.unlink);
+    triton_shm_registry* handle = nullptr;
+    s = triton_shm_registry_new(&opts, &handle);
+    if (s != TRITON_SHM_OK) return {Status::FromLastError(s), Registry()};
+    return {Status(), Registry(handle)};
+  }
+
+  // Take ownership of `handle` from triton_shm_registry_new (or nullptr).
+  explicit Registry(triton_shm_registry* handle) noexcept : handle_(handle) {}
+
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  Registry(Registry&& other) noexcept
+      : handle_(std::exchange(other.handle_, nullptr)),
+        cleanup_on_destroy_(other.cleanup_on_destroy_) {}
+
+  // Destroys this registry's current contents as the destructor would, then
+  // takes over `other`'s.
+  Registry& operator=(Registry&& other) noexcept {
+    if (this != &other) {
+      Destroy();
+      handle_ = std::exchange(other.handle_, nullptr);
+      cleanup_on_destroy_ = other.cleanup_on_destroy_;
+    }
+    return *this;
+  }
+
+  ~Registry() { Destroy(); }
+
+  // Track `name`; `owned` says this process created the region, so it is
+  // ours to unlink. Registering the same name again is OK and keeps the
+  // first `owned`. Errors: TRITON_SHM_INVALID_NAME, TRITON_SHM_NAME_TOO_LONG,
+  // TRITON_SHM_NAME_COLLISION (the message names both keys).
+  Status Register(std::string_view name, bool owned) {
+    auto checked = detail::CString(name);
+    if (!checked.first.ok()) return std::move(checked.first);
+    return Status::FromLastError(
+        triton_shm_registry_register(handle_, checked.second.c_str(), owned));
+  }
+
+  // Stop tracking `name` and shm_unlink it if the unlink policy says so; an
+  // object already gone is OK. Errors: TRITON_SHM_NOT_FOUND, name errors,
+  // TRITON_SHM_OS_ERROR / TRITON_SHM_PERMISSION_DENIED (the name stays
+  // tracked).
+  Status Unlink(std::string_view name) {
+    auto checked = detail::CString(name);
+    if (!checked.first.ok()) return std::move(checked.first);
+    return Status::FromLastError(triton_shm_registry_unlink(handle_, checked.second.c_str()));
+  }
+
+  // Unlink every region this process registered, as the unlink policy says.
+  // `report` (optional) receives the counts, on failure too. Errors:
+  // TRITON_SHM_OS_ERROR when an unlink failed (those entries stay tracked).
+  Status CleanupAll(CleanupReport* report = nullptr) {
+    return Status::FromLastError(triton_shm_registry_cleanup_all(handle_, report));
+  }
+
+  // The name this registry's naming policy hands the OS for `name`.
+  std::pair<Status, std::string> SystemName(std::string_view name) const {
+    auto checked = detail::CString(name);
+    if (!checked.first.ok()) return {std::move(checked.first), std::string()};
+    const char* key = checked.second.c_str();
+    triton_shm_registry* handle = handle_;
+    return detail::ReadString([handle, key](char* out, std::size_t len, std::size_t* written) {
+      return triton_shm_registry_system_name(handle, key, out, len, written);
+    });
+  }
+
+  // Number of tracked regions; 0 for an empty Registry.
+  std::size_t Count() const noexcept {
+    std::size_t n = 0;
+    return triton_shm_registry_count(handle_, &n) == TRITON_SHM_OK ? n : 0;
+  }
+
+  // Whether `name` itself is tracked (another spelling of the same object
+  // does not count); false for invalid names and an empty Registry.
+  bool Contains(std::string_view name) const {
+    if (name.find('\0') != std::string_view::npos) return false;
+    std::string key(name);
+    bool tracked = false;
+    return triton_shm_registry_contains(handle_, key.c_str(), &tracked) == TRITON_SHM_OK &&
+           tracked;
+  }
+
+  // Whether the destructor (and move assignment) run cleanup-all before
+  // freeing. Default true.
+  void set_cleanup_on_destroy(bool cleanup) noexcept { cleanup_on_destroy_ = cleanup; }
+  bool cleanup_on_destroy() const noexcept { return cleanup_on_destroy_; }
+
+  // The C registry, still owned by this object.
+  triton_shm_registry* get() const noexcept { return handle_; }
+
+  // Give up ownership without cleanup or free: the caller now owns the
+  // returned registry and frees it with triton_shm_registry_free.
+  triton_shm_registry* release() noexcept { return std::exchange(handle_, nullptr); }
+
+  bool empty() const noexcept { return handle_ == nullptr; }
+
+ private:
+  void Destroy() noexcept {
+    if (handle_ == nullptr) return;
+    if (cleanup_on_destroy_) triton_shm_registry_cleanup_all(handle_, nullptr);
+    triton_shm_registry_free(handle_);
+    handle_ = nullptr;
+  }
+
+  triton_shm_registry* handle_ = nullptr;
+  bool cleanup_on_destroy_ = true;
+};
+
+}  // namespace triton_shm
+
+#endif  // TRITON_SHM_HPP
