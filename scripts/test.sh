@@ -22,5 +22,8 @@ step "exported symbols match the header"
 cargo build --locked --release --lib
 scripts/check-exports.sh target/release/libtriton_shm.so
 
+step "interop with the real Triton Python client (tritonclient from PyPI)"
+scripts/interop.sh
+
 echo
 echo "all test stages passed"
