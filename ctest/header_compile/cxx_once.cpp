@@ -1,0 +1,9 @@
+// triton_shm.h on its own, compiled as C++.
+#include <triton_shm.h>
+
+triton_shm_status header_compile_probe(triton_shm_options* opts);
+triton_shm_status header_compile_probe(triton_shm_options* opts) {
+  triton_shm_log_callback callback = nullptr;
+  (void)callback;
+  return triton_shm_options_init(opts);
+}
