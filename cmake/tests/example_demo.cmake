@@ -1,0 +1,28 @@
+# The example (examples/) builds against the installed package and its demo
+# runs, leaving no shared-memory object behind.
+include("${CMAKE_CURRENT_LIST_DIR}/TestSupport.cmake")
+
+set(build "${SCRATCH_DIR}/example-demo")
+tsm_fresh_dir("${build}")
+tsm_configure_and_build("${TRITON_SHM_SOURCE_DIR}/examples" "${build}" "-DCMAKE_PREFIX_PATH=${PREFIX}")
+
+set(shm_dir "/dev/shm")
+if(IS_DIRECTORY "${shm_dir}")
+  file(GLOB before RELATIVE "${shm_dir}" "${shm_dir}/triton_shm_demo_*")
+endif()
+tsm_run("run the demo" OUTPUT output COMMAND "${build}/triton_shm_demo")
+message(STATUS "${output}")
+foreach(expected "/path_with_slashes" "region is gone" "demo finished")
+  if(NOT output MATCHES "${expected}")
+    tsm_fail("the demo's output lacks '${expected}':\n${output}")
+  endif()
+endforeach()
+if(IS_DIRECTORY "${shm_dir}")
+  file(GLOB after RELATIVE "${shm_dir}" "${shm_dir}/triton_shm_demo_*")
+  if(after)
+    list(REMOVE_ITEM after ${before})
+  endif()
+  if(after)
+    tsm_fail("the demo left shared-memory objects behind: ${after}")
+  endif()
+endif()
