@@ -294,11 +294,17 @@ static void forked_child_skips_parent_regions(void) {
   REQUIRE(child >= 0);
   if (child == 0) {
     triton_shm_cleanup_report report;
+    int code = 0;
     memset(&report, 0xff, sizeof report);
-    if (triton_shm_registry_cleanup_all(reg, &report) != TRITON_SHM_OK) _exit(10);
-    if (report.skipped != 1 || report.unlinked != 0) _exit(11);
-    if (!shm_test_exists(name)) _exit(12);
-    _exit(0);
+    if (triton_shm_registry_cleanup_all(reg, &report) != TRITON_SHM_OK) {
+      code = 10;
+    } else if (report.skipped != 1 || report.unlinked != 0) {
+      code = 11;
+    } else if (!shm_test_exists(name)) {
+      code = 12;
+    }
+    triton_shm_registry_free(reg); /* the child's copy; the parent keeps its own */
+    _exit(code);
   }
   REQUIRE(waitpid(child, &wstatus, 0) == child);
   CHECK(WIFEXITED(wstatus));
