@@ -203,15 +203,19 @@ static void options_are_validated(void) {
 
   /* Unknown policy values. */
   CHECK_OK(triton_shm_options_init(&opts));
-  opts.naming_policy = 3;
+  /* Values far from the defined ones, so that policies added later do not
+   * turn them valid. */
+  opts.naming_policy = 1000;
   CHECK_STATUS(triton_shm_registry_new(&opts, &reg), TRITON_SHM_INVALID_ARGUMENT);
   CHECK_LAST_ERROR_CONTAINS("naming_policy");
   opts.naming_policy = UINT32_MAX;
   CHECK_STATUS(triton_shm_registry_new(&opts, &reg), TRITON_SHM_INVALID_ARGUMENT);
   CHECK_OK(triton_shm_options_init(&opts));
-  opts.unlink_policy = 2;
+  opts.unlink_policy = 1000;
   CHECK_STATUS(triton_shm_registry_new(&opts, &reg), TRITON_SHM_INVALID_ARGUMENT);
   CHECK_LAST_ERROR_CONTAINS("unlink_policy");
+  opts.unlink_policy = UINT32_MAX;
+  CHECK_STATUS(triton_shm_registry_new(&opts, &reg), TRITON_SHM_INVALID_ARGUMENT);
   CHECK(reg == kUntouchedRegistry);
 
   /* Every known combination is accepted. */

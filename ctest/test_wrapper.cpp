@@ -128,7 +128,7 @@ void NamesAreByteStrings() {
 
 void CreateRefusesUnknownPolicies() {
   triton_shm::Options bad;
-  bad.unlink = static_cast<triton_shm::UnlinkPolicy>(7);
+  bad.unlink = static_cast<triton_shm::UnlinkPolicy>(1000);
   auto [status, registry] = triton_shm::Registry::Create(bad);
   EXPECT_CODE(status, TRITON_SHM_INVALID_ARGUMENT);
   EXPECT(status.message().find("unlink_policy") != std::string::npos);
