@@ -45,6 +45,12 @@
 #define TRITON_SHM_UNLINK_ALL 1
 
 /*
+ `unlink_policy`: nothing is ever unlinked; unlink and cleanup only
+ untrack (the seed's proposed option to disable automatic unlinking).
+ */
+#define TRITON_SHM_UNLINK_NEVER 2
+
+/*
  `backend`: the `TRITON_SHM_BACKEND` environment variable decides
  (`system` or `xnu-model`); unset means the real OS. The default.
  */
@@ -257,6 +263,23 @@ typedef struct triton_shm_options {
    Number of entries in `reserved_prefixes`. Default: 0.
    */
   size_t reserved_prefix_count;
+  /*
+   1: keep a crash-safe journal of owned regions in `state_dir` (real
+   OS backend only); 0: don't. Default: 1, or `TRITON_SHM_JOURNAL`.
+   */
+  uint32_t journal;
+  /*
+   1: when the registry is created, reap the regions listed in the
+   journals of dead owners; 0: don't. Default: 1, or
+   `TRITON_SHM_REAP_ON_CREATE`.
+   */
+  uint32_t reap_on_create;
+  /*
+   The state directory for journals, a NUL-terminated path copied by
+   `triton_shm_registry_new`. NULL (the default): `TRITON_SHM_STATE_DIR`
+   if set, else `triton-shm-<uid>` under the temporary directory.
+   */
+  const char *state_dir;
 } triton_shm_options;
 
 /*
@@ -285,6 +308,79 @@ typedef struct triton_shm_cleanup_report {
    */
   size_t released;
 } triton_shm_cleanup_report;
+
+/*
+ A registry's statistics: gauges now, and totals since it was created.
+ */
+typedef struct triton_shm_stats {
+  /*
+   Regions tracked now.
+   */
+  uint64_t tracked;
+  /*
+   Bytes mapped by the registry's open regions now.
+   */
+  uint64_t mapped_bytes;
+  /*
+   Names that became tracked.
+   */
+  uint64_t registered;
+  /*
+   Objects removed by `shm_unlink`.
+   */
+  uint64_t unlinked;
+  /*
+   Unlinks that found the object already gone.
+   */
+  uint64_t already_gone;
+  /*
+   Unlinks that failed.
+   */
+  uint64_t failed;
+  /*
+   Names refused because another tracked name reaches the same object.
+   */
+  uint64_t collisions_refused;
+  /*
+   Names refused because they are reserved.
+   */
+  uint64_t reserved_refused;
+  /*
+   Regions of dead owners reaped when the registry was created.
+   */
+  uint64_t reaped;
+} triton_shm_stats;
+
+/*
+ Counts from `triton_shm_reap_stale`.
+ */
+typedef struct triton_shm_reap_report {
+  /*
+   Journals of dead owners that were processed (and removed, unless one
+   of their unlinks failed).
+   */
+  size_t journals_reaped;
+  /*
+   Journals held by live owners, left alone.
+   */
+  size_t journals_live;
+  /*
+   Journals that could not be used (a symlink, another owner, unreadable).
+   */
+  size_t journals_skipped;
+  /*
+   Regions unlinked.
+   */
+  size_t regions_unlinked;
+  /*
+   Regions listed but already gone.
+   */
+  size_t regions_already_gone;
+  /*
+   Regions whose unlink failed; their journal is kept for a retry.
+   */
+  size_t regions_failed;
+} triton_shm_reap_report;
 
 
 
@@ -419,9 +515,17 @@ triton_shm_status triton_shm_registry_system_name(const struct triton_shm_regist
                                                   size_t *out_written);
 
 /*
- Fill `*opts` with the defaults and set `opts->struct_size`.
+ Fill `*opts` with the defaults, changed by the environment variables that
+ are set (`TRITON_SHM_NAMING`, `TRITON_SHM_UNLINK_POLICY`,
+ `TRITON_SHM_JOURNAL`, `TRITON_SHM_REAP_ON_CREATE`; `TRITON_SHM_BACKEND`
+ and `TRITON_SHM_STATE_DIR` are read by `triton_shm_registry_new` while
+ `backend` and `state_dir` keep their defaults), and set
+ `opts->struct_size`.
 
- Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL.
+ Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
+ `TRITON_SHM_INVALID_ARGUMENT` if one of those variables holds a value
+ that is not allowed (the message names it), in which case `*opts` is not
+ written.
 
  # Safety
  `opts` is NULL or writable for a `triton_shm_options`.
@@ -722,6 +826,60 @@ triton_shm_status triton_shm_registry_count(const struct triton_shm_registry *re
 triton_shm_status triton_shm_registry_contains(const struct triton_shm_registry *reg,
                                                const char *name,
                                                bool *out);
+
+/*
+ Store `reg`'s statistics in `*out`.
+
+ Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `reg` or `out`
+ is NULL.
+
+ # Safety
+ `reg` is NULL or a live registry; `out` is NULL or writable.
+ */
+triton_shm_status triton_shm_registry_stats(const struct triton_shm_registry *reg,
+                                            struct triton_shm_stats *out);
+
+/*
+ Write `stats` as one line for logs into `out`, e.g.
+ `tracked=2 mapped_bytes=65536 registered=5 unlinked=3 already_gone=0
+ failed=0 collisions_refused=1 reserved_refused=0 reaped=0`.
+
+ Arguments and outputs as for `triton_shm_normalize_name`. Returns
+ `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`stats`, `out`);
+ `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written; 256 bytes
+ always suffice).
+
+ # Safety
+ `stats` is NULL or readable; `out` is NULL or writable for `out_len`
+ bytes; `out_written` is NULL or writable.
+ */
+triton_shm_status triton_shm_stats_format(const struct triton_shm_stats *stats,
+                                          char *out,
+                                          size_t out_len,
+                                          size_t *out_written);
+
+/*
+ Reap the regions of dead owners: for each journal in the state directory
+ whose lock can be taken (its owner died without cleaning up), unlink
+ every region it lists that still exists, then remove the journal.
+ Journals of live owners are never touched, whatever their pid. A missing
+ state directory reaps nothing.
+
+ Arguments: `opts` (may be NULL for the defaults) names the state
+ directory; `report` (may be NULL) receives the counts, also on failure.
+
+ Returns `TRITON_SHM_OK`; `TRITON_SHM_INVALID_ARGUMENT` for bad options;
+ `TRITON_SHM_PERMISSION_DENIED` when the state directory is refused (a
+ symlink, owned by someone else, writable by others);
+ `TRITON_SHM_OS_ERROR` when it cannot be listed or some unlink failed
+ (`report->regions_failed`).
+
+ # Safety
+ `opts` is NULL or a struct filled by `triton_shm_options_init`;
+ `report` is NULL or writable.
+ */
+triton_shm_status triton_shm_reap_stale(const struct triton_shm_options *opts,
+                                        struct triton_shm_reap_report *report);
 
 /*
  The version of the loaded library as a static string, `"MAJOR.MINOR.PATCH"`.

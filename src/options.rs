@@ -2,6 +2,8 @@
 
 use crate::name::NamingPolicy;
 use crate::os::BackendKind;
+use crate::status::{Error, Result, Status};
+use std::path::PathBuf;
 
 /// Which tracked regions `unlink`, `cleanup_all` and closing a region remove
 /// from the system.
@@ -23,6 +25,11 @@ pub enum UnlinkPolicy {
     /// every region it tracks; it breaks clients that destroy their own
     /// regions.
     All,
+    /// Nothing is ever unlinked: unlink and cleanup only untrack, and the
+    /// regions stay for whoever manages them (the seed's proposed option to
+    /// disable automatic unlinking). Their journal records are dropped too,
+    /// so the reaper leaves them alone.
+    Never,
 }
 
 impl UnlinkPolicy {
@@ -31,6 +38,16 @@ impl UnlinkPolicy {
         match self {
             UnlinkPolicy::OwnedOnly => "owned-only",
             UnlinkPolicy::All => "all",
+            UnlinkPolicy::Never => "never",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        match value {
+            "owned-only" => Some(UnlinkPolicy::OwnedOnly),
+            "all" => Some(UnlinkPolicy::All),
+            "never" => Some(UnlinkPolicy::Never),
+            _ => None,
         }
     }
 }
@@ -48,6 +65,15 @@ pub struct Options {
     /// (`triton_python_backend_shm_region_` and every
     /// `triton_<word>_backend_shm_region_`), compared after leading slashes.
     pub reserved_prefixes: Vec<Vec<u8>>,
+    /// Keep a crash-safe journal of owned regions (real OS backend only).
+    /// Default: on.
+    pub journal: bool,
+    /// Where journals live. `None`: `triton-shm-<uid>` under the temporary
+    /// directory.
+    pub state_dir: Option<PathBuf>,
+    /// Reap the regions of dead owners' journals when the registry is
+    /// created. Default: on.
+    pub reap_on_create: bool,
 }
 
 impl Default for Options {
@@ -57,6 +83,88 @@ impl Default for Options {
             unlink: UnlinkPolicy::default(),
             backend: BackendKind::default(),
             reserved_prefixes: Vec::new(),
+            journal: true,
+            state_dir: None,
+            reap_on_create: true,
         }
+    }
+}
+
+/// Environment variables [`Options::from_env`] reads, with their values.
+pub const ENV_VARS: [(&str, &str); 6] = [
+    ("TRITON_SHM_NAMING", "platform | darwin | posix"),
+    ("TRITON_SHM_UNLINK_POLICY", "owned-only | all | never"),
+    ("TRITON_SHM_JOURNAL", "on | off"),
+    ("TRITON_SHM_REAP_ON_CREATE", "on | off"),
+    ("TRITON_SHM_STATE_DIR", "a directory path"),
+    ("TRITON_SHM_BACKEND", "system | xnu-model"),
+];
+
+fn env_value(name: &str) -> Result<Option<String>> {
+    match std::env::var(name) {
+        Ok(v) if v.is_empty() => Ok(None),
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::new(
+            Status::INVALID_ARGUMENT,
+            format!("{name} is not valid UTF-8"),
+        )),
+    }
+}
+
+fn bad_env(name: &str, value: &str) -> Error {
+    let expected = ENV_VARS.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v);
+    Error::new(
+        Status::INVALID_ARGUMENT,
+        format!("{name}='{value}' is not valid; expected {expected}"),
+    )
+}
+
+fn on_off(name: &str) -> Result<Option<bool>> {
+    match env_value(name)?.as_deref() {
+        None => Ok(None),
+        Some("on" | "1" | "true") => Ok(Some(true)),
+        Some("off" | "0" | "false") => Ok(Some(false)),
+        Some(other) => Err(bad_env(name, other)),
+    }
+}
+
+impl Options {
+    /// The defaults, changed by the environment variables in [`ENV_VARS`]
+    /// that are set. (The backend is read when a registry is created, from
+    /// `TRITON_SHM_BACKEND`, unless `backend` says otherwise.)
+    ///
+    /// Errors: [`Status::INVALID_ARGUMENT`] naming the variable whose value
+    /// is not one of those listed.
+    pub fn from_env() -> Result<Options> {
+        let mut options = Options::default();
+        if let Some(v) = env_value("TRITON_SHM_NAMING")? {
+            options.naming = match v.as_str() {
+                "platform" => NamingPolicy::platform(),
+                "darwin" => NamingPolicy::Darwin,
+                "posix" => NamingPolicy::Posix,
+                other => return Err(bad_env("TRITON_SHM_NAMING", other)),
+            };
+        }
+        if let Some(v) = env_value("TRITON_SHM_UNLINK_POLICY")? {
+            options.unlink =
+                UnlinkPolicy::parse(&v).ok_or_else(|| bad_env("TRITON_SHM_UNLINK_POLICY", &v))?;
+        }
+        if let Some(on) = on_off("TRITON_SHM_JOURNAL")? {
+            options.journal = on;
+        }
+        if let Some(on) = on_off("TRITON_SHM_REAP_ON_CREATE")? {
+            options.reap_on_create = on;
+        }
+        options.state_dir = std::env::var_os("TRITON_SHM_STATE_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        Ok(options)
+    }
+
+    /// The state directory these options name: `state_dir`, else the
+    /// default `triton-shm-<uid>` under the temporary directory.
+    pub fn state_dir_path(&self) -> PathBuf {
+        self.state_dir.clone().unwrap_or_else(crate::os::state_dir::default_path)
     }
 }

@@ -128,7 +128,8 @@ impl Registry {
             .map(fd.as_fd(), offset64, byte_size)
             .map_err(|errno| os_error(errno, "mmap", &opened_name, key))?;
         drop(fd);
-        self.track(key, &resolved, false, Hold::Region)?;
+        self.track(key, &resolved, false, Hold::Region, false)?;
+        self.account_mapping(byte_size, true);
         Ok(Region {
             registry: self.clone(),
             key: key.into(),
@@ -160,10 +161,23 @@ impl Registry {
         self.check_collision(key, &resolved)?;
         let backend = self.backend();
         let system = &resolved.system;
-        let fd = backend
-            .open(&resolved.c_system, OpenFlags::CREATE_NEW)
-            .map_err(|errno| os_error(errno, "shm_open(O_CREAT|O_EXCL)", system, key))?;
+        // The record comes first, so a crash can never leave the object
+        // without one.
+        self.journal_created(system, size64)?;
+        #[cfg(feature = "crash-points")]
+        crate::os::crash_point::hit("after-record");
+        let fd = match backend.open(&resolved.c_system, OpenFlags::CREATE_NEW) {
+            Ok(fd) => fd,
+            Err(errno) => {
+                // Not created (an existing object is someone else's): drop
+                // the record so no reaper ever removes it.
+                self.journal_removed(system);
+                return Err(os_error(errno, "shm_open(O_CREAT|O_EXCL)", system, key));
+            }
+        };
 
+        #[cfg(feature = "crash-points")]
+        crate::os::crash_point::hit("after-create");
         let built = backend
             .set_size(fd.as_fd(), size64)
             .map_err(|errno| os_error(errno, "ftruncate", system, key))
@@ -173,27 +187,31 @@ impl Registry {
                     .map_err(|errno| os_error(errno, "mmap", system, key))
             })
             .and_then(|mapping| {
-                self.track(key, &resolved, true, Hold::Region)?;
+                self.track(key, &resolved, true, Hold::Region, false)?;
                 Ok(mapping)
             });
         drop(fd);
         match built {
-            Ok(mapping) => Ok(Region {
+            Ok(mapping) => {
+                self.account_mapping(byte_size, true);
+                Ok(Region {
                 registry: self.clone(),
                 key: key.into(),
                 opened_name: resolved.system.clone(),
                 resolved,
                 mapping: Some(mapping),
                 size: byte_size,
-            }),
+                })
+            }
             Err(error) => {
                 // Never leave behind an object we created.
-                if let Err(errno) = backend.unlink(&resolved.c_system) {
-                    log_at!(
+                match backend.unlink(&resolved.c_system) {
+                    Ok(()) | Err(libc::ENOENT) => self.journal_removed(system),
+                    Err(errno) => log_at!(
                         Level::Error,
                         "could not remove '{}' after a failed create: errno {errno}",
                         system.escape_ascii()
-                    );
+                    ),
                 }
                 Err(error)
             }
@@ -262,6 +280,7 @@ impl Region {
         match self.mapping.take() {
             Some(mapping) => {
                 drop(mapping);
+                self.registry.account_mapping(self.size, false);
                 self.registry.release_region(&self.key, &self.resolved)
             }
             None => Ok(()),

@@ -12,6 +12,9 @@ use crate::status::{Error, Result, Status};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::ffi::CString;
+use crate::journal::{self, Journal};
+use crate::os::state_dir::StateDir;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 
 /// What keeps an entry tracked.
@@ -91,6 +94,77 @@ struct Inner {
     /// Keyed by identity (see [`crate::name::NamingPolicy::identity`]), so two
     /// keys that reach one object cannot both be tracked.
     entries: Mutex<HashMap<Box<[u8]>, Entry>>,
+    /// Lock order: `entries` before `journal`, never the reverse.
+    journal: Mutex<JournalSlot>,
+    counters: Counters,
+}
+
+/// The journal of owned regions: off, ready to be created on first use, or
+/// open and locked.
+enum JournalSlot {
+    Off,
+    Idle(StateDir),
+    Open(Journal),
+}
+
+/// Running totals behind [`Registry::stats`].
+#[derive(Default)]
+struct Counters {
+    mapped_bytes: AtomicU64,
+    registered: AtomicU64,
+    unlinked: AtomicU64,
+    already_gone: AtomicU64,
+    failed: AtomicU64,
+    collisions_refused: AtomicU64,
+    reserved_refused: AtomicU64,
+    reaped: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A registry's statistics. In C: `triton_shm_stats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Regions tracked now.
+    pub tracked: u64,
+    /// Bytes mapped by this registry's open regions now.
+    pub mapped_bytes: u64,
+    /// Names that became tracked, in total.
+    pub registered: u64,
+    /// Objects removed by `shm_unlink`, in total.
+    pub unlinked: u64,
+    /// Unlinks that found the object already gone, in total.
+    pub already_gone: u64,
+    /// Unlinks that failed, in total.
+    pub failed: u64,
+    /// Names refused because another tracked name reaches the same object.
+    pub collisions_refused: u64,
+    /// Names refused because they are reserved.
+    pub reserved_refused: u64,
+    /// Regions of dead owners this registry reaped when it was created.
+    pub reaped: u64,
+}
+
+impl std::fmt::Display for Stats {
+    /// One line for logs: `tracked=2 mapped_bytes=65536 registered=5 ...`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "tracked={} mapped_bytes={} registered={} unlinked={} already_gone={} failed={} \
+             collisions_refused={} reserved_refused={} reaped={}",
+            self.tracked,
+            self.mapped_bytes,
+            self.registered,
+            self.unlinked,
+            self.already_gone,
+            self.failed,
+            self.collisions_refused,
+            self.reserved_refused,
+            self.reaped
+        )
+    }
 }
 
 /// A key checked against the registry's policies: its system name, as bytes
@@ -111,12 +185,18 @@ impl std::fmt::Debug for Registry {
 }
 
 static DEFAULT: LazyLock<Registry> = LazyLock::new(|| {
-    let options = Options::default();
+    let options = Options::from_env().unwrap_or_else(|e| {
+        log_at!(Level::Error, "default registry: {}; using the defaults", e.message());
+        Options::default()
+    });
     let backend = os::backend(options.backend).unwrap_or_else(|why| {
         log_at!(Level::Error, "default registry: {why}; using the real OS");
         os::system()
     });
-    Registry::with_backend(options, backend)
+    Registry::with_backend(options.clone(), backend).unwrap_or_else(|e| {
+        log_at!(Level::Error, "default registry: {}; journaling disabled", e.message());
+        Registry::assemble(Options { journal: false, ..options }, backend, JournalSlot::Off)
+    })
 });
 
 /// The process-wide registry behind the seed's free functions, with default
@@ -134,17 +214,108 @@ impl Registry {
     pub fn new(options: Options) -> Result<Self> {
         let backend =
             os::backend(options.backend).map_err(|why| Error::new(Status::INVALID_ARGUMENT, why))?;
-        Ok(Registry::with_backend(options, backend))
+        Registry::with_backend(options, backend)
     }
 
     /// An empty registry that makes its system calls through `backend`.
-    pub fn with_backend(options: Options, backend: &'static dyn ShmBackend) -> Self {
+    ///
+    /// With `options.journal` and the real OS backend, the state directory
+    /// is opened (created 0700 if missing) and checked now, and, with
+    /// `options.reap_on_create`, the regions of dead owners are reaped.
+    /// Errors: [`Status::PERMISSION_DENIED`] when the state directory is
+    /// refused (a symlink, owned by someone else, writable by others), with
+    /// a message that names it and the fix.
+    pub fn with_backend(options: Options, backend: &'static dyn ShmBackend) -> Result<Self> {
+        let journaled = options.journal && backend.name() == os::system().name();
+        if !journaled {
+            return Ok(Registry::assemble(options, backend, JournalSlot::Off));
+        }
+        let path = options.state_dir_path();
+        let dir = StateDir::open(&path, true).map_err(|e| Error::new(Status::PERMISSION_DENIED, e.0))?;
+        let reap = options.reap_on_create;
+        let registry = Registry::assemble(options, backend, JournalSlot::Idle(dir));
+        if reap {
+            match journal::reap_stale(&path, backend, false) {
+                Ok(report) => {
+                    let reaped = u64::try_from(report.regions_unlinked).unwrap_or(u64::MAX);
+                    registry.inner.counters.reaped.store(reaped, Ordering::Relaxed);
+                    if report.journals_reaped > 0 {
+                        log_at!(
+                            Level::Info,
+                            "reaped {} journal(s) of dead owners: {} region(s) unlinked, {} already gone, {} failed",
+                            report.journals_reaped,
+                            report.regions_unlinked,
+                            report.regions_already_gone,
+                            report.regions_failed
+                        );
+                    }
+                }
+                Err(e) => log_at!(Level::Warn, "reap on create: {}", e.message()),
+            }
+        }
+        Ok(registry)
+    }
+
+    fn assemble(options: Options, backend: &'static dyn ShmBackend, journal: JournalSlot) -> Self {
         Registry {
             inner: Arc::new(Inner {
                 options,
                 backend,
                 entries: Mutex::new(HashMap::new()),
+                journal: Mutex::new(journal),
+                counters: Counters::default(),
             }),
+        }
+    }
+
+    /// Record in the journal, before it can exist, that `system` is ours.
+    /// Without a journal this does nothing.
+    pub(crate) fn journal_created(&self, system: &[u8], size: u64) -> Result<()> {
+        let mut slot = self.inner.journal.lock();
+        if let JournalSlot::Idle(_) = &*slot {
+            let JournalSlot::Idle(dir) = std::mem::replace(&mut *slot, JournalSlot::Off) else {
+                unreachable!("matched Idle just above");
+            };
+            *slot = JournalSlot::Open(Journal::create(dir)?);
+        }
+        match &mut *slot {
+            JournalSlot::Open(journal) => journal.record_created(system, size),
+            _ => Ok(()),
+        }
+    }
+
+    /// Record in the journal that `system` is no longer ours to clean up.
+    pub(crate) fn journal_removed(&self, system: &[u8]) {
+        if let JournalSlot::Open(journal) = &mut *self.inner.journal.lock() {
+            journal.record_removed(system);
+        }
+    }
+
+    /// Add (`grow`) or remove mapped bytes from the statistics.
+    pub(crate) fn account_mapping(&self, bytes: usize, grow: bool) {
+        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+        let gauge = &self.inner.counters.mapped_bytes;
+        if grow {
+            gauge.fetch_add(bytes, Ordering::Relaxed);
+        } else {
+            gauge.fetch_sub(bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// A snapshot of this registry's statistics.
+    pub fn stats(&self) -> Stats {
+        let c = &self.inner.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Stats {
+            tracked: u64::try_from(self.count()).unwrap_or(u64::MAX),
+            mapped_bytes: get(&c.mapped_bytes),
+            registered: get(&c.registered),
+            unlinked: get(&c.unlinked),
+            already_gone: get(&c.already_gone),
+            failed: get(&c.failed),
+            collisions_refused: get(&c.collisions_refused),
+            reserved_refused: get(&c.reserved_refused),
+            reaped: get(&c.reaped),
         }
     }
 
@@ -178,7 +349,7 @@ impl Registry {
     /// different key that reaches the same object is tracked.
     pub fn register(&self, key: &[u8], owned: bool) -> Result<Registration> {
         let resolved = self.resolve(key)?;
-        self.track(key, &resolved, owned, Hold::Pin)
+        self.track(key, &resolved, owned, Hold::Pin, owned)
     }
 
     /// Check `key` against the reserved prefixes, then the naming policy.
@@ -187,6 +358,7 @@ impl Registry {
     /// [`Registry::system_name`].
     pub(crate) fn resolve(&self, key: &[u8]) -> Result<Resolved> {
         if name::is_reserved(key, &self.inner.options.reserved_prefixes) {
+            bump(&self.inner.counters.reserved_refused);
             return Err(Error::new(
                 Status::RESERVED_NAME,
                 format!(
@@ -218,13 +390,15 @@ impl Registry {
     }
 
     /// Track `key` for a registration (`Hold::Pin`) or an open region
-    /// (`Hold::Region`).
+    /// (`Hold::Region`). With `journal`, a new entry is first recorded in the
+    /// journal (for owned names registered rather than created here).
     pub(crate) fn track(
         &self,
         key: &[u8],
         resolved: &Resolved,
         owned: bool,
         hold: Hold,
+        journal: bool,
     ) -> Result<Registration> {
         let policy = self.inner.options.naming;
         let identity = policy.identity(&resolved.system);
@@ -239,6 +413,10 @@ impl Registry {
             }
             return Ok(Registration::AlreadyTracked);
         }
+        if journal {
+            self.journal_created(&resolved.system, 0)?;
+        }
+        bump(&self.inner.counters.registered);
         entries.insert(
             identity.into(),
             Entry {
@@ -400,15 +578,37 @@ impl Registry {
     }
 
     /// Apply the unlink policy to one entry; the caller drops the entry on
-    /// `Ok` and keeps it on `Err`.
+    /// `Ok` and keeps it on `Err`. An owned entry that leaves on `Ok` gets its
+    /// journal record removed.
     fn remove_from_system(&self, entry: &Entry, system: &[u8]) -> Result<Unlinked> {
+        let outcome = self.apply_unlink_policy(entry, system);
+        let counters = &self.inner.counters;
+        match &outcome {
+            Ok(Unlinked::Removed) => bump(&counters.unlinked),
+            Ok(Unlinked::AlreadyGone) => bump(&counters.already_gone),
+            Ok(Unlinked::Released) => {}
+            Err(_) => bump(&counters.failed),
+        }
+        if outcome.is_ok() && entry.owned {
+            self.journal_removed(system);
+        }
+        outcome
+    }
+
+    fn apply_unlink_policy(&self, entry: &Entry, system: &[u8]) -> Result<Unlinked> {
         let unlink_policy = self.inner.options.unlink;
-        if !entry.owned && unlink_policy == UnlinkPolicy::OwnedOnly {
+        let keep = match unlink_policy {
+            UnlinkPolicy::OwnedOnly => !entry.owned,
+            UnlinkPolicy::All => false,
+            UnlinkPolicy::Never => true,
+        };
+        if keep {
             log_at!(
                 Level::Debug,
-                "released '{}' without unlinking it: not created here (unlink policy {})",
+                "released '{}' without unlinking it (unlink policy {}, {})",
                 entry.original.escape_ascii(),
-                unlink_policy.as_str()
+                unlink_policy.as_str(),
+                if entry.owned { "owned" } else { "not created here" }
             );
             return Ok(Unlinked::Released);
         }
@@ -451,6 +651,7 @@ impl Registry {
     }
 
     fn collision(&self, key: &[u8], tracked: &[u8], system: &[u8]) -> Error {
+        bump(&self.inner.counters.collisions_refused);
         Error::new(
             Status::NAME_COLLISION,
             format!(

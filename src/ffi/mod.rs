@@ -18,4 +18,5 @@ pub mod options;
 pub mod region;
 mod pointers;
 pub mod registry;
+pub mod stats;
 pub mod version;

@@ -5,6 +5,7 @@ use crate::name::NamingPolicy;
 use crate::options::{Options, UnlinkPolicy};
 use crate::os::BackendKind;
 use std::ffi::c_char;
+use std::os::unix::ffi::OsStrExt;
 use crate::status::{Error, Result, Status};
 use std::mem::{offset_of, size_of};
 
@@ -25,6 +26,9 @@ pub const TRITON_SHM_UNLINK_OWNED_ONLY: u32 = 0;
 /// `unlink_policy`: unlink and cleanup remove every tracked region, owned or
 /// not (the seed design's macOS behaviour).
 pub const TRITON_SHM_UNLINK_ALL: u32 = 1;
+/// `unlink_policy`: nothing is ever unlinked; unlink and cleanup only
+/// untrack (the seed's proposed option to disable automatic unlinking).
+pub const TRITON_SHM_UNLINK_NEVER: u32 = 2;
 
 /// `backend`: the `TRITON_SHM_BACKEND` environment variable decides
 /// (`system` or `xnu-model`); unset means the real OS. The default.
@@ -59,6 +63,17 @@ pub struct triton_shm_options {
     pub reserved_prefixes: *const *const c_char,
     /// Number of entries in `reserved_prefixes`. Default: 0.
     pub reserved_prefix_count: usize,
+    /// 1: keep a crash-safe journal of owned regions in `state_dir` (real
+    /// OS backend only); 0: don't. Default: 1, or `TRITON_SHM_JOURNAL`.
+    pub journal: u32,
+    /// 1: when the registry is created, reap the regions listed in the
+    /// journals of dead owners; 0: don't. Default: 1, or
+    /// `TRITON_SHM_REAP_ON_CREATE`.
+    pub reap_on_create: u32,
+    /// The state directory for journals, a NUL-terminated path copied by
+    /// `triton_shm_registry_new`. NULL (the default): `TRITON_SHM_STATE_DIR`
+    /// if set, else `triton-shm-<uid>` under the temporary directory.
+    pub state_dir: *const c_char,
 }
 
 impl Default for triton_shm_options {
@@ -70,14 +85,45 @@ impl Default for triton_shm_options {
             backend: TRITON_SHM_BACKEND_FROM_ENV,
             reserved_prefixes: std::ptr::null(),
             reserved_prefix_count: 0,
+            journal: 1,
+            reap_on_create: 1,
+            state_dir: std::ptr::null(),
         }
+    }
+}
+
+impl triton_shm_options {
+    /// The C defaults with the environment's choices folded in.
+    fn from_env() -> Result<Self> {
+        let env = Options::from_env()?;
+        Ok(triton_shm_options {
+            naming_policy: match env.naming {
+                NamingPolicy::Darwin => TRITON_SHM_NAMING_DARWIN,
+                NamingPolicy::Posix => TRITON_SHM_NAMING_POSIX,
+            },
+            unlink_policy: match env.unlink {
+                UnlinkPolicy::OwnedOnly => TRITON_SHM_UNLINK_OWNED_ONLY,
+                UnlinkPolicy::All => TRITON_SHM_UNLINK_ALL,
+                UnlinkPolicy::Never => TRITON_SHM_UNLINK_NEVER,
+            },
+            journal: u32::from(env.journal),
+            reap_on_create: u32::from(env.reap_on_create),
+            ..triton_shm_options::default()
+        })
+    }
+}
+
+fn flag(name: &str, value: u32) -> Result<bool> {
+    match value {
+        0 => Ok(false),
+        1 => Ok(true),
+        other => Err(Error::new(Status::INVALID_ARGUMENT, format!("{name} is {other}; use 0 or 1"))),
     }
 }
 
 /// The size of the first published layout. Later minor versions append
 /// fields and keep accepting callers compiled against this one.
-const MIN_STRUCT_SIZE: usize =
-    offset_of!(triton_shm_options, reserved_prefix_count) + size_of::<usize>();
+const MIN_STRUCT_SIZE: usize = offset_of!(triton_shm_options, state_dir) + size_of::<*const c_char>();
 
 impl triton_shm_options {
     /// # Safety
@@ -98,6 +144,7 @@ impl triton_shm_options {
         let unlink = match self.unlink_policy {
             TRITON_SHM_UNLINK_OWNED_ONLY => UnlinkPolicy::OwnedOnly,
             TRITON_SHM_UNLINK_ALL => UnlinkPolicy::All,
+            TRITON_SHM_UNLINK_NEVER => UnlinkPolicy::Never,
             other => {
                 return Err(Error::new(
                     Status::INVALID_ARGUMENT,
@@ -133,11 +180,21 @@ impl triton_shm_options {
                 reserved_prefixes.push(prefix.to_vec());
             }
         }
+        let state_dir = if self.state_dir.is_null() {
+            Options::from_env()?.state_dir
+        } else {
+            // SAFETY: non-NULL, and a NUL-terminated string per the contract.
+            let bytes = unsafe { pointers::c_bytes(self.state_dir, "state_dir") }?;
+            Some(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+        };
         Ok(Options {
             naming,
             unlink,
             backend,
             reserved_prefixes,
+            journal: flag("journal", self.journal)?,
+            state_dir,
+            reap_on_create: flag("reap_on_create", self.reap_on_create)?,
         })
     }
 }
@@ -152,7 +209,7 @@ impl triton_shm_options {
 pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
     if opts.is_null() {
         // SAFETY: the defaults hold no pointers.
-        return unsafe { triton_shm_options::default().to_options() };
+        return unsafe { triton_shm_options::from_env()?.to_options() };
     }
     // SAFETY: non-NULL, and the struct starts with its size per the contract.
     let caller_size = unsafe { opts.cast::<usize>().read_unaligned() };
@@ -181,9 +238,17 @@ pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
     unsafe { copy.to_options() }
 }
 
-/// Fill `*opts` with the defaults and set `opts->struct_size`.
+/// Fill `*opts` with the defaults, changed by the environment variables that
+/// are set (`TRITON_SHM_NAMING`, `TRITON_SHM_UNLINK_POLICY`,
+/// `TRITON_SHM_JOURNAL`, `TRITON_SHM_REAP_ON_CREATE`; `TRITON_SHM_BACKEND`
+/// and `TRITON_SHM_STATE_DIR` are read by `triton_shm_registry_new` while
+/// `backend` and `state_dir` keep their defaults), and set
+/// `opts->struct_size`.
 ///
-/// Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL.
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
+/// `TRITON_SHM_INVALID_ARGUMENT` if one of those variables holds a value
+/// that is not allowed (the message names it), in which case `*opts` is not
+/// written.
 ///
 /// # Safety
 /// `opts` is NULL or writable for a `triton_shm_options`.
@@ -191,8 +256,9 @@ pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
 pub unsafe extern "C" fn triton_shm_options_init(opts: *mut triton_shm_options) -> Status {
     boundary::status(|| {
         pointers::require_out(opts, "opts")?;
+        let filled = triton_shm_options::from_env()?;
         // SAFETY: non-NULL and writable per the contract.
-        unsafe { pointers::write_opt(opts, triton_shm_options::default()) };
+        unsafe { pointers::write_opt(opts, filled) };
         Ok(())
     })
 }

@@ -6,9 +6,12 @@
 //! feature `xnu-model` (Linux only), [`XnuModel`] reproduces macOS's rules
 //! on Linux so that they can be tested here (see its docs for the list).
 
+#[cfg(feature = "crash-points")]
+pub mod crash_point;
 mod mapping;
 mod posix;
 mod process;
+pub mod state_dir;
 #[cfg(all(feature = "xnu-model", target_os = "linux"))]
 mod xnu_model;
 
