@@ -176,7 +176,10 @@ fn options_are_validated() {
     let mut reg = null_mut();
     for bad in [
         triton_shm_options { naming_policy: 3, ..good },
-        triton_shm_options { unlink_policy: 2, ..good },
+        triton_shm_options { unlink_policy: 3, ..good },
+        triton_shm_options { backend: 3, ..good },
+        triton_shm_options { journal: 2, ..good },
+        triton_shm_options { reap_on_create: 7, ..good },
         triton_shm_options { struct_size: 0, ..good },
         triton_shm_options { struct_size: good.struct_size + 8, ..good },
     ] {

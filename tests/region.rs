@@ -14,6 +14,7 @@ fn registry(backend: BackendKind, naming: NamingPolicy) -> Registry {
         unlink: UnlinkPolicy::OwnedOnly,
         backend,
         reserved_prefixes: vec![b"/host_private_".to_vec()],
+        ..Options::default()
     })
     .unwrap()
 }

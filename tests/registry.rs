@@ -222,7 +222,7 @@ static EIO: Failing = Failing(libc::EIO);
 
 #[test]
 fn a_failed_unlink_keeps_the_entry_and_reports_the_errno() {
-    let reg = Registry::with_backend(Options::default(), &EACCES);
+    let reg = Registry::with_backend(Options::default(), &EACCES).unwrap();
     reg.register(b"/kept", true).unwrap();
     let err = reg.unlink(b"/kept").unwrap_err();
     assert_eq!(err.status(), Status::PERMISSION_DENIED);
@@ -230,7 +230,7 @@ fn a_failed_unlink_keeps_the_entry_and_reports_the_errno() {
     assert!(err.message().contains("'/kept'") && err.message().contains("errno 13"), "{err}");
     assert!(reg.contains(b"/kept"));
 
-    let reg = Registry::with_backend(Options::default(), &EIO);
+    let reg = Registry::with_backend(Options::default(), &EIO).unwrap();
     reg.register(b"/kept", true).unwrap();
     let report = reg.cleanup_all();
     assert_eq!((report.failed, report.unlinked), (1, 0));

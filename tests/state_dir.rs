@@ -1,0 +1,190 @@
+//! Hostile state directories and journals are refused or tolerated as
+//! documented, and never followed.
+
+mod common;
+
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+use triton_shm::journal::{self, created_line, header_line};
+use triton_shm::name::NamingPolicy;
+use triton_shm::{Options, Registry, Status};
+
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tsm-state-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn options(dir: &Path) -> Options {
+    Options {
+        naming: NamingPolicy::Posix,
+        state_dir: Some(dir.to_owned()),
+        ..Options::default()
+    }
+}
+
+fn refused(dir: &Path) -> String {
+    let e = Registry::new(options(dir)).unwrap_err();
+    assert_eq!(e.status(), Status::PERMISSION_DENIED, "{e}");
+    e.message().to_owned()
+}
+
+fn mkdir(dir: &Path, mode: u32) {
+    std::fs::create_dir(dir).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn a_missing_directory_is_created_0700() {
+    let dir = scratch("new");
+    let reg = Registry::new(options(&dir)).unwrap();
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    drop(reg);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_symlinked_directory_is_refused_and_not_followed() {
+    let real = scratch("real");
+    mkdir(&real, 0o700);
+    let link = scratch("link");
+    symlink(&real, &link).unwrap();
+    let message = refused(&link);
+    assert!(message.contains("symlink"), "{message}");
+    assert_eq!(std::fs::read_dir(&real).unwrap().count(), 0, "nothing was written through the link");
+    std::fs::remove_file(&link).unwrap();
+    std::fs::remove_dir_all(&real).unwrap();
+}
+
+#[test]
+fn a_directory_writable_by_others_is_refused() {
+    let dir = scratch("open");
+    mkdir(&dir, 0o777);
+    let message = refused(&dir);
+    assert!(message.contains("writable by group or others"), "{message}");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o770)).unwrap();
+    refused(&dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_directory_of_another_owner_is_refused() {
+    let dir = if nix::unistd::geteuid().is_root() {
+        let dir = scratch("other");
+        mkdir(&dir, 0o700);
+        nix::unistd::chown(&dir, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+        dir
+    } else {
+        PathBuf::from("/") // owned by root, not by this user
+    };
+    let message = refused(&dir);
+    assert!(message.contains("not by this user"), "{message}");
+    if dir != Path::new("/") {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn a_directory_readable_by_others_is_tightened_to_0700() {
+    let dir = scratch("loose");
+    mkdir(&dir, 0o755);
+    drop(Registry::new(options(&dir)).unwrap());
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn garbage_and_torn_journals_are_tolerated() {
+    let dir = scratch("garbage");
+    mkdir(&dir, 0o700);
+    let real = common::unique_key("j");
+    common::create_object(&real);
+    let torn_name = common::unique_key("torn");
+    common::create_object(&torn_name);
+    let mut text = header_line(1, "posix", 0);
+    text += "complete garbage\n\u{1}\u{2}\n";
+    text += &created_line(real.as_bytes(), 4096, 0);
+    let torn = created_line(torn_name.as_bytes(), 4096, 0);
+    text += &torn[..torn.len() - 1]; // no newline: torn by a crash
+    std::fs::write(dir.join("1-0-0.journal"), text).unwrap();
+    std::fs::write(dir.join("2-0-0.journal"), b"\xff\xfe not even text").unwrap();
+    std::fs::write(dir.join("3-0-0.journal"), b"").unwrap();
+
+    let listed = journal::list_journals(&dir).unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[0].bad_lines, 2);
+    assert!(listed.iter().all(|j| !j.alive));
+
+    let report = journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
+    assert_eq!((report.journals_reaped, report.regions_unlinked), (3, 1));
+    assert!(!common::object_exists(&real), "the complete record was reaped");
+    assert!(common::object_exists(&torn_name), "a torn record is not acted on");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    common::remove_object(&torn_name);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn symlinked_or_foreign_journals_are_skipped_never_followed() {
+    let dir = scratch("links");
+    mkdir(&dir, 0o700);
+    let outside = scratch("target");
+    let victim = common::unique_key("v");
+    common::create_object(&victim);
+    std::fs::write(&outside, header_line(1, "posix", 0) + &created_line(victim.as_bytes(), 1, 0)).unwrap();
+    symlink(&outside, dir.join("9-0-0.journal")).unwrap();
+    let mut skipped = 1;
+    if nix::unistd::geteuid().is_root() {
+        let foreign = dir.join("8-0-0.journal");
+        std::fs::write(&foreign, header_line(1, "posix", 0) + &created_line(victim.as_bytes(), 1, 0)).unwrap();
+        nix::unistd::chown(&foreign, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+        skipped += 1;
+    }
+    let report = journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
+    assert_eq!((report.journals_skipped, report.regions_unlinked), (skipped, 0));
+    assert!(common::object_exists(&victim), "a record reached through a symlink or another owner's file was acted on");
+    assert!(outside.exists());
+    common::remove_object(&victim);
+    std::fs::remove_file(&outside).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn journaling_follows_the_region_lifecycle() {
+    let dir = scratch("life");
+    let reg = Registry::new(options(&dir)).unwrap();
+    let key = common::unique_key("life");
+    let region = reg.create_region(key.as_bytes(), 100).unwrap();
+    let listed = journal::list_journals(&dir).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].alive, "the owner holds its journal's lock");
+    assert_eq!(listed[0].regions.len(), 1);
+    assert_eq!(listed[0].regions[0].name, key.as_bytes());
+    assert_eq!(listed[0].regions[0].size, 100);
+    region.close().unwrap();
+    let listed = journal::list_journals(&dir).unwrap();
+    assert!(listed[0].regions.is_empty(), "closing records the region as gone");
+    drop(reg);
+    assert!(journal::list_journals(&dir).unwrap().is_empty(), "an empty journal goes with its registry");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_existing_object_is_never_recorded_as_ours() {
+    let dir = scratch("exists");
+    let reg = Registry::new(options(&dir)).unwrap();
+    let key = common::unique_key("ex");
+    common::create_object(&key);
+    let e = reg.create_region(key.as_bytes(), 100).unwrap_err();
+    assert_eq!(e.status(), Status::ALREADY_EXISTS);
+    let listed = journal::list_journals(&dir).unwrap();
+    assert!(listed.iter().all(|j| j.regions.is_empty()), "{listed:?}");
+    drop(reg);
+    let report = journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
+    assert_eq!(report.regions_unlinked, 0);
+    assert!(common::object_exists(&key));
+    common::remove_object(&key);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
