@@ -30,7 +30,9 @@ fn main() {
         "\n#define TRITON_SHM_VERSION_MAJOR {major}\n\
          #define TRITON_SHM_VERSION_MINOR {minor}\n\
          #define TRITON_SHM_VERSION_PATCH {patch}\n\
-         #define TRITON_SHM_VERSION_STRING \"{major}.{minor}.{patch}\"\n"
+         #define TRITON_SHM_VERSION_STRING \"{major}.{minor}.{patch}\"\n\n\
+         /* Fill *(opts) with the defaults; passes the struct's size as compiled. */\n\
+         #define TRITON_SHM_OPTIONS_INIT(opts) triton_shm_options_init((opts), sizeof *(opts))\n"
     ));
     cbindgen::Builder::new()
         .with_crate(&crate_dir)

@@ -193,7 +193,7 @@ static inline void shm_test_remove(const char *name) {
 static inline triton_shm_registry *check_registry_new(uint32_t naming, uint32_t unlink) {
   triton_shm_options opts;
   triton_shm_registry *reg = NULL;
-  REQUIRE_OK(triton_shm_options_init(&opts));
+  REQUIRE_OK(TRITON_SHM_OPTIONS_INIT(&opts));
   opts.naming_policy = naming;
   opts.unlink_policy = unlink;
   REQUIRE_OK(triton_shm_registry_new(&opts, &reg));

@@ -42,14 +42,14 @@ static void null_pointer_arguments_are_refused(void) {
   CHECK_STATUS(triton_shm_normalize_name("", NULL, 0, NULL), TRITON_SHM_NULL_ARGUMENT);
   CHECK_OK(triton_shm_normalize_name("/x", buf, sizeof buf, NULL));
 
-  CHECK_STATUS(triton_shm_options_init(NULL), TRITON_SHM_NULL_ARGUMENT);
+  CHECK_STATUS(triton_shm_options_init(NULL, sizeof(triton_shm_options)), TRITON_SHM_NULL_ARGUMENT);
 
   CHECK_STATUS(triton_shm_register_region(NULL), TRITON_SHM_NULL_ARGUMENT);
   CHECK_STATUS(triton_shm_unlink_region(NULL), TRITON_SHM_NULL_ARGUMENT);
   CHECK_OK(triton_shm_cleanup_all(NULL)); /* the report is optional */
 
   CHECK_STATUS(triton_shm_registry_new(NULL, NULL), TRITON_SHM_NULL_ARGUMENT);
-  REQUIRE_OK(triton_shm_options_init(&opts));
+  REQUIRE_OK(TRITON_SHM_OPTIONS_INIT(&opts));
   CHECK_STATUS(triton_shm_registry_new(&opts, NULL), TRITON_SHM_NULL_ARGUMENT);
 
   CHECK_STATUS(triton_shm_registry_register(NULL, "/x", true), TRITON_SHM_NULL_ARGUMENT);
@@ -183,7 +183,7 @@ static void options_are_validated(void) {
   triton_shm_registry *reg = kUntouchedRegistry;
 
   memset(&opts, 0xee, sizeof opts);
-  CHECK_OK(triton_shm_options_init(&opts));
+  CHECK_OK(TRITON_SHM_OPTIONS_INIT(&opts));
   CHECK_SIZE(opts.struct_size, sizeof opts);
   CHECK(opts.naming_policy == TRITON_SHM_NAMING_PLATFORM);
   CHECK(opts.unlink_policy == TRITON_SHM_UNLINK_OWNED_ONLY);
@@ -202,7 +202,7 @@ static void options_are_validated(void) {
   CHECK(reg == kUntouchedRegistry);
 
   /* Unknown policy values. */
-  CHECK_OK(triton_shm_options_init(&opts));
+  CHECK_OK(TRITON_SHM_OPTIONS_INIT(&opts));
   /* Values far from the defined ones, so that policies added later do not
    * turn them valid. */
   opts.naming_policy = 1000;
@@ -210,7 +210,7 @@ static void options_are_validated(void) {
   CHECK_LAST_ERROR_CONTAINS("naming_policy");
   opts.naming_policy = UINT32_MAX;
   CHECK_STATUS(triton_shm_registry_new(&opts, &reg), TRITON_SHM_INVALID_ARGUMENT);
-  CHECK_OK(triton_shm_options_init(&opts));
+  CHECK_OK(TRITON_SHM_OPTIONS_INIT(&opts));
   opts.unlink_policy = 1000;
   CHECK_STATUS(triton_shm_registry_new(&opts, &reg), TRITON_SHM_INVALID_ARGUMENT);
   CHECK_LAST_ERROR_CONTAINS("unlink_policy");
@@ -226,7 +226,7 @@ static void options_are_validated(void) {
     size_t i, j;
     for (i = 0; i < 3; i++) {
       for (j = 0; j < 2; j++) {
-        CHECK_OK(triton_shm_options_init(&opts));
+        CHECK_OK(TRITON_SHM_OPTIONS_INIT(&opts));
         opts.naming_policy = namings[i];
         opts.unlink_policy = unlinks[j];
         reg = NULL;

@@ -118,7 +118,7 @@ int main(void)
 
     /* 3. Track it: this process created it, so it is ours to unlink. */
     triton_shm_options options;
-    CHECK("triton_shm_options_init", triton_shm_options_init(&options));
+    CHECK("triton_shm_options_init", TRITON_SHM_OPTIONS_INIT(&options));
     CHECK("triton_shm_registry_new", triton_shm_registry_new(&options, &registry));
     CHECK("triton_shm_registry_register", triton_shm_registry_register(registry, name, true));
     size_t count = 0;

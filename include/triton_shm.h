@@ -12,6 +12,9 @@
 #define TRITON_SHM_VERSION_PATCH 0
 #define TRITON_SHM_VERSION_STRING "0.1.0"
 
+/* Fill *(opts) with the defaults; passes the struct's size as compiled. */
+#define TRITON_SHM_OPTIONS_INIT(opts) triton_shm_options_init((opts), sizeof *(opts))
+
 
 /*
  `naming_policy`: Darwin on Apple platforms, POSIX elsewhere.
@@ -76,11 +79,6 @@
  Longest `posix` name in bytes after the leading slashes (`NAME_MAX`).
  */
 #define TRITON_SHM_POSIX_NAME_MAX 255
-
-/*
- Apple Silicon's page size.
- */
-#define PAGE (16 * 1024)
 
 /*
  Outcome of a library call. In C: `triton_shm_status`, whose constants
@@ -198,11 +196,6 @@ typedef enum triton_shm_log_level triton_shm_log_level;
 typedef uint32_t triton_shm_log_level;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
-
-/*
- How [`ShmBackend::open`] opens an object. Always read-write.
- */
-typedef struct OpenFlags OpenFlags;
 
 /*
  A mapped shared-memory region tracked by a registry. Closing it (or
@@ -515,22 +508,27 @@ triton_shm_status triton_shm_registry_system_name(const struct triton_shm_regist
                                                   size_t *out_written);
 
 /*
- Fill `*opts` with the defaults, changed by the environment variables that
- are set (`TRITON_SHM_NAMING`, `TRITON_SHM_UNLINK_POLICY`,
- `TRITON_SHM_JOURNAL`, `TRITON_SHM_REAP_ON_CREATE`; `TRITON_SHM_BACKEND`
- and `TRITON_SHM_STATE_DIR` are read by `triton_shm_registry_new` while
- `backend` and `state_dir` keep their defaults), and set
- `opts->struct_size`.
+ Fill the caller's options struct with the defaults, changed by the
+ environment variables that are set (`TRITON_SHM_NAMING`,
+ `TRITON_SHM_UNLINK_POLICY`, `TRITON_SHM_JOURNAL`,
+ `TRITON_SHM_REAP_ON_CREATE`; `TRITON_SHM_BACKEND` and
+ `TRITON_SHM_STATE_DIR` are read by `triton_shm_registry_new` while
+ `backend` and `state_dir` keep their defaults), and set `struct_size`.
+
+ Arguments: `opts` the struct; `opts_size` must be `sizeof *opts` as the
+ caller compiled it (`TRITON_SHM_OPTIONS_INIT(&opts)` passes it), so a
+ caller built against an older, smaller struct is never written past its
+ end.
 
  Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
- `TRITON_SHM_INVALID_ARGUMENT` if one of those variables holds a value
- that is not allowed (the message names it), in which case `*opts` is not
- written.
+ `TRITON_SHM_INVALID_ARGUMENT` if `opts_size` is smaller than the first
+ published layout, or one of those variables holds a value that is not
+ allowed (the message names it). `*opts` is written only on success.
 
  # Safety
- `opts` is NULL or writable for a `triton_shm_options`.
+ `opts` is NULL or writable for `opts_size` bytes.
  */
-triton_shm_status triton_shm_options_init(struct triton_shm_options *opts);
+triton_shm_status triton_shm_options_init(struct triton_shm_options *opts, size_t opts_size);
 
 /*
  Open and map `byte_size` bytes at `offset` of the shared-memory region a

@@ -185,7 +185,7 @@ class Registry {
   // policy value the library does not know; the Registry is then empty.
   static std::pair<Status, Registry> Create(const Options& options = Options()) {
     triton_shm_options opts;
-    triton_shm_status s = triton_shm_options_init(&opts);
+    triton_shm_status s = TRITON_SHM_OPTIONS_INIT(&opts);
     if (s != TRITON_SHM_OK) return {Status::FromLastError(s), Registry()};
     opts.naming_policy = static_cast<std::uint32_t>(options.naming);
     opts.unlink_policy = static_cast<std::uint32_t>(options.unlink);

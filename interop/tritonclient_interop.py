@@ -29,6 +29,9 @@ class Options(ctypes.Structure):
         ("backend", ctypes.c_uint32),
         ("reserved_prefixes", ctypes.POINTER(ctypes.c_char_p)),
         ("reserved_prefix_count", ctypes.c_size_t),
+        ("journal", ctypes.c_uint32),
+        ("reap_on_create", ctypes.c_uint32),
+        ("state_dir", ctypes.c_char_p),
     ]
 
 
@@ -36,7 +39,7 @@ def load(path):
     lib = ctypes.CDLL(path)
     p, u32, sz = ctypes.c_void_p, ctypes.c_uint32, ctypes.c_size_t
     sigs = {
-        "triton_shm_options_init": ([ctypes.POINTER(Options)], u32),
+        "triton_shm_options_init": ([ctypes.POINTER(Options), sz], u32),
         "triton_shm_registry_new": ([ctypes.POINTER(Options), ctypes.POINTER(p)], u32),
         "triton_shm_registry_free": ([p], None),
         "triton_shm_registry_count": ([p, ctypes.POINTER(sz)], u32),
@@ -87,7 +90,7 @@ def object_exists(key):
 
 def registry(lib, checks, naming):
     opts = Options()
-    lib.triton_shm_options_init(ctypes.byref(opts))
+    lib.triton_shm_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
     opts.naming_policy = NAMING[naming]
     opts.backend = 1  # the real OS: the client is a real process
     reg = ctypes.c_void_p()

@@ -40,7 +40,7 @@ fn normalize(name: &[u8]) -> (Status, String) {
 
 fn new_registry(naming: u32, unlink: u32) -> *mut Registry {
     let mut opts = std::mem::MaybeUninit::<triton_shm_options>::uninit();
-    assert_eq!(unsafe { triton_shm_options_init(opts.as_mut_ptr()) }, Status::OK);
+    assert_eq!(unsafe { triton_shm_options_init(opts.as_mut_ptr(), std::mem::size_of::<triton_shm_options>()) }, Status::OK);
     let mut opts = unsafe { opts.assume_init() };
     opts.naming_policy = naming;
     opts.unlink_policy = unlink;
@@ -115,7 +115,7 @@ fn null_pointers_give_null_argument() {
         );
         assert_eq!(triton_shm_register_region(null()), Status::NULL_ARGUMENT);
         assert_eq!(triton_shm_unlink_region(null()), Status::NULL_ARGUMENT);
-        assert_eq!(triton_shm_options_init(null_mut()), Status::NULL_ARGUMENT);
+        assert_eq!(triton_shm_options_init(null_mut(), 64), Status::NULL_ARGUMENT);
         assert_eq!(triton_shm_registry_new(null(), null_mut()), Status::NULL_ARGUMENT);
         assert_eq!(triton_shm_registry_register(null_mut(), name.as_ptr(), true), Status::NULL_ARGUMENT);
         assert_eq!(triton_shm_registry_register(reg, null(), true), Status::NULL_ARGUMENT);
@@ -170,7 +170,7 @@ fn system_name_follows_each_policy() {
 #[test]
 fn options_are_validated() {
     let mut opts = std::mem::MaybeUninit::<triton_shm_options>::uninit();
-    assert_eq!(unsafe { triton_shm_options_init(opts.as_mut_ptr()) }, Status::OK);
+    assert_eq!(unsafe { triton_shm_options_init(opts.as_mut_ptr(), std::mem::size_of::<triton_shm_options>()) }, Status::OK);
     let good = unsafe { opts.assume_init() };
     assert_eq!(good.struct_size, std::mem::size_of::<triton_shm_options>());
     let mut reg = null_mut();
@@ -188,6 +188,25 @@ fn options_are_validated() {
     }
     assert_eq!(unsafe { triton_shm_registry_new(null(), &mut reg) }, Status::OK, "NULL means defaults");
     unsafe { triton_shm_registry_free(reg) };
+}
+
+#[test]
+fn options_init_writes_no_more_than_the_callers_size() {
+    let ours = std::mem::size_of::<triton_shm_options>();
+    let mut small = [0xAAu8; 8];
+    let s = unsafe { triton_shm_options_init(small.as_mut_ptr().cast(), small.len()) };
+    assert_eq!(s, Status::INVALID_ARGUMENT);
+    assert!(small.iter().all(|&b| b == 0xAA), "a too-small struct was written");
+    assert!(last_message().contains("opts_size is 8"), "{}", last_message());
+    // A caller compiled against a larger, future struct: only our part is
+    // written, and struct_size says how much.
+    let mut big = vec![0xAAu8; ours + 16];
+    let s = unsafe { triton_shm_options_init(big.as_mut_ptr().cast(), big.len()) };
+    assert_eq!(s, Status::OK);
+    assert!(big[ours..].iter().all(|&b| b == 0xAA), "wrote past the fields it knows");
+    let filled = unsafe { big.as_ptr().cast::<triton_shm_options>().read_unaligned() };
+    assert_eq!(filled.struct_size, ours);
+    assert_eq!((filled.journal, filled.reap_on_create), (1, 1));
 }
 
 #[test]
@@ -396,7 +415,7 @@ fn host_reserved_prefixes_come_through_the_options() {
     let mut opts = std::mem::MaybeUninit::<triton_shm_options>::uninit();
     let mut reg = null_mut();
     unsafe {
-        triton_shm_options_init(opts.as_mut_ptr());
+        triton_shm_options_init(opts.as_mut_ptr(), std::mem::size_of::<triton_shm_options>());
         let mut opts = opts.assume_init();
         opts.reserved_prefix_count = 1;
         assert_eq!(triton_shm_registry_new(&opts, &mut reg), Status::NULL_ARGUMENT, "count without array");

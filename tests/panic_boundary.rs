@@ -17,7 +17,7 @@ fn a_panic_while_the_registry_is_locked_is_caught_and_does_not_poison() {
     let mut reg = std::ptr::null_mut();
     let key = CString::new(common::unique_key("p")).unwrap();
     unsafe {
-        assert_eq!(triton_shm_options_init(opts.as_mut_ptr()), Status::OK);
+        assert_eq!(triton_shm_options_init(opts.as_mut_ptr(), std::mem::size_of::<triton_shm_options>()), Status::OK);
         let mut opts = opts.assume_init();
         opts.naming_policy = TRITON_SHM_NAMING_DARWIN;
         assert_eq!(triton_shm_registry_new(&opts, &mut reg), Status::OK);

@@ -6,5 +6,5 @@ triton_shm_status header_compile_probe(triton_shm_options *opts);
 triton_shm_status header_compile_probe(triton_shm_options *opts) {
   triton_shm_log_callback callback = 0;
   (void)callback;
-  return triton_shm_options_init(opts);
+  return TRITON_SHM_OPTIONS_INIT(opts);
 }

@@ -97,9 +97,10 @@ impl triton_shm_options {
     fn from_env() -> Result<Self> {
         let env = Options::from_env()?;
         Ok(triton_shm_options {
-            naming_policy: match env.naming {
-                NamingPolicy::Darwin => TRITON_SHM_NAMING_DARWIN,
-                NamingPolicy::Posix => TRITON_SHM_NAMING_POSIX,
+            naming_policy: match std::env::var("TRITON_SHM_NAMING").as_deref() {
+                Err(_) | Ok("" | "platform") => TRITON_SHM_NAMING_PLATFORM,
+                Ok(_) if env.naming == NamingPolicy::Darwin => TRITON_SHM_NAMING_DARWIN,
+                Ok(_) => TRITON_SHM_NAMING_POSIX,
             },
             unlink_policy: match env.unlink {
                 UnlinkPolicy::OwnedOnly => TRITON_SHM_UNLINK_OWNED_ONLY,
@@ -238,27 +239,56 @@ pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
     unsafe { copy.to_options() }
 }
 
-/// Fill `*opts` with the defaults, changed by the environment variables that
-/// are set (`TRITON_SHM_NAMING`, `TRITON_SHM_UNLINK_POLICY`,
-/// `TRITON_SHM_JOURNAL`, `TRITON_SHM_REAP_ON_CREATE`; `TRITON_SHM_BACKEND`
-/// and `TRITON_SHM_STATE_DIR` are read by `triton_shm_registry_new` while
-/// `backend` and `state_dir` keep their defaults), and set
-/// `opts->struct_size`.
+/// Fill the caller's options struct with the defaults, changed by the
+/// environment variables that are set (`TRITON_SHM_NAMING`,
+/// `TRITON_SHM_UNLINK_POLICY`, `TRITON_SHM_JOURNAL`,
+/// `TRITON_SHM_REAP_ON_CREATE`; `TRITON_SHM_BACKEND` and
+/// `TRITON_SHM_STATE_DIR` are read by `triton_shm_registry_new` while
+/// `backend` and `state_dir` keep their defaults), and set `struct_size`.
+///
+/// Arguments: `opts` the struct; `opts_size` must be `sizeof *opts` as the
+/// caller compiled it (`TRITON_SHM_OPTIONS_INIT(&opts)` passes it), so a
+/// caller built against an older, smaller struct is never written past its
+/// end.
 ///
 /// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
-/// `TRITON_SHM_INVALID_ARGUMENT` if one of those variables holds a value
-/// that is not allowed (the message names it), in which case `*opts` is not
-/// written.
+/// `TRITON_SHM_INVALID_ARGUMENT` if `opts_size` is smaller than the first
+/// published layout, or one of those variables holds a value that is not
+/// allowed (the message names it). `*opts` is written only on success.
 ///
 /// # Safety
-/// `opts` is NULL or writable for a `triton_shm_options`.
+/// `opts` is NULL or writable for `opts_size` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn triton_shm_options_init(opts: *mut triton_shm_options) -> Status {
+pub unsafe extern "C" fn triton_shm_options_init(
+    opts: *mut triton_shm_options,
+    opts_size: usize,
+) -> Status {
     boundary::status(|| {
         pointers::require_out(opts, "opts")?;
-        let filled = triton_shm_options::from_env()?;
-        // SAFETY: non-NULL and writable per the contract.
-        unsafe { pointers::write_opt(opts, filled) };
+        if opts_size < MIN_STRUCT_SIZE {
+            return Err(Error::new(
+                Status::INVALID_ARGUMENT,
+                format!(
+                    "opts_size is {opts_size}; the options struct has at least {MIN_STRUCT_SIZE} \
+                     bytes (pass sizeof *opts, or use TRITON_SHM_OPTIONS_INIT)"
+                ),
+            ));
+        }
+        let size = opts_size.min(size_of::<triton_shm_options>());
+        let filled = triton_shm_options {
+            struct_size: size,
+            ..triton_shm_options::from_env()?
+        };
+        // SAFETY: `opts` is writable for `opts_size >= size` bytes per the
+        // contract; `filled` is a local, so the ranges cannot overlap, and
+        // `size` never exceeds the local's size.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                (&filled as *const triton_shm_options).cast::<u8>(),
+                opts.cast::<u8>(),
+                size,
+            );
+        }
         Ok(())
     })
 }

@@ -59,7 +59,7 @@ int main(void)
 
     /* Track a region that was never created: cleanup finds it already gone. */
     triton_shm_options options;
-    status = triton_shm_options_init(&options);
+    status = TRITON_SHM_OPTIONS_INIT(&options);
     if (status != TRITON_SHM_OK) {
         return fail("triton_shm_options_init", status);
     }
