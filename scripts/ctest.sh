@@ -62,9 +62,12 @@ configure_build() {
 
 start=$(date +%s)
 
-# 1. The package as a subdirectory of the test project.
+# 1. The package as a subdirectory of the test project, built with the
+# xnu-model feature so that the region tests also run on the model of macOS
+# (TRITON_SHM_BACKEND=xnu-model). The installed package below is built as
+# it ships, without it.
 if configure_build subdirectory "$repo/ctest" "$build/ctest-subdir" \
-     -DTRITON_SHM_CONSUME=subdirectory; then
+     -DTRITON_SHM_CONSUME=subdirectory -DTRITON_SHM_CARGO_FEATURES=xnu-model; then
   run_ctest subdirectory "$build/ctest-subdir"
 else
   result[subdirectory]=1

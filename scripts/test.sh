@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of triton-shm: the Rust suites, clippy, the header drift
-# check, the exported-symbol check, and the C/C++ harness under CTest.
-# Installs what it needs (cmake) and says so. Run from anywhere.
+# check, the exported-symbol check, the C/C++ harness under CTest (against
+# the add_subdirectory build and an installed prefix), the CMake package's
+# own tests, and the interop test with the real Triton Python client.
+# Installs what it needs (cmake through scripts/ensure-cmake.sh, the Python
+# client into a virtual environment) and says so. Run from anywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +24,12 @@ scripts/header.sh --verify
 step "exported symbols match the header"
 cargo build --locked --release --lib
 scripts/check-exports.sh target/release/libtriton_shm.so
+
+step "C/C++ harness under CTest (add_subdirectory build, then installed package)"
+scripts/ctest.sh
+
+step "CMake package tests (add_subdirectory, FetchContent, find_package, relocation)"
+scripts/package-tests.sh
 
 step "interop with the real Triton Python client (tritonclient from PyPI)"
 scripts/interop.sh
