@@ -1,5 +1,6 @@
 // A model of Triton's SharedMemoryManager on top of triton_shm.hpp, with no
-// platform #ifdefs: the library decides names and what to unlink.
+// platform #ifdefs and no shared-memory syscalls of its own: the library
+// decides names, checks bounds, maps and decides what to unlink.
 //
 // A "client" creates regions; the manager maps them (not owned) and creates
 // two of its own (owned); the manager is destroyed. Afterwards none of the
@@ -26,11 +27,9 @@ namespace {
 
 using triton_shm::Status;
 
-Status OsError(const std::string& what) {
-  return Status(TRITON_SHM_OS_ERROR, what + ": " + std::strerror(errno));
-}
-
-// Maps named regions of system shared memory, as Triton's server does.
+// Maps named regions of system shared memory, as Triton's server does. All
+// platform knowledge (names, bounds, alignment, what to unlink) lives in the
+// library; this class only keeps the name -> region map.
 class SharedMemoryManager {
  public:
   static Status Create(std::unique_ptr<SharedMemoryManager>* manager) {
@@ -40,8 +39,8 @@ class SharedMemoryManager {
     return Status();
   }
 
-  // Unmaps every region; the registry's destructor then unlinks what this
-  // manager created (and leaves the clients' regions alone).
+  // Closes every region (unmapping it); the registry's destructor then
+  // unlinks what this manager created and leaves the clients' regions alone.
   ~SharedMemoryManager() { UnregisterAll(); }
 
   SharedMemoryManager(const SharedMemoryManager&) = delete;
@@ -54,33 +53,10 @@ class SharedMemoryManager {
     if (regions_.count(name) != 0) {
       return Status(TRITON_SHM_INVALID_ARGUMENT, "region '" + name + "' already registered");
     }
-    auto [named, system_name] = registry_.SystemName(shm_key);
-    if (!named.ok()) return named;
-    if (byte_size == 0 || offset > SIZE_MAX - byte_size) {
-      return Status(TRITON_SHM_INVALID_ARGUMENT, "offset + byte_size overflows for '" + name + "'");
-    }
-    int fd = shm_open(system_name.c_str(), O_RDWR, 0);
-    if (fd < 0) return OsError("shm_open '" + system_name + "' (key '" + shm_key + "')");
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-      Status error = OsError("fstat '" + system_name + "'");
-      close(fd);
-      return error;
-    }
-    if (offset + byte_size > static_cast<std::size_t>(st.st_size)) {
-      close(fd);
-      return Status(TRITON_SHM_INVALID_ARGUMENT,
-                    "'" + name + "': offset " + std::to_string(offset) + " + byte_size " +
-                        std::to_string(byte_size) + " exceeds the region's " +
-                        std::to_string(st.st_size) + " bytes");
-    }
-    // Map from the object's start, so no offset alignment rule applies.
-    std::size_t mapped_size = offset + byte_size;
-    void* base = mmap(nullptr, mapped_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    Status mapped = base == MAP_FAILED ? OsError("mmap '" + system_name + "'") : Status();
-    close(fd);
-    if (!mapped.ok()) return mapped;
-    return Track(name, shm_key, base, mapped_size, offset, /*owned=*/false);
+    auto [status, region] = registry_.OpenRegion(shm_key, offset, byte_size);
+    if (!status.ok()) return status;
+    regions_.emplace(name, std::move(region));
+    return Status();
   }
 
   // Create a region of the manager's own under `shm_key`.
@@ -90,26 +66,10 @@ class SharedMemoryManager {
     if (regions_.count(name) != 0) {
       return Status(TRITON_SHM_INVALID_ARGUMENT, "region '" + name + "' already registered");
     }
-    auto [named, system_name] = registry_.SystemName(shm_key);
-    if (!named.ok()) return named;
-    int fd = shm_open(system_name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
-    if (fd < 0) return OsError("shm_open O_CREAT '" + system_name + "'");
-    void* base = MAP_FAILED;
-    Status created;
-    if (ftruncate(fd, static_cast<off_t>(byte_size)) != 0) {
-      created = OsError("ftruncate '" + system_name + "'");
-    } else {
-      base = mmap(nullptr, byte_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-      if (base == MAP_FAILED) created = OsError("mmap '" + system_name + "'");
-    }
-    close(fd);
-    if (!created.ok()) {
-      shm_unlink(system_name.c_str());
-      return created;
-    }
-    Status tracked = Track(name, shm_key, base, byte_size, 0, /*owned=*/true);
-    if (!tracked.ok()) shm_unlink(system_name.c_str());
-    return tracked;
+    auto [status, region] = registry_.CreateRegion(shm_key, byte_size);
+    if (!status.ok()) return status;
+    regions_.emplace(name, std::move(region));
+    return Status();
   }
 
   Status Unregister(const std::string& name) {
@@ -118,16 +78,19 @@ class SharedMemoryManager {
     if (it == regions_.end()) {
       return Status(TRITON_SHM_NOT_FOUND, "region '" + name + "' is not registered");
     }
-    return Remove(it);
+    Status closed = it->second.Close();
+    regions_.erase(it);
+    return closed;
   }
 
   Status UnregisterAll() {
     std::lock_guard<std::mutex> lock(mu_);
     Status first;
-    while (!regions_.empty()) {
-      Status s = Remove(regions_.begin());
+    for (auto& entry : regions_) {
+      Status s = entry.second.Close();
       if (first.ok()) first = s;
     }
+    regions_.clear();
     return first;
   }
 
@@ -135,52 +98,18 @@ class SharedMemoryManager {
   char* Data(const std::string& name) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = regions_.find(name);
-    return it == regions_.end() ? nullptr : static_cast<char*>(it->second.base) + it->second.offset;
+    return it == regions_.end() ? nullptr : static_cast<char*>(it->second.data());
   }
 
   std::size_t TrackedKeys() const { return registry_.Count(); }
 
  private:
-  struct Region {
-    std::string key;
-    void* base;
-    std::size_t mapped_size;
-    std::size_t offset;
-  };
-
   explicit SharedMemoryManager(triton_shm::Registry registry) : registry_(std::move(registry)) {}
 
-  // Record a mapped region; the registry tracks each key once, however many
-  // regions map it, and forgets it with the last one.
-  Status Track(const std::string& name, const std::string& key, void* base,
-               std::size_t mapped_size, std::size_t offset, bool owned) {
-    Status registered = registry_.Register(key, owned);
-    if (!registered.ok()) {
-      munmap(base, mapped_size);
-      return registered;
-    }
-    ++key_users_[key];
-    regions_[name] = Region{key, base, mapped_size, offset};
-    return Status();
-  }
-
-  Status Remove(std::map<std::string, Region>::iterator it) {
-    Region region = it->second;
-    regions_.erase(it);
-    Status status;
-    if (munmap(region.base, region.mapped_size) != 0) status = OsError("munmap");
-    if (--key_users_[region.key] == 0) {
-      key_users_.erase(region.key);
-      Status unlinked = registry_.Unlink(region.key);
-      if (status.ok()) status = unlinked;
-    }
-    return status;
-  }
-
   mutable std::mutex mu_;
-  std::map<std::string, Region> regions_;
-  std::map<std::string, int> key_users_;
+  // Declared before the map, so regions close before the registry goes.
   triton_shm::Registry registry_;
+  std::map<std::string, triton_shm::Region> regions_;
 };
 
 // ---- the test ------------------------------------------------------------
@@ -281,11 +210,11 @@ int main() {
 
     // Refusals: too large, overflowing, missing, duplicate name.
     Status too_big = manager->RegisterSystemSharedMemory("big", input, 8000, 1000);
-    EXPECT(too_big.code() == TRITON_SHM_INVALID_ARGUMENT);
+    EXPECT(too_big.code() == TRITON_SHM_OUT_OF_BOUNDS);
     Status overflow = manager->RegisterSystemSharedMemory("wrap", input, SIZE_MAX, 2);
-    EXPECT(overflow.code() == TRITON_SHM_INVALID_ARGUMENT);
+    EXPECT(overflow.code() == TRITON_SHM_OUT_OF_BOUNDS);
     Status missing = manager->RegisterSystemSharedMemory("none", "/m" + pid + "_none", 0, 1);
-    EXPECT(missing.code() == TRITON_SHM_OS_ERROR);
+    EXPECT(missing.code() == TRITON_SHM_NOT_FOUND);
     EXPECT(missing.message().find("_none") != std::string::npos);
     Status duplicate = manager->RegisterSystemSharedMemory("input0", input, 0, 1);
     EXPECT(duplicate.code() == TRITON_SHM_INVALID_ARGUMENT);
@@ -297,7 +226,11 @@ int main() {
     EXPECT_OK(manager->CreateSystemSharedMemory("own_b", own_b, 100));
     EXPECT(Exists(own_a) && Exists(own_b));
     Status exists = manager->CreateSystemSharedMemory("own_again", own_a, 64);
-    EXPECT(exists.code() == TRITON_SHM_OS_ERROR);
+    EXPECT(exists.code() == TRITON_SHM_ALREADY_EXISTS);
+    // A Triton backend's own region is refused in any slash spelling.
+    Status reserved =
+        manager->RegisterSystemSharedMemory("py", "//triton_python_backend_shm_region_7", 0, 1);
+    EXPECT(reserved.code() == TRITON_SHM_RESERVED_NAME);
     EXPECT(Exists(own_a));  // a failed create must not remove the existing object
     if (char* data = manager->Data("own_a")) std::memcpy(data, "result", 7);
 

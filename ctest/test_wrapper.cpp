@@ -275,8 +275,42 @@ void OptingOutOfCleanupKeepsRegions() {
 
 }  // namespace
 
+void RegionsMapCloseAndCount() {
+  auto [created, registry] = triton_shm::Registry::Create({triton_shm::Naming::kDarwin});
+  EXPECT_CODE(created, TRITON_SHM_OK);
+  const std::string key = "/w" + std::to_string(static_cast<long>(getpid())) + "/region";
+  auto [made, owned] = registry.CreateRegion(key, 8192);
+  EXPECT_CODE(made, TRITON_SHM_OK);
+  EXPECT(owned.size() == 8192 && owned.data() != nullptr);
+  if (owned.data() != nullptr) std::memcpy(static_cast<char*>(owned.data()) + 4097, "xyz", 3);
+
+  auto [opened, view] = registry.OpenRegion(key, 4097, 3);
+  EXPECT_CODE(opened, TRITON_SHM_OK);
+  EXPECT(view.data() != nullptr && std::memcmp(view.data(), "xyz", 3) == 0);
+  EXPECT(view.Key().second == key);
+  EXPECT(view.SystemName().second == "/" + key.substr(1, key.find('/', 1) - 1) + "_region");
+  EXPECT(registry.GetStats().mapped_bytes == 8192 + 3);
+  EXPECT(registry.StatsLine().find("tracked=1 mapped_bytes=8195") == 0);
+
+  auto [refused, none] = registry.OpenRegion(key, 8192, 1);
+  EXPECT_CODE(refused, TRITON_SHM_OUT_OF_BOUNDS);
+  EXPECT(none.empty());
+  auto [again, other] = registry.CreateRegion(key, 16);
+  EXPECT_CODE(again, TRITON_SHM_ALREADY_EXISTS);
+
+  triton_shm::Region moved = std::move(view);
+  EXPECT(view.empty() && !moved.empty());
+  EXPECT_CODE(moved.Close(), TRITON_SHM_OK);
+  EXPECT(moved.empty());
+  EXPECT_CODE(owned.Close(), TRITON_SHM_OK);
+  EXPECT(registry.Count() == 0);
+  auto [gone, nothing] = registry.OpenRegion(key, 0, 1);
+  EXPECT_CODE(gone, TRITON_SHM_NOT_FOUND);
+}
+
 int main() {
   StatusIsOkByDefaultAndTrueWhenOk();
+  RegionsMapCloseAndCount();
   StatusKeepsTheMessageOfItsFailure();
   NamesAreByteStrings();
   CreateRefusesUnknownPolicies();

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -157,14 +158,96 @@ enum class Naming : std::uint32_t {
 enum class UnlinkPolicy : std::uint32_t {
   kOwnedOnly = TRITON_SHM_UNLINK_OWNED_ONLY,
   kAll = TRITON_SHM_UNLINK_ALL,
+  kNever = TRITON_SHM_UNLINK_NEVER,
 };
 
+// Settings for Registry::Create. `Options{Naming::kDarwin}` or
+// `Options{Naming::kPosix, UnlinkPolicy::kAll}` set the policies; the other
+// fields are set by name.
 struct Options {
+  Options() = default;
+  Options(Naming naming_policy, UnlinkPolicy unlink_policy = UnlinkPolicy::kOwnedOnly)  // NOLINT
+      : naming(naming_policy), unlink(unlink_policy) {}
+
   Naming naming = Naming::kPlatform;
   UnlinkPolicy unlink = UnlinkPolicy::kOwnedOnly;
+  // Unset: the library's default (on), or TRITON_SHM_JOURNAL /
+  // TRITON_SHM_REAP_ON_CREATE when set.
+  std::optional<bool> journal;
+  std::optional<bool> reap_on_create;
+  // Empty: TRITON_SHM_STATE_DIR if set, else triton-shm-<uid> under the
+  // temporary directory.
+  std::string state_dir;
 };
 
 using CleanupReport = triton_shm_cleanup_report;
+using Stats = triton_shm_stats;
+
+// An open, mapped region (triton_shm_region): from Registry::OpenRegion (a
+// client's region, not owned) or Registry::CreateRegion (owned).
+//
+// Movable, not copyable. The destructor closes it: unmaps, and unlinks the
+// object if this process created it (or the unlink policy says so). Close()
+// does the same and reports the status. An empty Region (default-constructed,
+// moved from, or from a failed open) owns nothing.
+class Region {
+ public:
+  Region() noexcept = default;
+  // Take ownership of `handle` from triton_shm_region_open/_create.
+  explicit Region(triton_shm_region* handle) noexcept : handle_(handle) {}
+
+  Region(const Region&) = delete;
+  Region& operator=(const Region&) = delete;
+  Region(Region&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+  // Closes this region as the destructor would, then takes over `other`'s.
+  Region& operator=(Region&& other) noexcept {
+    if (this != &other) {
+      triton_shm_region_close(std::exchange(handle_, other.handle_));
+      other.handle_ = nullptr;
+    }
+    return *this;
+  }
+  // A failed unlink here is reported only through the log callback; call
+  // Close() first to see it.
+  ~Region() { triton_shm_region_close(handle_); }
+
+  // Unmap, release the registry entry, unlink as the policy says. The region
+  // is empty afterwards whatever the outcome. Errors: TRITON_SHM_OS_ERROR /
+  // TRITON_SHM_PERMISSION_DENIED when the unlink failed.
+  Status Close() {
+    if (handle_ == nullptr) return Status();
+    return Status::FromLastError(triton_shm_region_close(std::exchange(handle_, nullptr)));
+  }
+
+  // The byte at the offset the region was opened at; nullptr when empty.
+  void* data() const noexcept { return triton_shm_region_data(handle_); }
+  // The size asked for; 0 when empty.
+  std::size_t size() const noexcept { return triton_shm_region_size(handle_); }
+
+  // The name of the object actually opened (under the darwin policy, possibly
+  // "//key", the Python client's spelling).
+  std::pair<Status, std::string> SystemName() const {
+    triton_shm_region* handle = handle_;
+    return detail::ReadString([handle](char* out, std::size_t len, std::size_t* written) {
+      return triton_shm_region_system_name(handle, out, len, written);
+    });
+  }
+  // The key the region was opened or created with.
+  std::pair<Status, std::string> Key() const {
+    triton_shm_region* handle = handle_;
+    return detail::ReadString([handle](char* out, std::size_t len, std::size_t* written) {
+      return triton_shm_region_key(handle, out, len, written);
+    });
+  }
+
+  triton_shm_region* get() const noexcept { return handle_; }
+  // Give up ownership without closing.
+  triton_shm_region* release() noexcept { return std::exchange(handle_, nullptr); }
+  bool empty() const noexcept { return handle_ == nullptr; }
+
+ private:
+  triton_shm_region* handle_ = nullptr;
+};
 
 // An owned triton_shm_registry: one per SharedMemoryManager.
 //
@@ -189,6 +272,14 @@ class Registry {
     if (s != TRITON_SHM_OK) return {Status::FromLastError(s), Registry()};
     opts.naming_policy = static_cast<std::uint32_t>(options.naming);
     opts.unlink_policy = static_cast<std::uint32_t>(options.unlink);
+    if (options.journal) opts.journal = *options.journal ? 1 : 0;
+    if (options.reap_on_create) opts.reap_on_create = *options.reap_on_create ? 1 : 0;
+    if (!options.state_dir.empty()) {
+      if (options.state_dir.find('\0') != std::string::npos) {
+        return {Status(TRITON_SHM_INVALID_ARGUMENT, "state_dir contains a NUL byte"), Registry()};
+      }
+      opts.state_dir = options.state_dir.c_str();
+    }
     triton_shm_registry* handle = nullptr;
     s = triton_shm_registry_new(&opts, &handle);
     if (s != TRITON_SHM_OK) return {Status::FromLastError(s), Registry()};
@@ -255,6 +346,50 @@ class Registry {
     return detail::ReadString([handle, key](char* out, std::size_t len, std::size_t* written) {
       return triton_shm_registry_system_name(handle, key, out, len, written);
     });
+  }
+
+  // Open and map `byte_size` bytes at `offset` of the region a client created
+  // under `key` (tracked as not owned). See triton_shm_region_open for every
+  // status: TRITON_SHM_OUT_OF_BOUNDS, TRITON_SHM_NOT_FOUND,
+  // TRITON_SHM_RESERVED_NAME, TRITON_SHM_NAME_COLLISION, name errors, ...
+  std::pair<Status, Region> OpenRegion(std::string_view key, std::size_t offset,
+                                       std::size_t byte_size) {
+    auto checked = detail::CString(key);
+    if (!checked.first.ok()) return {std::move(checked.first), Region()};
+    triton_shm_region* region = nullptr;
+    triton_shm_status s =
+        triton_shm_region_open(handle_, checked.second.c_str(), offset, byte_size, 0, &region);
+    if (s != TRITON_SHM_OK) return {Status::FromLastError(s), Region()};
+    return {Status(), Region(region)};
+  }
+
+  // Create and map a new region of `byte_size` bytes under `key` (owned:
+  // closing it unlinks it). Errors include TRITON_SHM_ALREADY_EXISTS (the
+  // existing object is left untouched); see triton_shm_region_create.
+  std::pair<Status, Region> CreateRegion(std::string_view key, std::size_t byte_size) {
+    auto checked = detail::CString(key);
+    if (!checked.first.ok()) return {std::move(checked.first), Region()};
+    triton_shm_region* region = nullptr;
+    triton_shm_status s =
+        triton_shm_region_create(handle_, checked.second.c_str(), byte_size, 0, &region);
+    if (s != TRITON_SHM_OK) return {Status::FromLastError(s), Region()};
+    return {Status(), Region(region)};
+  }
+
+  // This registry's statistics; all zero for an empty Registry.
+  Stats GetStats() const noexcept {
+    Stats stats{};
+    if (triton_shm_registry_stats(handle_, &stats) != TRITON_SHM_OK) stats = Stats{};
+    return stats;
+  }
+
+  // The statistics as one line for logs.
+  std::string StatsLine() const {
+    Stats stats = GetStats();
+    return detail::ReadString([&stats](char* out, std::size_t len, std::size_t* written) {
+             return triton_shm_stats_format(&stats, out, len, written);
+           })
+        .second;
   }
 
   // Number of tracked regions; 0 for an empty Registry.
