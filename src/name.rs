@@ -19,7 +19,9 @@
 //! strips leading slashes, so under `posix` `/x`, `//x` and `x` share the
 //! identity `x`. The registry uses identities to refuse collisions.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::mem::MaybeUninit;
 
 /// Longest `darwin` system name in bytes, leading slash included (`PSHMNAMLEN`).
 pub const DARWIN_NAME_MAX: usize = 31;
@@ -57,20 +59,26 @@ impl NamingPolicy {
 
     /// The name this policy hands to `shm_open` for `key`.
     pub fn system_name(self, key: &[u8]) -> Result<Vec<u8>, NameError> {
+        self.system_name_cow(key).map(Cow::into_owned)
+    }
+
+    /// [`NamingPolicy::system_name`] without a copy when the system name is
+    /// the key itself (`posix`).
+    pub fn system_name_cow(self, key: &[u8]) -> Result<Cow<'_, [u8]>, NameError> {
         match self {
             NamingPolicy::Darwin => {
-                let name = normalize(key)?;
+                let name = Normalized::new(key)?;
                 if name.len() > DARWIN_NAME_MAX {
                     return Err(NameError::TooLong {
                         len: name.len(),
                         max: DARWIN_NAME_MAX,
                     });
                 }
-                Ok(name)
+                Ok(Cow::Owned(name.to_vec()))
             }
             NamingPolicy::Posix => {
                 check_posix(key)?;
-                Ok(key.to_vec())
+                Ok(Cow::Borrowed(key))
             }
         }
     }
@@ -136,17 +144,117 @@ impl std::error::Error for NameError {}
 /// with [`NameError::InteriorNul`] for a NUL byte. No length limit applies
 /// here; [`NamingPolicy::Darwin`] adds it.
 pub fn normalize(name: &[u8]) -> Result<Vec<u8>, NameError> {
-    let rest = strip_leading_slashes(name);
-    if rest.is_empty() {
-        return Err(NameError::Empty);
+    Ok(Normalized::new(name)?.to_vec())
+}
+
+/// A key checked for normalisation, not yet written anywhere: lets a caller
+/// learn the length and write the result into its own buffer without an
+/// allocation (the C ABI writes straight into the caller's buffer).
+#[derive(Clone, Copy, Debug)]
+pub struct Normalized<'a> {
+    /// The key after its leading slashes; not empty, no NUL.
+    rest: &'a [u8],
+}
+
+impl<'a> Normalized<'a> {
+    /// Check `name` as [`normalize`] does.
+    pub fn new(name: &'a [u8]) -> Result<Self, NameError> {
+        let rest = strip_leading_slashes(name);
+        if rest.is_empty() {
+            return Err(NameError::Empty);
+        }
+        if has_byte(rest, 0) {
+            return Err(NameError::InteriorNul);
+        }
+        Ok(Normalized { rest })
     }
-    if rest.contains(&0) {
-        return Err(NameError::InteriorNul);
+
+    /// [`Normalized::new`] for a C string, which cannot hold a NUL byte, so
+    /// only emptiness is checked.
+    pub fn from_c_str(name: &'a std::ffi::CStr) -> Result<Self, NameError> {
+        let rest = strip_leading_slashes(name.to_bytes());
+        if rest.is_empty() {
+            return Err(NameError::Empty);
+        }
+        Ok(Normalized { rest })
     }
-    let mut out = Vec::with_capacity(rest.len() + 1);
-    out.push(b'/');
-    out.extend(rest.iter().map(|&b| if b == b'/' { b'_' } else { b }));
-    Ok(out)
+
+    /// Length of the normalised name in bytes, its leading slash included.
+    #[allow(clippy::len_without_is_empty)] // never empty: at least "/x"
+    pub fn len(&self) -> usize {
+        self.rest.len() + 1
+    }
+
+    /// Write the normalised name into the first [`Normalized::len`] bytes of
+    /// `out`, which must hold at least that many (fewer is a bug: panics).
+    /// Lets a caller fill a buffer of its own without an allocation.
+    pub fn write_to(&self, out: &mut [MaybeUninit<u8>]) {
+        let (slash, tail) = out[..self.len()].split_first_mut().expect("len() >= 1");
+        slash.write(b'/');
+        for_each_replaced(self.rest, |at, bytes| {
+            for (dst, &b) in tail[at..at + bytes.len()].iter_mut().zip(bytes) {
+                dst.write(b);
+            }
+        });
+    }
+
+    /// The normalised name as a new vector.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = vec![b'/'; self.len()];
+        let tail = &mut out[1..];
+        for_each_replaced(self.rest, |at, bytes| {
+            tail[at..at + bytes.len()].copy_from_slice(bytes);
+        });
+        out
+    }
+}
+
+/// Hand `emit` the bytes of `src` with every `/` turned into `_`, as
+/// `(offset in src, bytes)` pieces that together cover `src` (they may
+/// overlap, with the same bytes where they do). Eight bytes at a time:
+/// names are mostly 8 to 40 bytes, too short for vector loops to pay off.
+/// `src` is only read and the output only written, so the overlapping last
+/// word never waits on a store.
+fn for_each_replaced(src: &[u8], mut emit: impl FnMut(usize, &[u8])) {
+    let len = src.len();
+    if len < 8 {
+        let mut short = [0u8; 8];
+        for (dst, &b) in short.iter_mut().zip(src) {
+            *dst = if b == b'/' { b'_' } else { b };
+        }
+        emit(0, &short[..len]);
+        return;
+    }
+    let mut at = 0;
+    loop {
+        // The last word may overlap the one before it.
+        let start = at.min(len - 8);
+        let word: [u8; 8] = src[start..start + 8].try_into().expect("8 bytes");
+        emit(start, &replace_slashes_in_word(u64::from_le_bytes(word)).to_le_bytes());
+        at += 8;
+        if at >= len {
+            return;
+        }
+    }
+}
+
+/// Whether `bytes` holds `byte`. Names are short: a loop without an early
+/// exit compiles to a few vector compares, cheaper here than `memchr`.
+fn has_byte(bytes: &[u8], byte: u8) -> bool {
+    bytes.iter().fold(false, |found, &b| found | (b == byte))
+}
+
+/// Every `/` among the eight bytes of `word` turned into `_`, without a
+/// branch.
+fn replace_slashes_in_word(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const SLASHES: u64 = 0x2f2f_2f2f_2f2f_2f2f;
+    // Zero bytes of `diff` are the slashes; `high` gets 0x80 in exactly
+    // those bytes (no borrow crosses bytes, unlike the usual zero test).
+    let diff = word ^ SLASHES;
+    let high = !(((diff & LOW7) + LOW7) | diff | LOW7);
+    // '/' + 0x30 = '_', and no byte carries into the next.
+    word + (high >> 7) * u64::from(b'_' - b'/')
 }
 
 /// `name` without its leading slashes.
@@ -167,25 +275,43 @@ pub const PYTHON_BACKEND_PREFIX: &[u8] = b"triton_python_backend_shm_region_";
 /// before any other check.
 pub fn is_reserved(key: &[u8], extra: &[Vec<u8>]) -> bool {
     let canonical = strip_leading_slashes(key);
-    let normalized = normalize(key).unwrap_or_default();
-    [canonical, strip_leading_slashes(&normalized)].iter().any(|name| {
-        has_backend_prefix(name)
+    let reserved = |map: fn(u8) -> u8| {
+        has_backend_prefix(canonical, map)
             || extra.iter().any(|p| {
                 let p = strip_leading_slashes(p);
-                !p.is_empty() && name.starts_with(p)
+                !p.is_empty() && starts_with_mapped(canonical, p, map)
             })
-    })
+    };
+    // The normalised form differs from the canonical one only where the
+    // canonical form has a `/`; it is read through `slash_to_underscore`
+    // rather than built, so the check allocates nothing.
+    reserved(std::convert::identity) || (has_byte(canonical, b'/') && reserved(slash_to_underscore))
 }
 
-/// `triton_<word>_backend_shm_region_` with a non-empty word.
-fn has_backend_prefix(canonical: &[u8]) -> bool {
+fn slash_to_underscore(b: u8) -> u8 {
+    if b == b'/' {
+        b'_'
+    } else {
+        b
+    }
+}
+
+/// Whether `name`, each byte passed through `map`, starts with `prefix`.
+fn starts_with_mapped(name: &[u8], prefix: &[u8], map: fn(u8) -> u8) -> bool {
+    name.len() >= prefix.len() && name.iter().zip(prefix).all(|(&n, &p)| map(n) == p)
+}
+
+/// `triton_<word>_backend_shm_region_` with a non-empty word, in `canonical`
+/// read through `map`.
+fn has_backend_prefix(canonical: &[u8], map: fn(u8) -> u8) -> bool {
     const HEAD: &[u8] = b"triton_";
     const TAIL: &[u8] = b"_backend_shm_region_";
-    let Some(rest) = canonical.strip_prefix(HEAD) else {
+    if !starts_with_mapped(canonical, HEAD, map) {
         return false;
-    };
+    }
+    let rest = &canonical[HEAD.len()..];
     rest.windows(TAIL.len())
-        .position(|w| w == TAIL)
+        .position(|w| starts_with_mapped(w, TAIL, map))
         .is_some_and(|at| at > 0)
 }
 
@@ -194,10 +320,10 @@ fn check_posix(key: &[u8]) -> Result<(), NameError> {
     if rest.is_empty() {
         return Err(NameError::Empty);
     }
-    if rest.contains(&0) {
+    if has_byte(rest, 0) {
         return Err(NameError::InteriorNul);
     }
-    if rest.contains(&b'/') {
+    if has_byte(rest, b'/') {
         return Err(NameError::InnerSlash);
     }
     if rest.len() > POSIX_NAME_MAX {
@@ -224,6 +350,49 @@ mod tests {
         assert_eq!(norm("/path/with/slashes"), "/path_with_slashes");
         assert_eq!(norm("no_leading_slash"), "/no_leading_slash");
         assert_eq!(norm("///multiple///slashes///"), "/multiple___slashes___");
+    }
+
+    #[test]
+    fn writing_into_a_buffer_gives_the_same_bytes() {
+        for key in ["/simple_name", "//double_slash", "/a/b/c", "x", "///m///s///", "/caf\u{e9}/x"] {
+            let n = Normalized::new(key.as_bytes()).unwrap();
+            let mut buf = [MaybeUninit::new(0xAA_u8); 64];
+            n.write_to(&mut buf);
+            // SAFETY: every byte of `buf` was initialised by MaybeUninit::new.
+            let read = |b: &MaybeUninit<u8>| unsafe { b.assume_init() };
+            let written: Vec<u8> = buf[..n.len()].iter().map(read).collect();
+            assert_eq!(written, normalize(key.as_bytes()).unwrap(), "{key}");
+            assert_eq!(read(&buf[n.len()]), 0xAA, "nothing past the name is touched");
+            let c_key = std::ffi::CString::new(key).unwrap();
+            assert_eq!(Normalized::from_c_str(&c_key).unwrap().to_vec(), n.to_vec());
+        }
+        assert_eq!(Normalized::from_c_str(c"///").unwrap_err(), NameError::Empty);
+    }
+
+    #[test]
+    fn slashes_are_replaced_at_every_length_and_position() {
+        for len in 1..40 {
+            for slash_every in 1..5 {
+                let key: Vec<u8> = (0..len)
+                    .map(|i| if i % slash_every == 0 { b'/' } else { b'.' + (i % 7) as u8 })
+                    .chain([b'x'])
+                    .collect();
+                let rest = strip_leading_slashes(&key);
+                let expected: Vec<u8> = std::iter::once(b'/')
+                    .chain(rest.iter().map(|&b| if b == b'/' { b'_' } else { b }))
+                    .collect();
+                assert_eq!(normalize(&key).unwrap(), expected, "len {len}, slash every {slash_every}");
+            }
+        }
+        // Every byte value next to a slash is left alone.
+        for b in 1..=255u8 {
+            let key = [b'x', b, b'/', b, b'/', b, b, b'/', b, b];
+            let keep = if b == b'/' { b'_' } else { b };
+            assert_eq!(
+                normalize(&key).unwrap(),
+                [b'/', b'x', keep, b'_', keep, b'_', keep, keep, b'_', keep, keep]
+            );
+        }
     }
 
     #[test]

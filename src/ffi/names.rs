@@ -35,11 +35,23 @@ pub unsafe extern "C" fn triton_shm_normalize_name(
 ) -> Status {
     boundary::status(|| {
         // SAFETY: forwarded from this function's contract.
-        let key = unsafe { pointers::c_bytes(name, "name") }?;
+        let c_key = unsafe { pointers::c_str(name, "name") }?;
+        let key = c_key.to_bytes();
         pointers::require_out(out, "out")?;
-        let normalized = name::normalize(key).map_err(|e| name_error(e, key, "normalisation"))?;
-        // SAFETY: forwarded from this function's contract.
-        unsafe { pointers::write_c_string(&normalized, out, out_len, out_written) }
+        let normalized =
+            name::Normalized::from_c_str(c_key).map_err(|e| name_error(e, key, "normalisation"))?;
+        if pointers::overlaps(key, out, out_len) {
+            // Normalising in place: go through a copy.
+            // SAFETY: forwarded from this function's contract.
+            return unsafe { pointers::write_c_string(&normalized.to_vec(), out, out_len, out_written) };
+        }
+        // SAFETY: forwarded from this function's contract; `out` does not
+        // overlap `key`, the only thing `write_to` reads.
+        unsafe {
+            pointers::write_c_string_with(normalized.len(), out, out_len, out_written, |dst| {
+                normalized.write_to(dst)
+            })
+        }
     })
 }
 

@@ -4,6 +4,7 @@
 
 use crate::status::{Error, Result, Status};
 use std::ffi::{c_char, CStr};
+use std::mem::MaybeUninit;
 
 fn null(what: &str) -> Error {
     Error::new(Status::NULL_ARGUMENT, format!("'{what}' is NULL"))
@@ -15,11 +16,20 @@ fn null(what: &str) -> Error {
 /// `ptr` is NULL or points to a NUL-terminated string that stays valid and
 /// unmodified for `'a`.
 pub(crate) unsafe fn c_bytes<'a>(ptr: *const c_char, what: &str) -> Result<&'a [u8]> {
+    // SAFETY: forwarded contract.
+    Ok(unsafe { c_str(ptr, what) }?.to_bytes())
+}
+
+/// The C string `ptr`.
+///
+/// # Safety
+/// As for [`c_bytes`].
+pub(crate) unsafe fn c_str<'a>(ptr: *const c_char, what: &str) -> Result<&'a CStr> {
     if ptr.is_null() {
         return Err(null(what));
     }
     // SAFETY: non-NULL and NUL-terminated per this function's contract.
-    Ok(unsafe { CStr::from_ptr(ptr) }.to_bytes())
+    Ok(unsafe { CStr::from_ptr(ptr) })
 }
 
 /// A shared reference to the object behind `ptr`.
@@ -72,13 +82,7 @@ pub(crate) unsafe fn write_c_string(
     if out_len <= bytes.len() {
         // SAFETY: forwarded contract.
         unsafe { write_opt(out_written, bytes.len()) };
-        return Err(Error::new(
-            Status::BUFFER_TOO_SMALL,
-            format!(
-                "the result needs {} bytes plus a NUL, the buffer holds {out_len}",
-                bytes.len()
-            ),
-        ));
+        return Err(too_small(bytes.len(), out_len));
     }
     // SAFETY: `out` is writable for `out_len > bytes.len()` bytes, so the
     // copy and the NUL after it fit. `copy` (memmove) stays correct even if
@@ -87,6 +91,52 @@ pub(crate) unsafe fn write_c_string(
         std::ptr::copy(bytes.as_ptr(), out.cast::<u8>(), bytes.len());
         out.add(bytes.len()).write(0);
         write_opt(out_written, bytes.len());
+    }
+    Ok(())
+}
+
+fn too_small(len: usize, out_len: usize) -> Error {
+    Error::new(
+        Status::BUFFER_TOO_SMALL,
+        format!("the result needs {len} bytes plus a NUL, the buffer holds {out_len}"),
+    )
+}
+
+/// Whether `bytes` shares memory with the caller's buffer `out` of
+/// `out_len` bytes (a caller normalising a name in place).
+pub(crate) fn overlaps(bytes: &[u8], out: *const c_char, out_len: usize) -> bool {
+    let (a, b) = (bytes.as_ptr() as usize, out as usize);
+    a < b.saturating_add(out_len) && b < a.saturating_add(bytes.len().saturating_add(1))
+}
+
+/// Like [`write_c_string`] for a string of `len` bytes that `fill` writes
+/// straight into the caller's buffer (it must initialise the whole slice it
+/// is given), so the result never needs a buffer of its own.
+///
+/// # Safety
+/// As for [`write_c_string`], and the caller's buffer must not overlap
+/// anything `fill` reads (see [`overlaps`]).
+pub(crate) unsafe fn write_c_string_with(
+    len: usize,
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+    fill: impl FnOnce(&mut [MaybeUninit<u8>]),
+) -> Result<()> {
+    require_out(out, "out")?;
+    if out_len <= len {
+        // SAFETY: forwarded contract.
+        unsafe { write_opt(out_written, len) };
+        return Err(too_small(len, out_len));
+    }
+    // SAFETY: `out` is writable for `out_len > len` bytes, so the slice and
+    // the NUL after it fit; MaybeUninit makes no claim about the caller's
+    // bytes, and nothing else refers to them during the call.
+    unsafe {
+        let dst = std::slice::from_raw_parts_mut(out.cast::<MaybeUninit<u8>>(), len);
+        fill(dst);
+        out.add(len).write(0);
+        write_opt(out_written, len);
     }
     Ok(())
 }
