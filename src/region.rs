@@ -10,6 +10,7 @@ use crate::name::NamingPolicy;
 use crate::os::{Mapping, OpenFlags};
 use crate::registry::{Hold, Registry, Resolved};
 use crate::status::{Error, Result, Status};
+use std::borrow::Cow;
 use std::ffi::CString;
 use std::os::fd::AsFd;
 
@@ -21,7 +22,7 @@ pub struct Region {
     registry: Registry,
     key: Box<[u8]>,
     resolved: Resolved,
-    /// The name actually opened; differs from `resolved.system` when the
+    /// The name actually opened; differs from `resolved.system()` when the
     /// `//key` fallback found the object.
     opened_name: Vec<u8>,
     mapping: Option<Mapping>,
@@ -30,7 +31,7 @@ pub struct Region {
 
 impl std::fmt::Debug for Resolved {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "'{}'", self.system.escape_ascii())
+        write!(f, "'{}'", self.system().escape_ascii())
     }
 }
 
@@ -72,7 +73,7 @@ impl Registry {
         let backend = self.backend();
 
         let (fd, opened_name) = match backend.open(&resolved.c_system, OpenFlags::EXISTING) {
-            Ok(fd) => (fd, resolved.system.clone()),
+            Ok(fd) => (fd, resolved.system().to_vec()),
             Err(libc::ENOENT) if self.options().naming == NamingPolicy::Darwin && key.starts_with(b"/") => {
                 let mut python_name = Vec::with_capacity(key.len() + 1);
                 python_name.push(b'/');
@@ -87,7 +88,7 @@ impl Registry {
                             "'{}' found as '{}' (Python client naming), not as '{}'",
                             key.escape_ascii(),
                             python_name.escape_ascii(),
-                            resolved.system.escape_ascii()
+                            resolved.system().escape_ascii()
                         );
                         (fd, python_name)
                     }
@@ -96,7 +97,7 @@ impl Registry {
                             libc::ENOENT,
                             format_args!(
                                 "shm_open failed for '{}' and '{}' (original: '{}')",
-                                resolved.system.escape_ascii(),
+                                resolved.system().escape_ascii(),
                                 python_name.escape_ascii(),
                                 key.escape_ascii()
                             ),
@@ -104,7 +105,7 @@ impl Registry {
                     }
                 }
             }
-            Err(errno) => return Err(os_error(errno, "shm_open", &resolved.system, key)),
+            Err(errno) => return Err(os_error(errno, "shm_open", resolved.system(), key)),
         };
 
         let size = backend
@@ -128,7 +129,7 @@ impl Registry {
             .map(fd.as_fd(), offset64, byte_size)
             .map_err(|errno| os_error(errno, "mmap", &opened_name, key))?;
         drop(fd);
-        self.track(key, &resolved, false, Hold::Region, false)?;
+        self.track(key, Cow::Borrowed(resolved.system()), false, Hold::Region, false)?;
         self.account_mapping(byte_size, true);
         Ok(Region {
             registry: self.clone(),
@@ -160,7 +161,7 @@ impl Registry {
         let resolved = self.resolve(key)?;
         self.check_collision(key, &resolved)?;
         let backend = self.backend();
-        let system = &resolved.system;
+        let system = resolved.system();
         // The record comes first, so a crash can never leave the object
         // without one.
         self.journal_created(system, size64)?;
@@ -187,7 +188,7 @@ impl Registry {
                     .map_err(|errno| os_error(errno, "mmap", system, key))
             })
             .and_then(|mapping| {
-                self.track(key, &resolved, true, Hold::Region, false)?;
+                self.track(key, Cow::Borrowed(resolved.system()), true, Hold::Region, false)?;
                 Ok(mapping)
             });
         drop(fd);
@@ -197,7 +198,7 @@ impl Registry {
                 Ok(Region {
                 registry: self.clone(),
                 key: key.into(),
-                opened_name: resolved.system.clone(),
+                opened_name: system.to_vec(),
                 resolved,
                 mapping: Some(mapping),
                 size: byte_size,
