@@ -70,13 +70,20 @@ pub struct Parsed {
     pub torn: bool,
 }
 
+#[cfg(test)]
 fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
     let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
+    push_hex(&mut out, bytes);
     out
+}
+
+/// Append `bytes` to `out` as lower-case hex, two digits a byte.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
@@ -96,12 +103,21 @@ pub fn header_line(pid: u32, backend: &str, started: i64) -> String {
 
 /// The record written before `name` is created.
 pub fn created_line(name: &[u8], size: u64, now: i64) -> String {
-    format!("+ {} {size} {now}\n", hex(name))
+    use std::fmt::Write;
+    let mut line = String::with_capacity(name.len() * 2 + 48);
+    line.push_str("+ ");
+    push_hex(&mut line, name);
+    let _ = writeln!(line, " {size} {now}");
+    line
 }
 
 /// The record written after `name` is gone.
 pub fn removed_line(name: &[u8]) -> String {
-    format!("- {}\n", hex(name))
+    let mut line = String::with_capacity(name.len() * 2 + 3);
+    line.push_str("- ");
+    push_hex(&mut line, name);
+    line.push('\n');
+    line
 }
 
 fn parse_header(line: &str) -> Option<Header> {
@@ -184,7 +200,15 @@ pub(crate) struct Journal {
     file: LockedFile,
     /// Records written as created and not yet as removed.
     live: usize,
+    /// Bytes of records written since the file was last emptied.
+    appended: usize,
 }
+
+/// A journal with no live record is emptied back to its header once its
+/// records pass this size: it never grows without bound, and a process that
+/// creates and closes one region at a time does not pay two more system
+/// calls (`ftruncate`, `write`) on every close.
+const COMPACT_AFTER: usize = 64 * 1024;
 
 static JOURNAL_SEQ: AtomicU64 = AtomicU64::new(0);
 
@@ -207,10 +231,12 @@ impl Journal {
             name: format!("{stem}.journal"),
             file,
             live: 0,
+            appended: 0,
         })
     }
 
-    fn append(&self, line: &str) -> Result<()> {
+    fn append(&mut self, line: &str) -> Result<()> {
+        self.appended = self.appended.saturating_add(line.len());
         state_dir::append(&self.file, line.as_bytes()).map_err(|errno| {
             Error::from_errno(
                 errno,
@@ -230,8 +256,9 @@ impl Journal {
         Ok(())
     }
 
-    /// Record that `name` is gone. When no live record remains, the file is
-    /// emptied back to its header so it does not grow without bound.
+    /// Record that `name` is gone. When no live record remains and the
+    /// records have passed [`COMPACT_AFTER`] bytes, the file is emptied back
+    /// to its header so it does not grow without bound.
     pub(crate) fn record_removed(&mut self, name: &[u8]) {
         if let Err(e) = self.append(&removed_line(name)) {
             // The stale record only makes a future reaper try an unlink that
@@ -239,10 +266,11 @@ impl Journal {
             log_at!(Level::Warn, "{}", e.message());
         }
         self.live = self.live.saturating_sub(1);
-        if self.live == 0 {
+        if self.live == 0 && self.appended >= COMPACT_AFTER {
             let header = header_line(crate::os::current_pid(), "posix", now());
             if state_dir::truncate(&self.file).is_ok() {
                 let _ = state_dir::append(&self.file, header.as_bytes());
+                self.appended = 0;
             }
         }
     }
