@@ -214,18 +214,22 @@ static JOURNAL_SEQ: AtomicU64 = AtomicU64::new(0);
 
 impl Journal {
     /// Create and lock a new journal in `dir`.
-    pub(crate) fn create(dir: StateDir) -> Result<Journal> {
+    /// On failure the directory comes back with the error, so the caller
+    /// can try again on the next region instead of losing its journal.
+    pub(crate) fn create(dir: StateDir) -> std::result::Result<Journal, (StateDir, Error)> {
         let pid = crate::os::current_pid();
         let seq = JOURNAL_SEQ.fetch_add(1, Ordering::Relaxed);
         let started = now();
         let stem = format!("{pid}-{started}-{seq}");
-        let file = dir
-            .create_locked(
-                &format!(".{stem}.tmp"),
-                &format!("{stem}.journal"),
-                header_line(pid, "posix", started).as_bytes(),
-            )
-            .map_err(|e| Error::new(Status::OS_ERROR, e.0))?;
+        let created = dir.create_locked(
+            &format!(".{stem}.tmp"),
+            &format!("{stem}.journal"),
+            header_line(pid, "posix", started).as_bytes(),
+        );
+        let file = match created {
+            Ok(file) => file,
+            Err(e) => return Err((dir, Error::new(Status::OS_ERROR, e.0))),
+        };
         Ok(Journal {
             dir,
             name: format!("{stem}.journal"),

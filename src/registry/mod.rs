@@ -4,19 +4,30 @@
 //! One [`Registry`] per `SharedMemoryManager`; [`default_registry`] is the
 //! process-wide instance behind the seed's free functions.
 
+mod cleanup;
+mod hashing;
+mod journal_slot;
+mod shards;
+mod stats;
+
+pub use cleanup::CleanupReport;
+pub use stats::Stats;
+
+use crate::journal;
 use crate::log::{log_at, Level};
 use crate::name::{self, NameError, NamingPolicy};
 use crate::options::{Options, UnlinkPolicy};
+use crate::os::state_dir::StateDir;
 use crate::os::{self, ShmBackend};
 use crate::status::{Error, Result, Status};
+use journal_slot::JournalSlot;
 use parking_lot::Mutex;
-use std::collections::HashMap;
+use shards::{Shards, Table};
+use stats::{bump, Counters};
 use std::borrow::Cow;
 use std::collections::hash_map;
 use std::ffi::{CStr, CString};
-use crate::journal::{self, Journal};
-use crate::os::state_dir::StateDir;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
 
 /// What keeps an entry tracked.
@@ -46,82 +57,6 @@ struct Entry {
     seq: u64,
 }
 
-/// How the table of entries hashes its keys (system names of at most a few
-/// hundred bytes): a folded 64x64->128-bit multiply per 8 bytes, the
-/// construction of foldhash (hashbrown's default hasher), keyed per registry
-/// from the standard library's random keys so that collisions cannot be
-/// precomputed. SipHash-1-3, the standard default, was a quarter of the
-/// cost of a registration; this is a few instructions per word.
-#[derive(Clone)]
-struct KeyHashing {
-    seed: u64,
-    multiplier: u64,
-}
-
-impl KeyHashing {
-    fn new() -> Self {
-        use std::hash::{BuildHasher, RandomState};
-        let random = RandomState::new();
-        KeyHashing {
-            seed: random.hash_one(0x7472_6974_6f6e_u64),
-            // Odd, so that the multiply never loses the low bit.
-            multiplier: random.hash_one(0x73_686d_u64) | 1,
-        }
-    }
-}
-
-impl std::hash::BuildHasher for KeyHashing {
-    type Hasher = KeyHasher;
-
-    fn build_hasher(&self) -> KeyHasher {
-        KeyHasher {
-            state: self.seed,
-            multiplier: self.multiplier,
-        }
-    }
-}
-
-struct KeyHasher {
-    state: u64,
-    multiplier: u64,
-}
-
-impl KeyHasher {
-    fn mix(&mut self, word: u64) {
-        let product = u128::from(self.state ^ word) * u128::from(self.multiplier);
-        // Truncations on purpose: fold the two halves of the product.
-        self.state = (product as u64) ^ ((product >> 64) as u64);
-    }
-}
-
-impl std::hash::Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            let mut le = [0u8; 8];
-            le.copy_from_slice(word);
-            self.mix(u64::from_le_bytes(le));
-        }
-        let tail = words.remainder();
-        if !tail.is_empty() {
-            let mut le = [0u8; 8];
-            le[..tail.len()].copy_from_slice(tail);
-            // The length in the top byte keeps "a" and "a\0" apart.
-            self.mix(u64::from_le_bytes(le) ^ ((tail.len() as u64) << 56));
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.mix(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        // One more round so the last word reaches every bit.
-        let product = u128::from(self.state.rotate_left(23)) * u128::from(self.multiplier);
-        (product as u64) ^ ((product >> 64) as u64)
-    }
-}
-
 /// What [`Registry::register`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Registration {
@@ -142,23 +77,6 @@ pub enum Unlinked {
     Released,
 }
 
-/// Counts from [`Registry::cleanup_all`]. In C: `triton_shm_cleanup_report`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CleanupReport {
-    /// Objects removed by `shm_unlink`.
-    pub unlinked: usize,
-    /// Objects that were already gone; their entries were dropped.
-    pub already_gone: usize,
-    /// `shm_unlink` failed otherwise; these entries stay tracked.
-    pub failed: usize,
-    /// Entries registered by another process (the parent of a forked
-    /// child); left alone and still tracked.
-    pub skipped: usize,
-    /// Entries not owned, untracked without unlink under
-    /// [`UnlinkPolicy::OwnedOnly`].
-    pub released: usize,
-}
-
 /// A thread-safe set of tracked regions under one naming and unlink policy.
 ///
 /// Cloning gives another handle to the same registry; open regions hold one,
@@ -173,8 +91,9 @@ struct Inner {
     backend: &'static dyn ShmBackend,
     /// Keyed by identity (see [`crate::name::NamingPolicy::identity`]), so two
     /// keys that reach one object cannot both be tracked.
-    entries: Mutex<HashMap<Box<[u8]>, Entry, KeyHashing>>,
-    /// Lock order: `entries` before `journal`, never the reverse.
+    entries: Shards,
+    /// Lock order: `entries` (shards in index order) before `journal`, never
+    /// the reverse.
     journal: Mutex<JournalSlot>,
     /// Whether `journal` started other than `Off` (it never becomes `Off`
     /// later): without a journal, registrations and unlinks skip its lock.
@@ -182,73 +101,6 @@ struct Inner {
     counters: Counters,
 }
 
-/// The journal of owned regions: off, ready to be created on first use, or
-/// open and locked.
-enum JournalSlot {
-    Off,
-    Idle(StateDir),
-    Open(Journal),
-}
-
-/// Running totals behind [`Registry::stats`].
-#[derive(Default)]
-struct Counters {
-    mapped_bytes: AtomicU64,
-    registered: AtomicU64,
-    unlinked: AtomicU64,
-    already_gone: AtomicU64,
-    failed: AtomicU64,
-    collisions_refused: AtomicU64,
-    reserved_refused: AtomicU64,
-    reaped: AtomicU64,
-}
-
-fn bump(counter: &AtomicU64) {
-    counter.fetch_add(1, Ordering::Relaxed);
-}
-
-/// A registry's statistics. In C: `triton_shm_stats`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Regions tracked now.
-    pub tracked: u64,
-    /// Bytes mapped by this registry's open regions now.
-    pub mapped_bytes: u64,
-    /// Names that became tracked, in total.
-    pub registered: u64,
-    /// Objects removed by `shm_unlink`, in total.
-    pub unlinked: u64,
-    /// Unlinks that found the object already gone, in total.
-    pub already_gone: u64,
-    /// Unlinks that failed, in total.
-    pub failed: u64,
-    /// Names refused because another tracked name reaches the same object.
-    pub collisions_refused: u64,
-    /// Names refused because they are reserved.
-    pub reserved_refused: u64,
-    /// Regions of dead owners this registry reaped when it was created.
-    pub reaped: u64,
-}
-
-impl std::fmt::Display for Stats {
-    /// One line for logs: `tracked=2 mapped_bytes=65536 registered=5 ...`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "tracked={} mapped_bytes={} registered={} unlinked={} already_gone={} failed={} \
-             collisions_refused={} reserved_refused={} reaped={}",
-            self.tracked,
-            self.mapped_bytes,
-            self.registered,
-            self.unlinked,
-            self.already_gone,
-            self.failed,
-            self.collisions_refused,
-            self.reserved_refused,
-            self.reaped
-        )
-    }
-}
 
 /// A key checked against the registry's policies: its system name as the C
 /// string the system calls take.
@@ -350,68 +202,11 @@ impl Registry {
             inner: Arc::new(Inner {
                 options,
                 backend,
-                entries: Mutex::new(HashMap::with_hasher(KeyHashing::new())),
+                entries: Shards::new(),
                 journaled: !matches!(journal, JournalSlot::Off),
                 journal: Mutex::new(journal),
                 counters: Counters::default(),
             }),
-        }
-    }
-
-    /// Record in the journal, before it can exist, that `system` is ours.
-    /// Without a journal this does nothing.
-    pub(crate) fn journal_created(&self, system: &[u8], size: u64) -> Result<()> {
-        if !self.inner.journaled {
-            return Ok(());
-        }
-        let mut slot = self.inner.journal.lock();
-        if let JournalSlot::Idle(_) = &*slot {
-            let JournalSlot::Idle(dir) = std::mem::replace(&mut *slot, JournalSlot::Off) else {
-                unreachable!("matched Idle just above");
-            };
-            *slot = JournalSlot::Open(Journal::create(dir)?);
-        }
-        match &mut *slot {
-            JournalSlot::Open(journal) => journal.record_created(system, size),
-            _ => Ok(()),
-        }
-    }
-
-    /// Record in the journal that `system` is no longer ours to clean up.
-    pub(crate) fn journal_removed(&self, system: &[u8]) {
-        if !self.inner.journaled {
-            return;
-        }
-        if let JournalSlot::Open(journal) = &mut *self.inner.journal.lock() {
-            journal.record_removed(system);
-        }
-    }
-
-    /// Add (`grow`) or remove mapped bytes from the statistics.
-    pub(crate) fn account_mapping(&self, bytes: usize, grow: bool) {
-        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
-        let gauge = &self.inner.counters.mapped_bytes;
-        if grow {
-            gauge.fetch_add(bytes, Ordering::Relaxed);
-        } else {
-            gauge.fetch_sub(bytes, Ordering::Relaxed);
-        }
-    }
-
-    /// A snapshot of this registry's statistics.
-    pub fn stats(&self) -> Stats {
-        let c = &self.inner.counters;
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        Stats {
-            tracked: u64::try_from(self.count()).unwrap_or(u64::MAX),
-            mapped_bytes: get(&c.mapped_bytes),
-            registered: get(&c.registered),
-            unlinked: get(&c.unlinked),
-            already_gone: get(&c.already_gone),
-            failed: get(&c.failed),
-            collisions_refused: get(&c.collisions_refused),
-            reserved_refused: get(&c.reserved_refused),
-            reaped: get(&c.reaped),
         }
     }
 
@@ -490,7 +285,7 @@ impl Registry {
     /// checks again under the lock.
     pub(crate) fn check_collision(&self, key: &[u8], resolved: &Resolved) -> Result<()> {
         let identity = self.inner.options.naming.identity(resolved.system());
-        match self.inner.entries.lock().get(identity) {
+        match self.inner.entries.lock(identity).get(identity) {
             Some(entry) if *entry.original != *key => {
                 Err(self.collision(key, &entry.original, resolved.system()))
             }
@@ -519,7 +314,7 @@ impl Registry {
         };
         let original: Box<[u8]> = key.into();
         let owner_pid = os::current_pid();
-        let mut entries = self.inner.entries.lock();
+        let mut entries = self.inner.entries.lock(&identity);
         let vacant = match entries.entry(identity) {
             hash_map::Entry::Occupied(mut occupied) => {
                 let entry = occupied.get_mut();
@@ -566,7 +361,7 @@ impl Registry {
     pub(crate) fn release_region(&self, key: &[u8], resolved: &Resolved) -> Result<()> {
         let policy = self.inner.options.naming;
         let identity = policy.identity(resolved.system());
-        let mut entries = self.inner.entries.lock();
+        let mut entries = self.inner.entries.lock(identity);
         let Some(entry) = entries.get_mut(identity).filter(|e| *e.original == *key) else {
             return Ok(());
         };
@@ -591,7 +386,7 @@ impl Registry {
         let system = self.system_name_cow(key)?;
         let policy = self.inner.options.naming;
         let identity = policy.identity(&system);
-        let mut entries = self.inner.entries.lock();
+        let mut entries = self.inner.entries.lock(identity);
         // The entry stays in the table until its unlink succeeds, so a panic
         // in a log sink while the lock is held leaves it tracked.
         let entry = match entries.get(identity) {
@@ -623,71 +418,9 @@ impl Registry {
         Ok(outcome)
     }
 
-    /// Unlink every region this process registered, as the unlink policy
-    /// says, and report what happened.
-    ///
-    /// Entries registered by another pid are skipped and kept (a forked
-    /// child never unlinks its parent's regions); entries whose unlink fails
-    /// are kept so a later call can retry. Never panics; calling it again is
-    /// harmless.
-    pub fn cleanup_all(&self) -> CleanupReport {
-        let me = os::current_pid();
-        let policy = self.inner.options.naming;
-        let mut report = CleanupReport::default();
-        let mut entries = self.inner.entries.lock();
-        // Unlink in the order of registration, not in hash order: the kernel
-        // removes names from a directory (tmpfs, for /dev/shm) much faster in
-        // the order they were created; at 100k regions, hash order made
-        // cleanup-all 1.7x slower than a plain shm_unlink loop.
-        let all = in_registration_order(entries.drain().collect());
-        // Entries go back into the table when kept, and, through the guard,
-        // when a log sink panics mid-way: none is ever lost.
-        let mut pass = CleanupPass {
-            table: &mut entries,
-            pending: all.into_iter(),
-            current: None,
-        };
-        for item in pass.pending.by_ref() {
-            let (identity, entry) = &*pass.current.insert(item);
-            let keep = if entry.owner_pid != me {
-                report.skipped += 1;
-                true
-            } else {
-                let system = self.stored_system_name(identity, &entry.original);
-                let (counter, keep) = match self.remove_from_system(entry, system) {
-                    Ok(Unlinked::Removed) => (&mut report.unlinked, false),
-                    Ok(Unlinked::AlreadyGone) => (&mut report.already_gone, false),
-                    Ok(Unlinked::Released) => (&mut report.released, false),
-                    // A failed unlink stays tracked for a retry.
-                    Err(_) => (&mut report.failed, true),
-                };
-                *counter += 1;
-                keep
-            };
-            if let Some((identity, entry)) = pass.current.take() {
-                if keep {
-                    pass.table.insert(identity, entry);
-                }
-            }
-        }
-        drop(pass);
-        drop(entries);
-        log_at!(
-            Level::Info,
-            "cleanup ({} naming): {} unlinked, {} already gone, {} failed, {} skipped, {} released",
-            policy,
-            report.unlinked,
-            report.already_gone,
-            report.failed,
-            report.skipped,
-            report.released
-        );
-        report
-    }
-
     /// Number of tracked regions.
     pub fn count(&self) -> usize {
-        self.inner.entries.lock().len()
+        self.inner.entries.len()
     }
 
     /// Whether `key` itself is tracked (not merely a key with the same
@@ -697,17 +430,20 @@ impl Registry {
         let Ok(system) = naming.system_name(key) else {
             return false;
         };
-        let entries = self.inner.entries.lock();
-        entries
-            .get(naming.identity(&system))
+        let identity = naming.identity(&system);
+        self.inner
+            .entries
+            .lock(identity)
+            .get(identity)
             .is_some_and(|e| *e.original == *key)
     }
 
     /// The system names of every tracked region, in no particular order.
     pub fn system_names(&self) -> Vec<Vec<u8>> {
-        let entries = self.inner.entries.lock();
-        entries
+        let tables = self.inner.entries.lock_all();
+        tables
             .iter()
+            .flat_map(|table| table.iter())
             .map(|(identity, entry)| self.stored_system_name(identity, &entry.original).to_vec())
             .collect()
     }
@@ -806,56 +542,6 @@ impl Registry {
     }
 }
 
-/// `items` in the order they were registered. A radix sort on the
-/// registration number, least significant byte first, skipping the bytes no
-/// number uses: linear, and a fraction of the code the general sort brings
-/// into the shared library.
-fn in_registration_order(items: Vec<(Box<[u8]>, Entry)>) -> Vec<(Box<[u8]>, Entry)> {
-    let mut keys: Vec<(u64, usize)> = items.iter().map(|(_, e)| e.seq).zip(0..).collect();
-    let mut scratch = vec![(0, 0); keys.len()];
-    let max = keys.iter().map(|&(seq, _)| seq).max().unwrap_or(0);
-    let mut shift = 0;
-    while shift < 64 && max >> shift != 0 {
-        let digit = |seq: u64| ((seq >> shift) & 0xff) as usize;
-        let mut next = [0usize; 256];
-        for &(seq, _) in &keys {
-            next[digit(seq)] += 1;
-        }
-        let mut start = 0;
-        for slot in &mut next {
-            let count = *slot;
-            *slot = start;
-            start += count;
-        }
-        for &key in &keys {
-            let slot = &mut next[digit(key.0)];
-            scratch[*slot] = key;
-            *slot += 1;
-        }
-        std::mem::swap(&mut keys, &mut scratch);
-        shift += 8;
-    }
-    let mut slots: Vec<Option<(Box<[u8]>, Entry)>> = items.into_iter().map(Some).collect();
-    keys.iter().filter_map(|&(_, index)| slots[index].take()).collect()
-}
-
-/// The entries a cleanup-all has taken out of the table; whatever it has
-/// not finished with goes back when this is dropped, even by a panic.
-struct CleanupPass<'t> {
-    table: &'t mut HashMap<Box<[u8]>, Entry, KeyHashing>,
-    pending: std::vec::IntoIter<(Box<[u8]>, Entry)>,
-    /// The entry being unlinked.
-    current: Option<(Box<[u8]>, Entry)>,
-}
-
-impl Drop for CleanupPass<'_> {
-    fn drop(&mut self) {
-        for (identity, entry) in self.current.take().into_iter().chain(&mut self.pending) {
-            self.table.insert(identity, entry);
-        }
-    }
-}
-
 /// Run `f` on `name` as a C string, built on the stack when it is short (as
 /// system names are), so an unlink costs no allocation.
 ///
@@ -883,33 +569,3 @@ pub(crate) fn name_error(e: NameError, key: &[u8], context: &str) -> Error {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(seq: u64) -> (Box<[u8]>, Entry) {
-        let name: Box<[u8]> = seq.to_string().into_bytes().into();
-        let entry = Entry {
-            original: name.clone(),
-            owner_pid: 1,
-            owned: true,
-            pinned: true,
-            regions: 0,
-            seq,
-        };
-        (name, entry)
-    }
-
-    #[test]
-    fn cleanup_order_is_registration_order() {
-        // Scrambled, with gaps, repeats of low bytes and numbers past 2^32.
-        let mut seqs: Vec<u64> = (0..2000u64).map(|i| i * 7919 % 2003).collect();
-        seqs.extend([1 << 40, (1 << 40) + 3, u64::MAX, 256, 65536]);
-        let items: Vec<_> = seqs.iter().rev().map(|&s| entry(s)).collect();
-        let ordered: Vec<u64> = in_registration_order(items).iter().map(|(_, e)| e.seq).collect();
-        let mut expected = seqs.clone();
-        expected.sort_unstable();
-        assert_eq!(ordered, expected);
-        assert!(in_registration_order(Vec::new()).is_empty());
-    }
-}
