@@ -4,6 +4,7 @@
 //! lets the host install a callback so this library's messages land there.
 
 use parking_lot::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Severity of a message. In C: `triton_shm_log_level`.
@@ -24,15 +25,20 @@ pub enum Level {
 pub type Sink = Arc<dyn Fn(Level, &str) + Send + Sync>;
 
 static SINK: RwLock<Option<Sink>> = RwLock::new(None);
+/// Mirrors `SINK.is_some()`, so that the check on every call is a plain load
+/// rather than a read lock, whose counter every thread would write.
+static ENABLED: AtomicBool = AtomicBool::new(false);
 
 /// Route messages to `sink`, or silence them with `None`.
 pub fn set_sink(sink: Option<Sink>) {
-    *SINK.write() = sink;
+    let mut slot = SINK.write();
+    ENABLED.store(sink.is_some(), Ordering::Release);
+    *slot = sink;
 }
 
 /// Whether a sink is installed (lets callers skip formatting).
 pub fn enabled() -> bool {
-    SINK.read().is_some()
+    ENABLED.load(Ordering::Acquire)
 }
 
 /// Send `message` to the sink, if any. The lock is released before the sink
