@@ -343,10 +343,9 @@ static const bad_case cases[] = {
     {.fn = F_REGION_CREATE, .what = "darwin byte_size 0", .obj = R_DARWIN, .name = "/%",
      .size = 0, .expected = TRITON_SHM_INVALID_ARGUMENT},
     {.fn = F_REGION_CREATE, .what = "byte_size SIZE_MAX", .name = "/%", .size = SIZE_MAX,
-     .expected = TRITON_SHM_INVALID_ARGUMENT,
-     .known = "a byte_size above off_t's maximum is not refused up front: the object is "
-              "created, ftruncate fails (EFBIG on Linux), the object is removed again",
-     .current = TRITON_SHM_OS_ERROR},
+     .expected = TRITON_SHM_INVALID_ARGUMENT},
+    {.fn = F_REGION_CREATE, .what = "byte_size INT64_MAX + 1 (past off_t)", .name = "/%",
+     .size = (size_t)INT64_MAX + 1, .expected = TRITON_SHM_INVALID_ARGUMENT},
     {.fn = F_REGION_CREATE, .what = "flags 2", .name = "/%", .size = 1, .flags = 2,
      .expected = TRITON_SHM_INVALID_ARGUMENT},
     {.fn = F_REGION_CREATE, .what = "flags UINT32_MAX", .name = "/%", .size = 1,

@@ -155,9 +155,17 @@ impl Registry {
     /// creation, the object is removed again.
     pub fn create_region(&self, key: &[u8], byte_size: usize) -> Result<Region> {
         check_size(byte_size)?;
-        let size64 = u64::try_from(byte_size).map_err(|_| {
-            Error::new(Status::INVALID_ARGUMENT, format!("byte_size {byte_size} is too large"))
-        })?;
+        // ftruncate takes an off_t: refuse what it cannot express before
+        // any object exists.
+        let size64 = u64::try_from(byte_size)
+            .ok()
+            .filter(|&size| i64::try_from(size).is_ok())
+            .ok_or_else(|| {
+                Error::new(
+                    Status::INVALID_ARGUMENT,
+                    format!("byte_size {byte_size} is larger than a file offset can express ({})", i64::MAX),
+                )
+            })?;
         let resolved = self.resolve(key)?;
         self.check_collision(key, &resolved)?;
         let backend = self.backend();
