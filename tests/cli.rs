@@ -1,4 +1,6 @@
 //! The `triton-shm` tool, run as the real binary; `--json` output parsed.
+// Not under miri: every test here makes system calls (it runs the tool as a child process).
+#![cfg(not(miri))]
 
 mod common;
 

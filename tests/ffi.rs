@@ -100,6 +100,7 @@ fn normalize_name_reports_the_needed_size_and_leaves_a_small_buffer_alone() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn null_pointers_give_null_argument() {
     let name = cs("/x");
     let mut out = [0 as c_char; 8];
@@ -135,6 +136,7 @@ fn null_pointers_give_null_argument() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn system_name_follows_each_policy() {
     let darwin = new_registry(TRITON_SHM_NAMING_DARWIN, TRITON_SHM_UNLINK_OWNED_ONLY);
     let posix = new_registry(TRITON_SHM_NAMING_POSIX, TRITON_SHM_UNLINK_OWNED_ONLY);
@@ -168,6 +170,7 @@ fn system_name_follows_each_policy() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn options_are_validated() {
     let mut opts = std::mem::MaybeUninit::<triton_shm_options>::uninit();
     assert_eq!(unsafe { triton_shm_options_init(opts.as_mut_ptr(), std::mem::size_of::<triton_shm_options>()) }, Status::OK);
@@ -210,6 +213,7 @@ fn options_init_writes_no_more_than_the_callers_size() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn registry_lifecycle_through_the_abi() {
     let reg = new_registry(TRITON_SHM_NAMING_DARWIN, TRITON_SHM_UNLINK_OWNED_ONLY);
     let key = unique_key("abi");
@@ -252,6 +256,7 @@ fn registry_lifecycle_through_the_abi() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn seed_functions_use_the_default_registry() {
     let key = unique_key("seed");
     create_object(&key);
@@ -275,6 +280,7 @@ fn seed_functions_use_the_default_registry() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn last_error_is_cleared_by_success_and_kept_by_reads() {
     unsafe {
         assert_eq!(triton_shm_unlink_region(cs("/never-registered").as_ptr()), Status::NOT_FOUND);
@@ -321,6 +327,7 @@ unsafe extern "C" fn collect(level: triton_shm::Level, message: *const c_char, u
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn log_callback_receives_messages_until_cleared() {
     static SEEN: std::sync::Mutex<Vec<(u32, String)>> = std::sync::Mutex::new(Vec::new());
     let key = unique_key("log");
@@ -348,6 +355,7 @@ fn log_callback_receives_messages_until_cleared() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn region_exports_check_their_arguments_and_round_trip_data() {
     use triton_shm::ffi::region::*;
     let reg = new_registry(TRITON_SHM_NAMING_DARWIN, TRITON_SHM_UNLINK_OWNED_ONLY);
@@ -408,6 +416,7 @@ fn region_exports_check_their_arguments_and_round_trip_data() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn host_reserved_prefixes_come_through_the_options() {
     use triton_shm::ffi::region::*;
     let prefix = cs("/host_");

@@ -16,6 +16,7 @@ fn registry(naming: NamingPolicy, unlink: UnlinkPolicy) -> Registry {
 const POLICIES: [NamingPolicy; 2] = [NamingPolicy::Darwin, NamingPolicy::Posix];
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn register_then_unlink_removes_an_owned_object() {
     for policy in POLICIES {
         let reg = registry(policy, UnlinkPolicy::OwnedOnly);
@@ -30,6 +31,7 @@ fn register_then_unlink_removes_an_owned_object() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn registering_the_same_key_twice_is_idempotent() {
     let reg = registry(NamingPolicy::Darwin, UnlinkPolicy::OwnedOnly);
     let key = unique_key("i");
@@ -39,6 +41,7 @@ fn registering_the_same_key_twice_is_idempotent() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn darwin_refuses_two_keys_that_normalise_alike() {
     let reg = registry(NamingPolicy::Darwin, UnlinkPolicy::OwnedOnly);
     reg.register(b"/a/b", false).unwrap();
@@ -49,6 +52,7 @@ fn darwin_refuses_two_keys_that_normalise_alike() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn posix_refuses_two_keys_that_glibc_aliases() {
     let reg = registry(NamingPolicy::Posix, UnlinkPolicy::OwnedOnly);
     reg.register(b"/x1", false).unwrap();
@@ -58,6 +62,7 @@ fn posix_refuses_two_keys_that_glibc_aliases() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn bad_names_are_refused_with_their_own_status() {
     for policy in POLICIES {
         let reg = registry(policy, UnlinkPolicy::OwnedOnly);
@@ -78,6 +83,7 @@ fn bad_names_are_refused_with_their_own_status() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn non_utf8_names_round_trip_through_the_os() {
     for policy in POLICIES {
         let reg = registry(policy, UnlinkPolicy::OwnedOnly);
@@ -104,6 +110,7 @@ fn non_utf8_names_round_trip_through_the_os() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn unlinking_an_untracked_name_is_not_found_and_touches_nothing() {
     let reg = registry(NamingPolicy::Posix, UnlinkPolicy::All);
     let key = unique_key("t");
@@ -115,6 +122,7 @@ fn unlinking_an_untracked_name_is_not_found_and_touches_nothing() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn unlinking_by_an_alias_of_a_tracked_key_is_not_found() {
     let reg = registry(NamingPolicy::Darwin, UnlinkPolicy::All);
     reg.register(b"/q/r", true).unwrap();
@@ -125,6 +133,7 @@ fn unlinking_by_an_alias_of_a_tracked_key_is_not_found() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn double_unlink_reports_not_found_the_second_time() {
     let reg = registry(NamingPolicy::Posix, UnlinkPolicy::OwnedOnly);
     let key = unique_key("d");
@@ -135,6 +144,7 @@ fn double_unlink_reports_not_found_the_second_time() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn an_object_already_gone_is_success_and_untracked() {
     let reg = registry(NamingPolicy::Posix, UnlinkPolicy::OwnedOnly);
     let key = unique_key("g");
@@ -144,6 +154,7 @@ fn an_object_already_gone_is_success_and_untracked() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn owned_only_policy_keeps_regions_someone_else_created() {
     let reg = registry(NamingPolicy::Posix, UnlinkPolicy::OwnedOnly);
     let client = unique_key("c");
@@ -156,6 +167,7 @@ fn owned_only_policy_keeps_regions_someone_else_created() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn unlink_all_policy_removes_regions_someone_else_created() {
     let reg = registry(NamingPolicy::Darwin, UnlinkPolicy::All);
     let client = unique_key("a");
@@ -166,6 +178,7 @@ fn unlink_all_policy_removes_regions_someone_else_created() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn cleanup_all_counts_each_outcome_and_is_idempotent() {
     let reg = registry(NamingPolicy::Posix, UnlinkPolicy::OwnedOnly);
     let mine: Vec<String> = (0..3).map(|_| unique_key("m")).collect();
