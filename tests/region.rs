@@ -89,6 +89,18 @@ macro_rules! lifecycle_suite {
             }
 
             #[test]
+            fn sizes_past_a_file_offset_are_refused_before_any_syscall() {
+                let reg = darwin();
+                let key = unique_key("huge");
+                for size in [usize::MAX, i64::MAX as usize + 1] {
+                    let e = reg.create_region(key.as_bytes(), size).unwrap_err();
+                    assert_eq!(e.status(), Status::INVALID_ARGUMENT, "{e}");
+                    assert_eq!(e.errno(), None, "refused before any system call");
+                }
+                assert_eq!(reg.open_region(key.as_bytes(), 0, 1).unwrap_err().status(), Status::NOT_FOUND);
+            }
+
+            #[test]
             fn creating_twice_is_already_exists_and_leaves_the_first_alone() {
                 let reg = darwin();
                 let other = darwin();
