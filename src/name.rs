@@ -309,10 +309,12 @@ fn has_backend_prefix(canonical: &[u8], map: fn(u8) -> u8) -> bool {
     if !starts_with_mapped(canonical, HEAD, map) {
         return false;
     }
+    // Any occurrence after at least one byte of word: the first occurrence
+    // may follow an empty word while a later one does not.
     let rest = &canonical[HEAD.len()..];
     rest.windows(TAIL.len())
-        .position(|w| starts_with_mapped(w, TAIL, map))
-        .is_some_and(|at| at > 0)
+        .skip(1)
+        .any(|w| starts_with_mapped(w, TAIL, map))
 }
 
 fn check_posix(key: &[u8]) -> Result<(), NameError> {
@@ -375,7 +377,7 @@ mod tests {
             for slash_every in 1..5 {
                 let key: Vec<u8> = (0..len)
                     .map(|i| if i % slash_every == 0 { b'/' } else { b'.' + (i % 7) as u8 })
-                    .chain([b'x'])
+                    .chain(*b"x")
                     .collect();
                 let rest = strip_leading_slashes(&key);
                 let expected: Vec<u8> = std::iter::once(b'/')
@@ -493,6 +495,11 @@ mod tests {
         for fine in ["/triton__backend_shm_region_", "/my_triton_python_backend_shm_region_", "/input0"] {
             assert!(!is_reserved(fine.as_bytes(), &[]), "{fine}");
         }
+        // The word is "_backend_shm_region_x": a later occurrence counts even
+        // when the first one follows an empty word, in every slash spelling.
+        assert!(is_reserved(b"triton__backend_shm_region_x_backend_shm_region_", &[]));
+        assert!(is_reserved(b"/triton_/backend_shm_region_x/_backend_shm_region_", &[]));
+        assert!(!is_reserved(b"/triton__backend_shm_region_", &[]));
         let extra = vec![b"/host_private_".to_vec()];
         assert!(is_reserved(b"//host_private_7", &extra));
         assert!(!is_reserved(b"//host_public_7", &extra));
