@@ -2,9 +2,12 @@
 # Runs every test of triton-shm: the Rust suites, clippy, the header drift
 # check, the exported-symbol check, the C/C++ harness under CTest (against
 # the add_subdirectory build and an installed prefix), the CMake package's
-# own tests, and the interop test with the real Triton Python client.
+# own tests, the interop test with the real Triton Python client, and the
+# verification gates (sanitizers, valgrind, miri, fuzzing, macOS clippy).
 # Installs what it needs (cmake through scripts/ensure-cmake.sh, the Python
-# client into a virtual environment) and says so. Run from anywhere.
+# client into a virtual environment, clang and valgrind, the nightly
+# toolchain with miri, cargo-fuzz, the macOS targets) and says so. Run from
+# anywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +36,12 @@ scripts/package-tests.sh
 
 step "interop with the real Triton Python client (tritonclient from PyPI)"
 scripts/interop.sh
+
+step "native gates: the CTest harness under ASan+UBSan (clang) and under valgrind"
+scripts/gates-native.sh
+
+step "Rust gates: miri on the pure code, fuzz smoke runs, clippy for the macOS targets"
+scripts/gates-rust.sh
 
 echo
 echo "all test stages passed"
