@@ -314,7 +314,8 @@ impl Registry {
         };
         let original: Box<[u8]> = key.into();
         let owner_pid = os::current_pid();
-        let mut entries = self.inner.entries.lock(&identity);
+        let shard = self.inner.entries.index(&identity);
+        let mut entries = self.inner.entries.lock_index(shard);
         let vacant = match entries.entry(identity) {
             hash_map::Entry::Occupied(mut occupied) => {
                 let entry = occupied.get_mut();
@@ -334,7 +335,7 @@ impl Registry {
         if journal {
             self.journal_created(system, 0)?;
         }
-        let seq = self.inner.counters.registered.fetch_add(1, Ordering::Relaxed);
+        let seq = self.inner.entries.next_seq();
         vacant.insert(Entry {
             original,
             owner_pid,
@@ -343,6 +344,7 @@ impl Registry {
             regions: u32::from(hold == Hold::Region),
             seq,
         });
+        entries.count_registration();
         drop(entries);
         log_at!(
             Level::Debug,

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Default)]
 pub(super) struct Counters {
     pub(super) mapped_bytes: AtomicU64,
-    pub(super) registered: AtomicU64,
     pub(super) unlinked: AtomicU64,
     pub(super) already_gone: AtomicU64,
     pub(super) failed: AtomicU64,
@@ -82,7 +81,7 @@ impl Registry {
         Stats {
             tracked: u64::try_from(self.count()).unwrap_or(u64::MAX),
             mapped_bytes: get(&c.mapped_bytes),
-            registered: get(&c.registered),
+            registered: self.inner.entries.registered(),
             unlinked: get(&c.unlinked),
             already_gone: get(&c.already_gone),
             failed: get(&c.failed),
