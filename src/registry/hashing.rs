@@ -24,6 +24,15 @@ impl KeyHashing {
     }
 }
 
+impl KeyHashing {
+    /// One keyed round over a single word.
+    pub(super) fn mix_word(&self, word: u64) -> u64 {
+        let product = u128::from(self.seed ^ word) * u128::from(self.multiplier);
+        // Truncations on purpose: fold the two halves of the product.
+        (product as u64) ^ ((product >> 64) as u64)
+    }
+}
+
 impl std::hash::BuildHasher for KeyHashing {
     type Hasher = KeyHasher;
 
