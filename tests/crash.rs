@@ -46,6 +46,22 @@ fn objects(prefix: &str) -> Vec<String> {
         .collect()
 }
 
+/// Removes whatever a test leaves, on success and on a failed assertion alike,
+/// so a failing run does not leave its children's regions in /dev/shm.
+struct Sweep {
+    prefix: String,
+    dir: PathBuf,
+}
+
+impl Drop for Sweep {
+    fn drop(&mut self) {
+        for name in objects(&self.prefix) {
+            let _ = std::fs::remove_file(Path::new("/dev/shm").join(name));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 fn journals(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .map(|d| d.filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".journal")).count())
@@ -103,6 +119,7 @@ fn killed_owners_leave_nothing_after_one_reap() {
     // Make the directory as a registry would, 0700.
     drop(Registry::new(options(&dir, false)).unwrap());
     let prefix = prefix("k");
+    let _sweep = Sweep { prefix: prefix.clone(), dir: dir.clone() };
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -152,6 +169,7 @@ fn a_live_owners_regions_survive_a_reap() {
     let dir = state_dir("live");
     drop(Registry::new(options(&dir, false)).unwrap());
     let prefix = prefix("l");
+    let _sweep = Sweep { prefix: prefix.clone(), dir: dir.clone() };
     let mut child = spawn_child(&dir, &prefix, None);
     wait_ready(&mut child);
     assert_eq!(objects(&prefix).len(), REGIONS_PER_CHILD);
@@ -171,6 +189,7 @@ fn a_restarted_registry_reaps_its_crashed_predecessor() {
     let dir = state_dir("restart");
     drop(Registry::new(options(&dir, false)).unwrap());
     let prefix = prefix("r");
+    let _sweep = Sweep { prefix: prefix.clone(), dir: dir.clone() };
     let mut child = spawn_child(&dir, &prefix, None);
     wait_ready(&mut child);
     child.kill().unwrap();
