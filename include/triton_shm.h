@@ -276,34 +276,37 @@ typedef struct triton_shm_options {
 } triton_shm_options;
 
 /*
- Counts from a cleanup-all. Every field counts tracked regions.
+ Counts from a cleanup-all (`Registry::cleanup_all`; in C,
+ `triton_shm_cleanup_report`). Every field counts tracked regions.
  */
 typedef struct triton_shm_cleanup_report {
   /*
-   Removed by `shm_unlink`.
+   Objects removed by `shm_unlink`.
    */
   size_t unlinked;
   /*
-   Already gone (`ENOENT`); their entries were dropped.
+   Objects that were already gone; their entries were dropped.
    */
   size_t already_gone;
   /*
-   `shm_unlink` failed otherwise; these stay tracked for a retry.
+   `shm_unlink` failed otherwise; these entries stay tracked.
    */
   size_t failed;
   /*
-   Registered by another process (the parent of a forked child); left
-   alone and still tracked.
+   Entries registered by another process (the parent of a forked
+   child); left alone and still tracked.
    */
   size_t skipped;
   /*
-   Not owned and kept by the unlink policy: untracked, not unlinked.
+   Entries kept by the unlink policy (not owned under owned-only, or any
+   under never): untracked, not unlinked.
    */
   size_t released;
 } triton_shm_cleanup_report;
 
 /*
- A registry's statistics: gauges now, and totals since it was created.
+ A registry's statistics (in C, `triton_shm_stats`): gauges now, and
+ totals since the registry was created.
  */
 typedef struct triton_shm_stats {
   /*
@@ -311,23 +314,23 @@ typedef struct triton_shm_stats {
    */
   uint64_t tracked;
   /*
-   Bytes mapped by the registry's open regions now.
+   Bytes mapped by this registry's open regions now.
    */
   uint64_t mapped_bytes;
   /*
-   Names that became tracked.
+   Names that became tracked, in total.
    */
   uint64_t registered;
   /*
-   Objects removed by `shm_unlink`.
+   Objects removed by `shm_unlink`, in total.
    */
   uint64_t unlinked;
   /*
-   Unlinks that found the object already gone.
+   Unlinks that found the object already gone, in total.
    */
   uint64_t already_gone;
   /*
-   Unlinks that failed.
+   Unlinks that failed, in total.
    */
   uint64_t failed;
   /*
@@ -339,22 +342,22 @@ typedef struct triton_shm_stats {
    */
   uint64_t reserved_refused;
   /*
-   Regions of dead owners reaped when the registry was created.
+   Regions of dead owners this registry reaped when it was created.
    */
   uint64_t reaped;
 } triton_shm_stats;
 
 /*
- Counts from `triton_shm_reap_stale`.
+ Counts from a reap (`reap_stale`; in C, `triton_shm_reap_stale` and
+ `triton_shm_reap_report`).
  */
 typedef struct triton_shm_reap_report {
   /*
-   Journals of dead owners that were processed (and removed, unless one
-   of their unlinks failed).
+   Journals whose owner was dead and which were processed.
    */
   size_t journals_reaped;
   /*
-   Journals held by live owners, left alone.
+   Journals held by a live owner, left alone.
    */
   size_t journals_live;
   /*
@@ -362,7 +365,7 @@ typedef struct triton_shm_reap_report {
    */
   size_t journals_skipped;
   /*
-   Regions unlinked.
+   Regions unlinked (or, in a dry run, that would be tried).
    */
   size_t regions_unlinked;
   /*

@@ -307,7 +307,9 @@ pub struct JournalInfo {
     pub error: Option<String>,
 }
 
-/// Counts from [`reap_stale`]. In C: `triton_shm_reap_report`.
+/// Counts from a reap (`reap_stale`; in C, `triton_shm_reap_stale` and
+/// `triton_shm_reap_report`).
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReapReport {
     /// Journals whose owner was dead and which were processed.

@@ -243,7 +243,7 @@ fn registry_lifecycle_through_the_abi() {
         assert_eq!(triton_shm_registry_unlink(reg, ckey.as_ptr()), Status::NOT_FOUND);
         assert!(last_message().contains(&key), "{}", last_message());
 
-        let mut report = triton_shm_cleanup_report::default();
+        let mut report = triton_shm::CleanupReport::default();
         assert_eq!(triton_shm_registry_cleanup_all(reg, &mut report), Status::OK);
         assert_eq!((report.unlinked, report.released, report.failed), (0, 2, 0));
         assert!(object_exists(&client), "a client's region survives cleanup by default");

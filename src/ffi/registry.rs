@@ -7,36 +7,6 @@ use crate::registry::{default_registry, CleanupReport, Registry};
 use crate::status::{Error, Status};
 use std::ffi::c_char;
 
-/// Counts from a cleanup-all. Every field counts tracked regions.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-#[allow(non_camel_case_types)]
-pub struct triton_shm_cleanup_report {
-    /// Removed by `shm_unlink`.
-    pub unlinked: usize,
-    /// Already gone (`ENOENT`); their entries were dropped.
-    pub already_gone: usize,
-    /// `shm_unlink` failed otherwise; these stay tracked for a retry.
-    pub failed: usize,
-    /// Registered by another process (the parent of a forked child); left
-    /// alone and still tracked.
-    pub skipped: usize,
-    /// Not owned and kept by the unlink policy: untracked, not unlinked.
-    pub released: usize,
-}
-
-impl From<CleanupReport> for triton_shm_cleanup_report {
-    fn from(r: CleanupReport) -> Self {
-        triton_shm_cleanup_report {
-            unlinked: r.unlinked,
-            already_gone: r.already_gone,
-            failed: r.failed,
-            skipped: r.skipped,
-            released: r.released,
-        }
-    }
-}
-
 /// The process-wide default registry behind `triton_shm_register_region`,
 /// `triton_shm_unlink_region` and `triton_shm_cleanup_all`, with default
 /// options (platform naming, owned-only unlink).
@@ -83,7 +53,7 @@ pub unsafe extern "C" fn triton_shm_unlink_region(name: *const c_char) -> Status
 /// # Safety
 /// `report` is NULL or writable for a `triton_shm_cleanup_report`.
 #[no_mangle]
-pub unsafe extern "C" fn triton_shm_cleanup_all(report: *mut triton_shm_cleanup_report) -> Status {
+pub unsafe extern "C" fn triton_shm_cleanup_all(report: *mut CleanupReport) -> Status {
     // SAFETY: the default registry is live; `report` is forwarded.
     unsafe { triton_shm_registry_cleanup_all(triton_shm_default_registry(), report) }
 }
@@ -220,14 +190,14 @@ pub unsafe extern "C" fn triton_shm_registry_unlink(
 #[no_mangle]
 pub unsafe extern "C" fn triton_shm_registry_cleanup_all(
     reg: *mut Registry,
-    report: *mut triton_shm_cleanup_report,
+    report: *mut CleanupReport,
 ) -> Status {
     boundary::status(|| {
         // SAFETY: forwarded from this function's contract.
         let reg = unsafe { pointers::object(reg, "reg") }?;
         let counts = reg.cleanup_all();
         // SAFETY: forwarded from this function's contract.
-        unsafe { pointers::write_opt(report, counts.into()) };
+        unsafe { pointers::write_opt(report, counts) };
         if counts.failed > 0 {
             return Err(Error::new(
                 Status::OS_ERROR,

@@ -3,7 +3,7 @@
 //! `close`). It knows no policy; callers hand it finished system names.
 //!
 //! [`ShmBackend`] is the seam. [`Posix`] calls the real OS. With the cargo
-//! feature `xnu-model` (Linux only), [`XnuModel`] reproduces macOS's rules
+//! feature `xnu-model` (Linux only), `XnuModel` reproduces macOS's rules
 //! on Linux so that they can be tested here (see its docs for the list).
 
 #[cfg(feature = "crash-points")]

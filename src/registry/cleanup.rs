@@ -5,7 +5,9 @@ use crate::log::{log_at, Level};
 use crate::os;
 use parking_lot::MutexGuard;
 
-/// Counts from [`Registry::cleanup_all`]. In C: `triton_shm_cleanup_report`.
+/// Counts from a cleanup-all (`Registry::cleanup_all`; in C,
+/// `triton_shm_cleanup_report`). Every field counts tracked regions.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CleanupReport {
     /// Objects removed by `shm_unlink`.
@@ -17,8 +19,8 @@ pub struct CleanupReport {
     /// Entries registered by another process (the parent of a forked
     /// child); left alone and still tracked.
     pub skipped: usize,
-    /// Entries not owned, untracked without unlink under
-    /// [`UnlinkPolicy::OwnedOnly`].
+    /// Entries kept by the unlink policy (not owned under owned-only, or any
+    /// under never): untracked, not unlinked.
     pub released: usize,
 }
 

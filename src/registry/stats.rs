@@ -19,7 +19,9 @@ pub(super) fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
-/// A registry's statistics. In C: `triton_shm_stats`.
+/// A registry's statistics (in C, `triton_shm_stats`): gauges now, and
+/// totals since the registry was created.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Regions tracked now.
