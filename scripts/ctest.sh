@@ -17,6 +17,8 @@
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib/harness-summary.sh
+. "$repo/scripts/lib/harness-summary.sh"
 build="$repo/build"
 build_type=${CMAKE_BUILD_TYPE:-Release}
 jobs=${CTEST_PARALLEL_LEVEL:-2}
@@ -89,25 +91,4 @@ else
   summary[installed]="package, install, configure or build failed"
 fi
 
-# Nothing may be left behind in /dev/shm: the tests name their objects
-# <letter><pid>_<tag>, and the seed's region is /test_shm_region.
-leftover=""
-if [ -d /dev/shm ]; then
-  leftover=$(find /dev/shm -maxdepth 1 -newermt "@$start" \
-    \( -name test_shm_region -o -regex '/dev/shm/[a-z][0-9]+_.*' \) 2>/dev/null)
-fi
-
-elapsed=$(($(date +%s) - start))
-status=0
-for name in subdirectory installed; do
-  step "summary ($name)"
-  echo "${summary[$name]}"
-  [ "${result[$name]}" -eq 0 ] || status=1
-done
-if [ -n "$leftover" ]; then
-  echo "left behind in /dev/shm: $leftover" >&2
-  status=1
-fi
-echo
-echo "scripts/ctest.sh: $([ $status -eq 0 ] && echo passed || echo FAILED) in ${elapsed}s"
-exit $status
+finish_harness scripts/ctest.sh "$start" subdirectory installed
