@@ -11,14 +11,15 @@
 //! with lengths clustered around the limits (31 bytes for `darwin`, 255
 //! after the slashes for `posix`) and any non-NUL byte mixed in.
 
+mod common;
+
+use common::UnlinkOnly;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::CStr;
-use std::os::fd::{BorrowedFd, OwnedFd};
 use std::sync::Mutex;
 use triton_shm::name::{self, NameError, NamingPolicy, DARWIN_NAME_MAX, POSIX_NAME_MAX};
-use triton_shm::os::{Mapping, OpenFlags, ShmBackend};
 use triton_shm::{CleanupReport, Options, Registration, Registry, Status, UnlinkPolicy, Unlinked};
 
 /// `cases` natively, failures kept in `tests/props.regressions` (commit
@@ -414,22 +415,7 @@ impl KernelState {
     }
 }
 
-impl ShmBackend for FakeKernel {
-    fn name(&self) -> &'static str {
-        "fake-kernel"
-    }
-    fn open(&self, _: &CStr, _: OpenFlags) -> Result<OwnedFd, i32> {
-        Err(libc::ENOSYS)
-    }
-    fn set_size(&self, _: BorrowedFd<'_>, _: u64) -> Result<(), i32> {
-        Err(libc::ENOSYS)
-    }
-    fn size(&self, _: BorrowedFd<'_>) -> Result<u64, i32> {
-        Err(libc::ENOSYS)
-    }
-    fn map(&self, _: BorrowedFd<'_>, _: u64, _: usize) -> Result<Mapping, i32> {
-        Err(libc::ENOSYS)
-    }
+impl FakeKernel {
     fn unlink(&self, name: &CStr) -> Result<(), i32> {
         let mut state = self.state.lock().unwrap();
         let object = state.object_of(name.to_bytes());
@@ -442,6 +428,9 @@ impl ShmBackend for FakeKernel {
         }
     }
 }
+
+/// The registry's view of [`KERNEL`].
+static KERNEL_BACKEND: UnlinkOnly = UnlinkOnly(|name| KERNEL.unlink(name));
 
 /// Only `registry_bookkeeping_agrees_with_the_model` uses it, one case at a
 /// time, resetting it first.
@@ -646,7 +635,7 @@ proptest! {
         let naming = if darwin { NamingPolicy::Darwin } else { NamingPolicy::Posix };
         *KERNEL.state.lock().unwrap() = KernelState { glibc_aliases: !darwin, ..KernelState::default() };
         let options = Options { naming, unlink, journal: false, reap_on_create: false, ..Options::default() };
-        let registry = Registry::with_backend(options, &KERNEL).expect("no journal, nothing to fail");
+        let registry = Registry::with_backend(options, &KERNEL_BACKEND).expect("no journal, nothing to fail");
         let mut model = Model::new(naming, unlink);
 
         for op in ops {

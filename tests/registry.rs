@@ -2,11 +2,8 @@
 
 mod common;
 
-use common::{create_object, object_exists, remove_object, unique_key};
-use std::ffi::CStr;
+use common::{create_object, object_exists, remove_object, unique_key, UnlinkOnly};
 use triton_shm::name::NamingPolicy;
-use std::os::fd::{BorrowedFd, OwnedFd};
-use triton_shm::os::{Mapping, OpenFlags, ShmBackend};
 use triton_shm::{Options, Registration, Registry, Status, UnlinkPolicy, Unlinked};
 
 fn registry(naming: NamingPolicy, unlink: UnlinkPolicy) -> Registry {
@@ -206,32 +203,9 @@ fn cleanup_all_counts_each_outcome_and_is_idempotent() {
     remove_object(&client);
 }
 
-/// A backend whose `shm_unlink` always fails with one errno.
-struct Failing(i32);
-
-impl ShmBackend for Failing {
-    fn name(&self) -> &'static str {
-        "failing"
-    }
-    fn open(&self, _: &CStr, _: OpenFlags) -> Result<OwnedFd, i32> {
-        Err(libc::ENOSYS)
-    }
-    fn set_size(&self, _: BorrowedFd<'_>, _: u64) -> Result<(), i32> {
-        Err(libc::ENOSYS)
-    }
-    fn size(&self, _: BorrowedFd<'_>) -> Result<u64, i32> {
-        Err(libc::ENOSYS)
-    }
-    fn map(&self, _: BorrowedFd<'_>, _: u64, _: usize) -> Result<Mapping, i32> {
-        Err(libc::ENOSYS)
-    }
-    fn unlink(&self, _: &CStr) -> Result<(), i32> {
-        Err(self.0)
-    }
-}
-
-static EACCES: Failing = Failing(libc::EACCES);
-static EIO: Failing = Failing(libc::EIO);
+/// Backends whose `shm_unlink` always fails with one errno.
+static EACCES: UnlinkOnly = UnlinkOnly(|_| Err(libc::EACCES));
+static EIO: UnlinkOnly = UnlinkOnly(|_| Err(libc::EIO));
 
 #[test]
 fn a_failed_unlink_keeps_the_entry_and_reports_the_errno() {

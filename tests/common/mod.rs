@@ -43,3 +43,38 @@ pub fn object_exists(name: &str) -> bool {
 pub fn remove_object(name: &str) {
     let _ = nix::sys::mman::shm_unlink(c(name).as_c_str());
 }
+
+/// A backend that answers only `shm_unlink`, through the function it holds;
+/// every other call fails with `ENOSYS`. For registry tests that need no
+/// real object.
+pub struct UnlinkOnly(pub fn(&std::ffi::CStr) -> Result<(), i32>);
+
+impl triton_shm::os::ShmBackend for UnlinkOnly {
+    fn name(&self) -> &'static str {
+        "unlink-only"
+    }
+    fn open(
+        &self,
+        _: &std::ffi::CStr,
+        _: triton_shm::os::OpenFlags,
+    ) -> Result<std::os::fd::OwnedFd, i32> {
+        Err(libc::ENOSYS)
+    }
+    fn set_size(&self, _: std::os::fd::BorrowedFd<'_>, _: u64) -> Result<(), i32> {
+        Err(libc::ENOSYS)
+    }
+    fn size(&self, _: std::os::fd::BorrowedFd<'_>) -> Result<u64, i32> {
+        Err(libc::ENOSYS)
+    }
+    fn map(
+        &self,
+        _: std::os::fd::BorrowedFd<'_>,
+        _: u64,
+        _: usize,
+    ) -> Result<triton_shm::os::Mapping, i32> {
+        Err(libc::ENOSYS)
+    }
+    fn unlink(&self, name: &std::ffi::CStr) -> Result<(), i32> {
+        (self.0)(name)
+    }
+}
