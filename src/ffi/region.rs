@@ -155,12 +155,8 @@ pub unsafe extern "C" fn triton_shm_region_system_name(
     out_len: usize,
     out_written: *mut usize,
 ) -> Status {
-    boundary::status(|| {
-        // SAFETY: forwarded from this function's contract.
-        let region = unsafe { pointers::object(region, "region") }?;
-        // SAFETY: forwarded from this function's contract.
-        unsafe { pointers::write_c_string(region.system_name(), out, out_len, out_written) }
-    })
+    // SAFETY: forwarded from this function's contract.
+    unsafe { copy_name(region, Region::system_name, out, out_len, out_written) }
 }
 
 /// Copy the key the region was opened or created with into `out`.
@@ -175,11 +171,26 @@ pub unsafe extern "C" fn triton_shm_region_key(
     out_len: usize,
     out_written: *mut usize,
 ) -> Status {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { copy_name(region, Region::key, out, out_len, out_written) }
+}
+
+/// Copy the name `pick` takes from `region` into the caller's buffer.
+///
+/// # Safety
+/// As for `triton_shm_region_system_name`.
+unsafe fn copy_name(
+    region: *const Region,
+    pick: fn(&Region) -> &[u8],
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+) -> Status {
     boundary::status(|| {
         // SAFETY: forwarded from this function's contract.
         let region = unsafe { pointers::object(region, "region") }?;
         // SAFETY: forwarded from this function's contract.
-        unsafe { pointers::write_c_string(region.key(), out, out_len, out_written) }
+        unsafe { pointers::write_c_string(pick(region), out, out_len, out_written) }
     })
 }
 

@@ -10,7 +10,9 @@ use triton_shm::name::{self, NamingPolicy};
 use triton_shm::os::{self, OpenFlags};
 use triton_shm::{Options, Registry};
 
-type Outcome = Result<bool, String>;
+/// What a command reports: `Ok(true)` success, `Ok(false)` "no" (exit 1),
+/// `Err` a failure with its message.
+pub type Outcome = Result<bool, String>;
 
 fn emit(args: &Args, json: Json, text: impl FnOnce() -> String) {
     if args.json {

@@ -57,6 +57,9 @@ pub struct Args {
     pub operands: Vec<std::ffi::OsString>,
 }
 
+/// A subcommand's entry point.
+type Command = fn(&Args) -> commands::Outcome;
+
 fn usage_error(message: &str) -> ExitCode {
     eprintln!("triton-shm: {message}\nRun 'triton-shm --help' for the commands and options.");
     ExitCode::from(2)
@@ -118,45 +121,33 @@ fn main() -> ExitCode {
         }
         Err(message) => return usage_error(&message),
     };
-    let want = |n: usize| -> Result<(), ExitCode> {
-        if args.operands.len() == n {
-            Ok(())
-        } else {
-            Err(usage_error(&format!(
+    // Commands with a fixed number of operands.
+    let fixed: Option<(usize, Command)> = match args.command.as_str() {
+        "list" => Some((0, commands::list)),
+        "reap" => Some((0, commands::reap)),
+        "demo" => Some((0, commands::demo)),
+        "inspect" => Some((1, commands::inspect)),
+        "unlink" => Some((1, commands::unlink)),
+        _ => None,
+    };
+    let outcome = match (args.command.as_str(), fixed) {
+        (_, Some((n, run))) if args.operands.len() == n => run(&args),
+        (_, Some((n, _))) => {
+            return usage_error(&format!(
                 "'{}' takes {n} argument(s), got {}",
                 args.command,
                 args.operands.len()
-            )))
+            ))
         }
-    };
-    let outcome = match args.command.as_str() {
-        "" | "help" => {
+        ("" | "help", _) => {
             print!("{HELP}");
             return ExitCode::SUCCESS;
         }
-        "normalize" if args.operands.is_empty() => return usage_error("'normalize' needs at least one NAME"),
-        "normalize" => commands::normalize(&args),
-        "list" => match want(0) {
-            Ok(()) => commands::list(&args),
-            Err(code) => return code,
-        },
-        "reap" => match want(0) {
-            Ok(()) => commands::reap(&args),
-            Err(code) => return code,
-        },
-        "inspect" => match want(1) {
-            Ok(()) => commands::inspect(&args),
-            Err(code) => return code,
-        },
-        "unlink" => match want(1) {
-            Ok(()) => commands::unlink(&args),
-            Err(code) => return code,
-        },
-        "demo" => match want(0) {
-            Ok(()) => commands::demo(&args),
-            Err(code) => return code,
-        },
-        other => return usage_error(&format!("unknown command '{other}'")),
+        ("normalize", _) if args.operands.is_empty() => {
+            return usage_error("'normalize' needs at least one NAME")
+        }
+        ("normalize", _) => commands::normalize(&args),
+        (other, _) => return usage_error(&format!("unknown command '{other}'")),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
