@@ -26,7 +26,6 @@ use crate::log::{log_at, Level};
 use crate::os::state_dir::{self, LockedFile, StateDir};
 use crate::os::ShmBackend;
 use crate::status::{Error, Result, Status};
-use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::io::Read;
 use std::path::Path;
@@ -139,7 +138,8 @@ fn parse_header(line: &str) -> Option<Header> {
 /// parse is counted in `bad_lines` and skipped.
 pub fn parse(bytes: &[u8]) -> Parsed {
     let mut parsed = Parsed::default();
-    let mut live: BTreeMap<Vec<u8>, Record> = BTreeMap::new();
+    // Each record's latest state by name; a removal leaves None behind.
+    let mut latest: Vec<(Vec<u8>, Option<Record>)> = Vec::new();
     let complete = match bytes.iter().rposition(|&b| b == b'\n') {
         Some(end) => {
             parsed.torn = end + 1 < bytes.len();
@@ -169,21 +169,28 @@ pub fn parse(bytes: &[u8]) -> Parsed {
             ["+", name, size, since] => {
                 match (unhex(name), size.parse(), since.parse()) {
                     (Some(name), Ok(size), Ok(since)) => {
-                        live.insert(name.clone(), Record { name, size, since });
+                        latest.push((name.clone(), Some(Record { name, size, since })));
                     }
                     _ => parsed.bad_lines += 1,
                 }
             }
             ["-", name] => match unhex(name) {
-                Some(name) => {
-                    live.remove(&name);
-                }
+                Some(name) => latest.push((name, None)),
                 None => parsed.bad_lines += 1,
             },
             _ => parsed.bad_lines += 1,
         }
     }
-    parsed.live = live.into_values().collect();
+    // Stable by name, so the last operation on each name comes last.
+    latest.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut live = Vec::new();
+    for (i, (name, record)) in latest.iter().enumerate() {
+        let last = latest.get(i + 1).is_none_or(|next| next.0 != *name);
+        if let (true, Some(record)) = (last, record) {
+            live.push(record.clone());
+        }
+    }
+    parsed.live = live;
     parsed
 }
 
@@ -479,6 +486,25 @@ mod tests {
         );
         assert_eq!(parsed.live, vec![Record { name: b"/b\xff".to_vec(), size: 20, since: 102 }]);
         assert_eq!((parsed.bad_lines, parsed.torn), (0, false));
+    }
+
+    #[test]
+    fn the_last_record_of_a_name_decides() {
+        let mut text = header_line(1, "posix", 0);
+        text += &created_line(b"/b", 1, 10);
+        text += &created_line(b"/a", 1, 11);
+        text += &removed_line(b"/a");
+        text += &created_line(b"/a", 2, 12); // created again after removal
+        text += &created_line(b"/b", 3, 13); // recorded twice: the later wins
+        text += &removed_line(b"/gone-before-it-came");
+        let live = parse(text.as_bytes()).live;
+        assert_eq!(
+            live,
+            vec![
+                Record { name: b"/a".to_vec(), size: 2, since: 12 },
+                Record { name: b"/b".to_vec(), size: 3, since: 13 },
+            ]
+        );
     }
 
     #[test]
