@@ -11,6 +11,8 @@
 # github.com/triton-inference-server. TRITON_SHM_INCLUDE_DIRS (';'-separated)
 # defaults to this repository's include/. rapidjson (which triton_json.h
 # includes) must be a system header unless RAPIDJSON_INCLUDE names it.
+# With CUDA_INCLUDE set in the environment (a directory holding cuda.h and
+# cuda_runtime_api.h), it also compiles with TRITON_ENABLE_GPU=1.
 # Exits 77 (skipped, with a message) when UPSTREAM_DIR lacks those files.
 set -euo pipefail
 
@@ -39,14 +41,22 @@ done
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 status=0
-for logging in "-DTRITON_ENABLE_LOGGING=1" ""; do
+variants=("-DTRITON_ENABLE_LOGGING=1" "")
+if [ -n "${CUDA_INCLUDE:-}" ]; then
+  variants+=("-DTRITON_ENABLE_LOGGING=1 -DTRITON_ENABLE_GPU=1 -I$CUDA_INCLUDE")
+else
+  echo "check-upstream-headers: TRITON_ENABLE_GPU not checked (set CUDA_INCLUDE to CUDA's headers)"
+fi
+for defines in "${variants[@]}"; do
+  # shellcheck disable=SC2206 # the variant's words are separate arguments
+  extra=($defines)
   cmd=("$cxx" -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-deprecated-declarations -Werror
-       $logging "${includes[@]}" -c "$here/shared_memory_manager.cc" -o "$out/shared_memory_manager.o")
+       "${extra[@]}" "${includes[@]}" -c "$here/shared_memory_manager.cc" -o "$out/shared_memory_manager.o")
   echo "+ ${cmd[*]}"
   if "${cmd[@]}"; then
-    echo "check-upstream-headers: compiled (${logging:-logging off})"
+    echo "check-upstream-headers: compiled (${defines:-logging off})"
   else
-    echo "check-upstream-headers: FAILED (${logging:-logging off})"
+    echo "check-upstream-headers: FAILED (${defines:-logging off})"
     status=1
   fi
 done
