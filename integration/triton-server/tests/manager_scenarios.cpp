@@ -881,7 +881,7 @@ ADisabledManagerTouchesNoFile()
 // A server that maps client regions needs no journal: registering,
 // unregistering and destroying the manager leave nothing under TMPDIR.
 // Today freeing a registry makes the process's default registry, whose
-// journal creates the state directory (issue 11, cause 2).
+// journal creates the state directory.
 void
 AServingManagerTouchesNoFile()
 {
@@ -952,7 +952,7 @@ LibraryDetailGoesToTheVerboseLog()
 
 // Linux: "/k", "k" and "//k" are one object (glibc strips leading slashes).
 // Upstream registers each; the library refuses the second as a collision
-// even though the server never unlinks (issue 11, cause 5).
+// even though the server never unlinks.
 void
 OneObjectUnderTwoKeys()
 {
@@ -980,7 +980,7 @@ OneObjectUnderTwoKeys()
 
 // macOS: the C++ client creates its key verbatim, so key "k" is the object
 // "k". The darwin policy tries only the normalised "/k" and "/" + key
-// (issue 11, cause 6: try the key as given too).
+// (it should try the key as given too).
 void
 VerbatimKeysWithoutASlash()
 {
