@@ -927,6 +927,32 @@ TheEnvironmentCannotMakeTheServerUnlink()
   unsetenv("TRITON_SHM_STATE_DIR");
 }
 
+// The registry is made by the first registration, so a registry the
+// library cannot make is that registration's error, and a later one can
+// succeed.
+void
+ARegistryThatCannotBeMadeFailsTheRegistration()
+{
+  Regions regions;
+  ClientRegion* r = regions.Create(ClientKind::kCpp, NewKey(), 64);
+  if (r == nullptr) return;
+  const char* was = std::getenv("TRITON_SHM_BACKEND");
+  const std::string backend = was != nullptr ? was : "";
+  auto manager = NewManager();
+  setenv("TRITON_SHM_BACKEND", "windows", 1);
+  CHECK_ERROR_HAS(manager->RegisterSystemSharedMemory("a", r->key, 0, 64),
+                  TRITONSERVER_ERROR_INTERNAL,
+                  "unable to set up system shared memory: TRITON_SHM_BACKEND='windows'");
+  if (was != nullptr) {
+    setenv("TRITON_SHM_BACKEND", backend.c_str(), 1);
+  } else {
+    unsetenv("TRITON_SHM_BACKEND");
+  }
+  CHECK(StatusCount(*manager) == 0);
+  CHECK_OK(manager->RegisterSystemSharedMemory("a", r->key, 0, 64));
+  CHECK(StatusCount(*manager) == 1);
+}
+
 void
 LibraryDetailGoesToTheVerboseLog()
 {
@@ -1038,6 +1064,8 @@ const Scenario kScenarios[] = {
      AServingManagerTouchesNoFile, true},
     {"the_environment_cannot_make_the_server_unlink", "current",
      TheEnvironmentCannotMakeTheServerUnlink},
+    {"a_registry_that_cannot_be_made_fails_the_registration", "current",
+     ARegistryThatCannotBeMadeFailsTheRegistration},
     {"library_detail_goes_to_the_verbose_log", "current",
      LibraryDetailGoesToTheVerboseLog},
     {"one_object_under_two_keys", "needs-lib-fix", OneObjectUnderTwoKeys},
