@@ -141,12 +141,11 @@ static void last_error_describes_the_last_call_of_this_thread(void) {
   CHECK(triton_shm_last_errno() == 0);
 
   /* Reading does not clear it; a buffer too small reports the size needed,
-   * leaves the buffer alone, and a retry sees the same text. */
+   * and a retry sees the same text. */
   memset(small, 'Q', sizeof small);
   CHECK_STATUS(triton_shm_last_error_message(small, sizeof small, &n),
                TRITON_SHM_BUFFER_TOO_SMALL);
   CHECK_SIZE(n, len);
-  CHECK(small[0] == 'Q' && small[3] == 'Q');
   {
     char again[512];
     CHECK_OK(triton_shm_last_error_message(again, sizeof again, &n));
@@ -176,6 +175,123 @@ static void last_error_describes_the_last_call_of_this_thread(void) {
   (void)triton_shm_last_errno();
   CHECK_LAST_ERROR_CONTAINS("/never_registered");
   triton_shm_registry_free(reg);
+}
+
+/* A fixed buffer too small for the message still holds a string: the
+ * message's beginning, NUL-terminated, never uninitialised bytes a host
+ * would pass on. */
+static void a_buffer_too_small_receives_the_message_truncated(void) {
+  char full[1024];
+  char small[16];
+  char key[252];
+  size_t len = 0;
+  size_t n = 0;
+  triton_shm_registry *reg = check_registry_new(TRITON_SHM_NAMING_DARWIN, 0);
+
+  CHECK_STATUS(triton_shm_registry_register(reg, "/this_name_is_far_too_long_for_darwin", true),
+               TRITON_SHM_NAME_TOO_LONG);
+  CHECK_OK(triton_shm_last_error_message(full, sizeof full, &len));
+  REQUIRE(len > sizeof small);
+
+  memset(small, 'Q', sizeof small);
+  CHECK_STATUS(triton_shm_last_error_message(small, sizeof small, &n), TRITON_SHM_BUFFER_TOO_SMALL);
+  CHECK_SIZE(n, len);
+  CHECK(small[sizeof small - 1] == '\0');
+  CHECK_SIZE(strlen(small), sizeof small - 1);
+  CHECK(strncmp(small, full, sizeof small - 1) == 0);
+
+  /* One byte: room for the NUL alone. Zero bytes: nothing is written. */
+  small[0] = 'Q';
+  CHECK_STATUS(triton_shm_last_error_message(small, 1, &n), TRITON_SHM_BUFFER_TOO_SMALL);
+  CHECK(small[0] == '\0');
+  small[0] = 'Q';
+  CHECK_STATUS(triton_shm_last_error_message(small, 0, &n), TRITON_SHM_BUFFER_TOO_SMALL);
+  CHECK(small[0] == 'Q');
+  triton_shm_registry_free(reg);
+
+  /* A valid 250-byte posix key makes a message longer than 512 bytes (it
+   * names the key twice); a 512-byte buffer gets its first 511 bytes. */
+  reg = check_registry_new(TRITON_SHM_NAMING_POSIX, 0);
+  key[0] = '/';
+  memset(key + 1, 'k', 250);
+  key[251] = '\0';
+  CHECK_STATUS(triton_shm_registry_unlink(reg, key), TRITON_SHM_NOT_FOUND);
+  {
+    char why[512];
+    triton_shm_status s = triton_shm_last_error_message(why, sizeof why, &n);
+    if (s == TRITON_SHM_BUFFER_TOO_SMALL) {
+      CHECK(n >= sizeof why);
+      CHECK_SIZE(strlen(why), sizeof why - 1);
+    } else {
+      CHECK(s == TRITON_SHM_OK);
+      CHECK_SIZE(strlen(why), n);
+    }
+    CHECK(why[0] != '\0');
+  }
+  triton_shm_registry_free(reg);
+}
+
+/* A failed system call names its errno and the errno's text, once. */
+static void the_errno_text_appears_once(void) {
+  char buf[512];
+  char name[64];
+  triton_shm_region *region = NULL;
+  triton_shm_registry *reg = check_registry_new(TRITON_SHM_NAMING_POSIX, 0);
+  snprintf(name, sizeof name, "/triton_shm_errors_missing_%ld", (long)getpid());
+  CHECK_STATUS(triton_shm_region_open(reg, name, 0, 8, 0, &region), TRITON_SHM_NOT_FOUND);
+  CHECK_OK(triton_shm_last_error_message(buf, sizeof buf, NULL));
+  CHECK(strstr(buf, "errno 2 (No such file or directory)") != NULL);
+  CHECK(strstr(buf, "os error") == NULL);
+  CHECK(region == NULL);
+  triton_shm_registry_free(reg);
+}
+
+/* The environment reaches options only where the host asks for it, and it
+ * can never make a registry unlink what it did not create. */
+static void the_environment_is_read_only_when_the_host_opts_in(void) {
+  triton_shm_options opts;
+  triton_shm_registry *reg = NULL;
+
+  REQUIRE(setenv("TRITON_SHM_UNLINK_POLICY", "all", 1) == 0);
+  REQUIRE(setenv("TRITON_SHM_NAMING", "darwin", 1) == 0);
+  CHECK_OK(TRITON_SHM_OPTIONS_INIT(&opts));
+  CHECK(opts.unlink_policy == TRITON_SHM_UNLINK_OWNED_ONLY);
+  CHECK(opts.naming_policy == TRITON_SHM_NAMING_PLATFORM);
+  /* Nor do the defaults behind a NULL options pointer read it. */
+  CHECK_OK(triton_shm_registry_new(NULL, &reg));
+  triton_shm_registry_free(reg);
+
+  /* Opting in: `all` is refused with a message that says why. */
+  memset(&opts, 0xee, sizeof opts);
+  CHECK_STATUS(triton_shm_options_from_env(&opts, sizeof opts), TRITON_SHM_INVALID_ARGUMENT);
+  CHECK_LAST_ERROR_CONTAINS("TRITON_SHM_UNLINK_POLICY");
+  CHECK(opts.naming_policy == 0xeeeeeeeeu); /* not written on failure */
+
+  REQUIRE(setenv("TRITON_SHM_UNLINK_POLICY", "never", 1) == 0);
+  CHECK_OK(triton_shm_options_from_env(&opts, sizeof opts));
+  CHECK(opts.unlink_policy == TRITON_SHM_UNLINK_NEVER);
+  CHECK(opts.naming_policy == TRITON_SHM_NAMING_DARWIN);
+  CHECK_SIZE(opts.struct_size, sizeof opts);
+
+  /* A bad value is an error where the host opted in, and nothing else. */
+  REQUIRE(setenv("TRITON_SHM_NAMING", "windows", 1) == 0);
+  CHECK_STATUS(triton_shm_options_from_env(&opts, sizeof opts), TRITON_SHM_INVALID_ARGUMENT);
+  CHECK_LAST_ERROR_CONTAINS("TRITON_SHM_NAMING='windows'");
+  CHECK_OK(TRITON_SHM_OPTIONS_INIT(&opts));
+  reg = NULL;
+  CHECK_OK(triton_shm_registry_new(&opts, &reg));
+  triton_shm_registry_free(reg);
+
+  /* The state directory from the environment outlives the call. */
+  REQUIRE(unsetenv("TRITON_SHM_NAMING") == 0);
+  REQUIRE(unsetenv("TRITON_SHM_UNLINK_POLICY") == 0);
+  REQUIRE(setenv("TRITON_SHM_STATE_DIR", "/nonexistent/triton-shm-test-dir", 1) == 0);
+  CHECK_OK(triton_shm_options_from_env(&opts, sizeof opts));
+  REQUIRE(unsetenv("TRITON_SHM_STATE_DIR") == 0);
+  REQUIRE(opts.state_dir != NULL);
+  CHECK_STR(opts.state_dir, "/nonexistent/triton-shm-test-dir");
+  CHECK_OK(TRITON_SHM_OPTIONS_INIT(&opts));
+  CHECK(opts.state_dir == NULL);
 }
 
 static void options_are_validated(void) {
@@ -253,6 +369,9 @@ int main(void) {
   null_pointer_arguments_are_refused();
   every_status_has_its_name();
   last_error_describes_the_last_call_of_this_thread();
+  a_buffer_too_small_receives_the_message_truncated();
+  the_errno_text_appears_once();
+  the_environment_is_read_only_when_the_host_opts_in();
   options_are_validated();
   version_matches_the_header();
   CHECK_DONE();

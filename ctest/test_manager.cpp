@@ -41,7 +41,7 @@ class SharedMemoryManager {
 
   // Closes every region (unmapping it); the registry's destructor then
   // unlinks what this manager created and leaves the clients' regions alone.
-  ~SharedMemoryManager() { UnregisterAll(); }
+  ~SharedMemoryManager() { (void)UnregisterAll(); }
 
   SharedMemoryManager(const SharedMemoryManager&) = delete;
   SharedMemoryManager& operator=(const SharedMemoryManager&) = delete;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <type_traits>
@@ -137,6 +138,53 @@ void CreateRefusesUnknownPolicies() {
   EXPECT_CODE(registry.Register("/x", true), TRITON_SHM_NULL_ARGUMENT);
   EXPECT(registry.Count() == 0);
   EXPECT(!registry.Contains("/x"));
+}
+
+// Create with default Options makes the registry the C path makes
+// (TRITON_SHM_OPTIONS_INIT, then triton_shm_registry_new): neither reads
+// TRITON_SHM_NAMING, and Create overwrites nothing the C options carry.
+// Opting in with from_environment reads it.
+void CreateAgreesWithTheCPath() {
+  // "/a/b": darwin maps it to "/a_b", posix refuses the inner '/'.
+  setenv("TRITON_SHM_NAMING", "darwin", 1);
+  triton_shm_options opts;
+  EXPECT(TRITON_SHM_OPTIONS_INIT(&opts) == TRITON_SHM_OK);
+  triton_shm_registry* c_registry = nullptr;
+  EXPECT(triton_shm_registry_new(&opts, &c_registry) == TRITON_SHM_OK);
+  char c_name[64];
+  triton_shm_status c_status =
+      triton_shm_registry_system_name(c_registry, "/a/b", c_name, sizeof c_name, nullptr);
+  triton_shm_registry_free(c_registry);
+
+  auto [status, registry] = triton_shm::Registry::Create();
+  EXPECT(status.ok());
+  auto [cpp_status, cpp_name] = registry.SystemName("/a/b");
+  EXPECT(cpp_status.code() == c_status);
+  if (c_status == TRITON_SHM_OK) EXPECT(cpp_name == c_name);
+
+  triton_shm::Options from_env;
+  from_env.from_environment = true;
+  auto [env_status, env_registry] = triton_shm::Registry::Create(from_env);
+  EXPECT(env_status.ok());
+  auto [darwin_status, darwin_name] = env_registry.SystemName("/a/b");
+  EXPECT(darwin_status.ok());
+  EXPECT(darwin_name == "/a_b");
+
+  // A field set in Options wins over the environment.
+  from_env.naming = triton_shm::Naming::kPosix;
+  auto [posix_status, posix_registry] = triton_shm::Registry::Create(from_env);
+  EXPECT(posix_status.ok());
+  EXPECT_CODE(posix_registry.SystemName("/a/b").first, TRITON_SHM_INVALID_NAME);
+
+  // A refused value fails Create only where the host opted in.
+  setenv("TRITON_SHM_NAMING", "windows", 1);
+  from_env.naming.reset();
+  auto [bad_status, bad_registry] = triton_shm::Registry::Create(from_env);
+  EXPECT_CODE(bad_status, TRITON_SHM_INVALID_ARGUMENT);
+  EXPECT(bad_status.message().find("TRITON_SHM_NAMING") != std::string::npos);
+  EXPECT(bad_registry.empty());
+  EXPECT(triton_shm::Registry::Create().first.ok());
+  unsetenv("TRITON_SHM_NAMING");
 }
 
 void RegistryTracksAndRefusesCollisions() {
@@ -314,6 +362,7 @@ int main() {
   StatusKeepsTheMessageOfItsFailure();
   NamesAreByteStrings();
   CreateRefusesUnknownPolicies();
+  CreateAgreesWithTheCPath();
   RegistryTracksAndRefusesCollisions();
   DestructorUnlinksOwnedRegions();
   CleanupAllReports();

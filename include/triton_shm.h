@@ -258,19 +258,21 @@ typedef struct triton_shm_options {
   size_t reserved_prefix_count;
   /*
    1: keep a crash-safe journal of owned regions in `state_dir` (real
-   OS backend only); 0: don't. Default: 1, or `TRITON_SHM_JOURNAL`.
+   OS backend only); 0: don't. Default: 1 (`triton_shm_options_from_env`:
+   `TRITON_SHM_JOURNAL`).
    */
   uint32_t journal;
   /*
    1: when the registry is created, reap the regions listed in the
-   journals of dead owners; 0: don't. Default: 1, or
-   `TRITON_SHM_REAP_ON_CREATE`.
+   journals of dead owners; 0: don't. Default: 1
+   (`triton_shm_options_from_env`: `TRITON_SHM_REAP_ON_CREATE`).
    */
   uint32_t reap_on_create;
   /*
    The state directory for journals, a NUL-terminated path copied by
-   `triton_shm_registry_new`. NULL (the default): `TRITON_SHM_STATE_DIR`
-   if set, else `triton-shm-<uid>` under the temporary directory.
+   `triton_shm_registry_new`. NULL (the default): `triton-shm-<uid>`
+   under the temporary directory (`triton_shm_options_from_env` points it
+   at `TRITON_SHM_STATE_DIR` when that is set).
    */
   const char *state_dir;
 } triton_shm_options;
@@ -415,7 +417,10 @@ const char *triton_shm_status_name(uint32_t status);
 
  Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `buf` is NULL;
  `TRITON_SHM_BUFFER_TOO_SMALL` if `len` cannot hold the message and its
- NUL (then `buf` is not written).
+ NUL. Then, when `len` is at least 1, `buf` still receives as much of the
+ message as fits in `len - 1` bytes (cut before a UTF-8 sequence, never
+ inside one) and a NUL, so a fixed buffer always holds a printable string;
+ with `len` 0 nothing is written.
 
  # Safety
  `buf` is NULL or writable for `len` bytes; `out_written` is NULL or
@@ -511,12 +516,13 @@ triton_shm_status triton_shm_registry_system_name(const struct triton_shm_regist
                                                   size_t *out_written);
 
 /*
- Fill the caller's options struct with the defaults, changed by the
- environment variables that are set (`TRITON_SHM_NAMING`,
- `TRITON_SHM_UNLINK_POLICY`, `TRITON_SHM_JOURNAL`,
- `TRITON_SHM_REAP_ON_CREATE`; `TRITON_SHM_BACKEND` and
- `TRITON_SHM_STATE_DIR` are read by `triton_shm_registry_new` while
- `backend` and `state_dir` keep their defaults), and set `struct_size`.
+ Fill the caller's options struct with the library's defaults and set
+ `struct_size`. No environment variable is read: a host that wants the
+ `TRITON_SHM_*` variables calls `triton_shm_options_from_env` instead.
+ (Only `backend`'s default, `TRITON_SHM_BACKEND_FROM_ENV`, consults
+ `TRITON_SHM_BACKEND` when the registry is created; it chooses between
+ the real OS and, in test builds, the model of macOS, and unlinks
+ nothing.)
 
  Arguments: `opts` the struct; `opts_size` must be `sizeof *opts` as the
  caller compiled it (`TRITON_SHM_OPTIONS_INIT(&opts)` passes it), so a
@@ -525,13 +531,37 @@ triton_shm_status triton_shm_registry_system_name(const struct triton_shm_regist
 
  Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
  `TRITON_SHM_INVALID_ARGUMENT` if `opts_size` is smaller than the first
- published layout, or one of those variables holds a value that is not
- allowed (the message names it). `*opts` is written only on success.
+ published layout. `*opts` is written only on success.
 
  # Safety
  `opts` is NULL or writable for `opts_size` bytes.
  */
 triton_shm_status triton_shm_options_init(struct triton_shm_options *opts, size_t opts_size);
+
+/*
+ Fill the caller's options struct like `triton_shm_options_init`, then
+ apply the `TRITON_SHM_*` environment variables that are set: the host
+ opts in to letting its environment choose. `TRITON_SHM_NAMING`
+ (`platform`, `darwin`, `posix`), `TRITON_SHM_UNLINK_POLICY`
+ (`owned-only`, `never`; `all` is refused, so the environment can never
+ make a registry unlink regions it did not create), `TRITON_SHM_JOURNAL`
+ and `TRITON_SHM_REAP_ON_CREATE` (`on`/`off`), `TRITON_SHM_STATE_DIR` (a
+ directory; `state_dir` then points to a copy the library keeps for the
+ life of the process, never to be freed).
+
+ Arguments: as for `triton_shm_options_init`.
+
+ Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
+ `TRITON_SHM_INVALID_ARGUMENT` if `opts_size` is too small, or a variable
+ holds a value that is not allowed (the message names the variable and
+ the values it takes). `*opts` is written only on success, so a host can
+ report the message and carry on with `triton_shm_options_init`'s
+ defaults.
+
+ # Safety
+ `opts` is NULL or writable for `opts_size` bytes.
+ */
+triton_shm_status triton_shm_options_from_env(struct triton_shm_options *opts, size_t opts_size);
 
 /*
  Open and map `byte_size` bytes at `offset` of the shared-memory region a

@@ -39,7 +39,10 @@ namespace triton_shm {
 // the call SUCCEEDED, as for std::optional: write `if (!status)` to handle a
 // failure. (The opposite of Triton's TRITONSERVER_Error*, where non-null
 // means failure; prefer ok() where the reader might confuse the two.)
-class Status {
+//
+// [[nodiscard]]: a call whose Status is dropped is a compiler warning, so an
+// ignored failure is visible where it happens.
+class [[nodiscard]] Status {
  public:
   Status() noexcept = default;
 
@@ -94,7 +97,7 @@ namespace detail {
 
 // `name` as a NUL-terminated copy, or an INVALID_NAME status when it holds a
 // NUL byte that the C API cannot carry.
-inline std::pair<Status, std::string> CString(std::string_view name) {
+[[nodiscard]] inline std::pair<Status, std::string> CString(std::string_view name) {
   if (name.find('\0') != std::string_view::npos) {
     return {Status(TRITON_SHM_INVALID_NAME,
                    "invalid shared-memory name: it contains a NUL byte"),
@@ -106,7 +109,7 @@ inline std::pair<Status, std::string> CString(std::string_view name) {
 // Run `write(buf, len, &needed)`, a C function that fills a caller buffer,
 // growing the buffer once if the first one is too small.
 template <typename Write>
-std::pair<Status, std::string> ReadString(Write write) {
+[[nodiscard]] std::pair<Status, std::string> ReadString(Write write) {
   char stack[64];
   std::size_t needed = 0;
   triton_shm_status s = write(stack, sizeof stack, &needed);
@@ -124,7 +127,7 @@ std::pair<Status, std::string> ReadString(Write write) {
 // The seed's name normalisation: strip every leading '/', replace every
 // other '/' with '_', prepend one '/'. No length limit.
 // Errors: TRITON_SHM_INVALID_NAME for "", "/", "///" and names holding NUL.
-inline std::pair<Status, std::string> NormalizeName(std::string_view name) {
+[[nodiscard]] inline std::pair<Status, std::string> NormalizeName(std::string_view name) {
   auto checked = detail::CString(name);
   if (!checked.first.ok()) return {std::move(checked.first), std::string()};
   const char* key = checked.second.c_str();
@@ -135,7 +138,7 @@ inline std::pair<Status, std::string> NormalizeName(std::string_view name) {
 
 // The name the default registry's (the platform's) naming policy hands the
 // OS for `name`. Errors: TRITON_SHM_INVALID_NAME, TRITON_SHM_NAME_TOO_LONG.
-inline std::pair<Status, std::string> SystemName(std::string_view name) {
+[[nodiscard]] inline std::pair<Status, std::string> SystemName(std::string_view name) {
   auto checked = detail::CString(name);
   if (!checked.first.ok()) return {std::move(checked.first), std::string()};
   const char* key = checked.second.c_str();
@@ -163,20 +166,28 @@ enum class UnlinkPolicy : std::uint32_t {
 
 // Settings for Registry::Create. `Options{Naming::kDarwin}` or
 // `Options{Naming::kPosix, UnlinkPolicy::kAll}` set the policies; the other
-// fields are set by name.
+// fields are set by name. A field left unset keeps what the C options start
+// with, so Create and the C path (TRITON_SHM_OPTIONS_INIT, then
+// triton_shm_registry_new) make the same registry.
 struct Options {
   Options() = default;
   Options(Naming naming_policy, UnlinkPolicy unlink_policy = UnlinkPolicy::kOwnedOnly)  // NOLINT
       : naming(naming_policy), unlink(unlink_policy) {}
 
-  Naming naming = Naming::kPlatform;
-  UnlinkPolicy unlink = UnlinkPolicy::kOwnedOnly;
-  // Unset: the library's default (on), or TRITON_SHM_JOURNAL /
-  // TRITON_SHM_REAP_ON_CREATE when set.
+  // Start from triton_shm_options_from_env (the TRITON_SHM_* variables)
+  // instead of triton_shm_options_init (the defaults): the host's opt-in.
+  // A variable with a value the library refuses makes Create fail with a
+  // message naming it.
+  bool from_environment = false;
+  // Unset: the starting point's (platform naming, owned-only unlinking,
+  // unless from_environment chose otherwise).
+  std::optional<Naming> naming;
+  std::optional<UnlinkPolicy> unlink;
+  // Unset: the starting point's (on).
   std::optional<bool> journal;
   std::optional<bool> reap_on_create;
-  // Empty: TRITON_SHM_STATE_DIR if set, else triton-shm-<uid> under the
-  // temporary directory.
+  // Empty: the starting point's (triton-shm-<uid> under the temporary
+  // directory, or TRITON_SHM_STATE_DIR with from_environment).
   std::string state_dir;
 };
 
@@ -226,14 +237,14 @@ class Region {
 
   // The name of the object actually opened (under the darwin policy, possibly
   // "//key", the Python client's spelling).
-  std::pair<Status, std::string> SystemName() const {
+  [[nodiscard]] std::pair<Status, std::string> SystemName() const {
     triton_shm_region* handle = handle_;
     return detail::ReadString([handle](char* out, std::size_t len, std::size_t* written) {
       return triton_shm_region_system_name(handle, out, len, written);
     });
   }
   // The key the region was opened or created with.
-  std::pair<Status, std::string> Key() const {
+  [[nodiscard]] std::pair<Status, std::string> Key() const {
     triton_shm_region* handle = handle_;
     return detail::ReadString([handle](char* out, std::size_t len, std::size_t* written) {
       return triton_shm_region_key(handle, out, len, written);
@@ -266,12 +277,14 @@ class Registry {
 
   // A new registry with `options`. Errors: TRITON_SHM_INVALID_ARGUMENT for a
   // policy value the library does not know; the Registry is then empty.
-  static std::pair<Status, Registry> Create(const Options& options = Options()) {
+  [[nodiscard]] static std::pair<Status, Registry> Create(const Options& options = Options()) {
     triton_shm_options opts;
-    triton_shm_status s = TRITON_SHM_OPTIONS_INIT(&opts);
+    triton_shm_status s = options.from_environment
+                              ? triton_shm_options_from_env(&opts, sizeof opts)
+                              : TRITON_SHM_OPTIONS_INIT(&opts);
     if (s != TRITON_SHM_OK) return {Status::FromLastError(s), Registry()};
-    opts.naming_policy = static_cast<std::uint32_t>(options.naming);
-    opts.unlink_policy = static_cast<std::uint32_t>(options.unlink);
+    if (options.naming) opts.naming_policy = static_cast<std::uint32_t>(*options.naming);
+    if (options.unlink) opts.unlink_policy = static_cast<std::uint32_t>(*options.unlink);
     if (options.journal) opts.journal = *options.journal ? 1 : 0;
     if (options.reap_on_create) opts.reap_on_create = *options.reap_on_create ? 1 : 0;
     if (!options.state_dir.empty()) {
@@ -338,7 +351,7 @@ class Registry {
   }
 
   // The name this registry's naming policy hands the OS for `name`.
-  std::pair<Status, std::string> SystemName(std::string_view name) const {
+  [[nodiscard]] std::pair<Status, std::string> SystemName(std::string_view name) const {
     auto checked = detail::CString(name);
     if (!checked.first.ok()) return {std::move(checked.first), std::string()};
     const char* key = checked.second.c_str();
@@ -352,7 +365,7 @@ class Registry {
   // under `key` (tracked as not owned). See triton_shm_region_open for every
   // status: TRITON_SHM_OUT_OF_BOUNDS, TRITON_SHM_NOT_FOUND,
   // TRITON_SHM_RESERVED_NAME, TRITON_SHM_NAME_COLLISION, name errors, ...
-  std::pair<Status, Region> OpenRegion(std::string_view key, std::size_t offset,
+  [[nodiscard]] std::pair<Status, Region> OpenRegion(std::string_view key, std::size_t offset,
                                        std::size_t byte_size) {
     auto checked = detail::CString(key);
     if (!checked.first.ok()) return {std::move(checked.first), Region()};
@@ -366,7 +379,7 @@ class Registry {
   // Create and map a new region of `byte_size` bytes under `key` (owned:
   // closing it unlinks it). Errors include TRITON_SHM_ALREADY_EXISTS (the
   // existing object is left untouched); see triton_shm_region_create.
-  std::pair<Status, Region> CreateRegion(std::string_view key, std::size_t byte_size) {
+  [[nodiscard]] std::pair<Status, Region> CreateRegion(std::string_view key, std::size_t byte_size) {
     auto checked = detail::CString(key);
     if (!checked.first.ok()) return {std::move(checked.first), Region()};
     triton_shm_region* region = nullptr;

@@ -42,10 +42,11 @@ impl UnlinkPolicy {
         }
     }
 
-    fn parse(value: &str) -> Option<Self> {
+    /// The policy an environment variable may choose: those that unlink
+    /// nothing this process did not create.
+    fn parse_from_env(value: &str) -> Option<Self> {
         match value {
             "owned-only" => Some(UnlinkPolicy::OwnedOnly),
-            "all" => Some(UnlinkPolicy::All),
             "never" => Some(UnlinkPolicy::Never),
             _ => None,
         }
@@ -91,9 +92,14 @@ impl Default for Options {
 }
 
 /// Environment variables [`Options::from_env`] reads, with their values.
+///
+/// `TRITON_SHM_UNLINK_POLICY` offers only the policies that unlink no more
+/// than the registry created itself: `all` is a choice for code, never for
+/// the environment, so no variable can make a server unlink its clients'
+/// regions.
 pub const ENV_VARS: [(&str, &str); 6] = [
     ("TRITON_SHM_NAMING", "platform | darwin | posix"),
-    ("TRITON_SHM_UNLINK_POLICY", "owned-only | all | never"),
+    ("TRITON_SHM_UNLINK_POLICY", "owned-only | never"),
     ("TRITON_SHM_JOURNAL", "on | off"),
     ("TRITON_SHM_REAP_ON_CREATE", "on | off"),
     ("TRITON_SHM_STATE_DIR", "a directory path"),
@@ -134,6 +140,10 @@ impl Options {
     /// that are set. (The backend is read when a registry is created, from
     /// `TRITON_SHM_BACKEND`, unless `backend` says otherwise.)
     ///
+    /// Reading the environment is the host's choice: [`Options::default`]
+    /// reads nothing. No variable can widen unlinking beyond what a registry
+    /// created (`TRITON_SHM_UNLINK_POLICY=all` is refused).
+    ///
     /// Errors: [`Status::INVALID_ARGUMENT`] naming the variable whose value
     /// is not one of those listed.
     pub fn from_env() -> Result<Options> {
@@ -147,8 +157,16 @@ impl Options {
             };
         }
         if let Some(v) = env_value("TRITON_SHM_UNLINK_POLICY")? {
-            options.unlink =
-                UnlinkPolicy::parse(&v).ok_or_else(|| bad_env("TRITON_SHM_UNLINK_POLICY", &v))?;
+            if v == UnlinkPolicy::All.as_str() {
+                return Err(Error::new(
+                    Status::INVALID_ARGUMENT,
+                    "TRITON_SHM_UNLINK_POLICY='all' is refused: the environment may not make a \
+                     registry unlink regions it did not create (set the policy in code); \
+                     expected owned-only | never",
+                ));
+            }
+            options.unlink = UnlinkPolicy::parse_from_env(&v)
+                .ok_or_else(|| bad_env("TRITON_SHM_UNLINK_POLICY", &v))?;
         }
         if let Some(on) = on_off("TRITON_SHM_JOURNAL")? {
             options.journal = on;
@@ -166,5 +184,18 @@ impl Options {
     /// default `triton-shm-<uid>` under the temporary directory.
     pub fn state_dir_path(&self) -> PathBuf {
         self.state_dir.clone().unwrap_or_else(crate::os::state_dir::default_path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_may_choose_only_policies_that_unlink_what_was_created() {
+        assert_eq!(UnlinkPolicy::parse_from_env("owned-only"), Some(UnlinkPolicy::OwnedOnly));
+        assert_eq!(UnlinkPolicy::parse_from_env("never"), Some(UnlinkPolicy::Never));
+        assert_eq!(UnlinkPolicy::parse_from_env("all"), None);
+        assert!(!ENV_VARS.iter().any(|(n, v)| *n == "TRITON_SHM_UNLINK_POLICY" && v.contains("all")));
     }
 }

@@ -147,7 +147,9 @@ impl Error {
             libc::EEXIST => Status::ALREADY_EXISTS,
             _ => Status::OS_ERROR,
         };
-        let text = std::io::Error::from_raw_os_error(errno);
+        // The errno's own text, once: io::Error's Display would append
+        // " (os error N)" after the number this message already gives.
+        let text = nix::errno::Errno::from_raw(errno).desc();
         Error {
             status,
             message: format!("{context}: errno {errno} ({text})"),
@@ -218,6 +220,14 @@ mod tests {
         assert_eq!(e.status(), Status::PERMISSION_DENIED);
         assert_eq!(e.errno(), Some(libc::EACCES));
         assert!(e.message().starts_with("shm_unlink '/x': errno 13 ("), "{}", e.message());
+        assert!(e.message().ends_with(')'), "{}", e.message());
         assert_eq!(Error::from_errno(libc::EINVAL, "x").status(), Status::OS_ERROR);
+    }
+
+    #[test]
+    fn errno_text_appears_once() {
+        let e = Error::from_errno(libc::ENOENT, "shm_open '/x'");
+        assert_eq!(e.message(), "shm_open '/x': errno 2 (No such file or directory)");
+        assert!(!e.message().contains("os error"), "{}", e.message());
     }
 }

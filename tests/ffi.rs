@@ -293,6 +293,8 @@ fn last_error_is_cleared_by_success_and_kept_by_reads() {
     let s = unsafe { triton_shm_last_error_message(tiny.as_mut_ptr(), tiny.len(), &mut need) };
     assert_eq!(s, Status::BUFFER_TOO_SMALL);
     assert_eq!(need, first.len());
+    let truncated = unsafe { CStr::from_ptr(tiny.as_ptr()) }.to_string_lossy().into_owned();
+    assert_eq!(truncated, first[..3], "the message's beginning, NUL-terminated");
     assert_eq!(last_message(), first, "a failed read does not clear it");
     assert_eq!(triton_shm_last_errno(), 0, "no system call failed");
     let mut out = [0 as c_char; 8];

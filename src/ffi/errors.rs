@@ -36,7 +36,10 @@ pub extern "C" fn triton_shm_status_name(status: u32) -> *const c_char {
 ///
 /// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `buf` is NULL;
 /// `TRITON_SHM_BUFFER_TOO_SMALL` if `len` cannot hold the message and its
-/// NUL (then `buf` is not written).
+/// NUL. Then, when `len` is at least 1, `buf` still receives as much of the
+/// message as fits in `len - 1` bytes (cut before a UTF-8 sequence, never
+/// inside one) and a NUL, so a fixed buffer always holds a printable string;
+/// with `len` 0 nothing is written.
 ///
 /// # Safety
 /// `buf` is NULL or writable for `len` bytes; `out_written` is NULL or
@@ -50,8 +53,32 @@ pub unsafe extern "C" fn triton_shm_last_error_message(
     boundary::query(|| {
         let message = last_error::message();
         // SAFETY: forwarded from this function's contract.
-        unsafe { pointers::write_c_string(message.as_bytes(), buf, len, out_written) }
+        let written = unsafe { pointers::write_c_string(message.as_bytes(), buf, len, out_written) };
+        if let Err(e) = &written {
+            if e.status() == Status::BUFFER_TOO_SMALL && len > 0 {
+                let cut = truncation_point(&message, len - 1);
+                // SAFETY: `buf` is non-NULL (write_c_string checked it) and
+                // writable for `len` bytes per the contract; `cut < len`, so
+                // the bytes and the NUL after them fit. The message is a
+                // local copy, so it cannot overlap the caller's buffer.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(message.as_ptr(), buf.cast::<u8>(), cut);
+                    buf.add(cut).write(0);
+                }
+            }
+        }
+        written
     })
+}
+
+/// The longest prefix of `message` of at most `limit` bytes that ends on a
+/// character boundary.
+fn truncation_point(message: &str, limit: usize) -> usize {
+    let mut cut = limit.min(message.len());
+    while !message.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut
 }
 
 /// The errno of the system call that made this thread's last status-returning
@@ -59,4 +86,19 @@ pub unsafe extern "C" fn triton_shm_last_error_message(
 #[no_mangle]
 pub extern "C" fn triton_shm_last_errno() -> i32 {
     boundary::value(0, last_error::errno)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncation_point;
+
+    #[test]
+    fn truncation_keeps_whole_characters() {
+        assert_eq!(truncation_point("abcdef", 3), 3);
+        assert_eq!(truncation_point("ab", 10), 2);
+        // 'é' is two bytes: a cut inside it moves before it.
+        assert_eq!(truncation_point("aé", 2), 1);
+        assert_eq!(truncation_point("aé", 3), 3);
+        assert_eq!(truncation_point("", 0), 0);
+    }
 }

@@ -64,15 +64,17 @@ pub struct triton_shm_options {
     /// Number of entries in `reserved_prefixes`. Default: 0.
     pub reserved_prefix_count: usize,
     /// 1: keep a crash-safe journal of owned regions in `state_dir` (real
-    /// OS backend only); 0: don't. Default: 1, or `TRITON_SHM_JOURNAL`.
+    /// OS backend only); 0: don't. Default: 1 (`triton_shm_options_from_env`:
+    /// `TRITON_SHM_JOURNAL`).
     pub journal: u32,
     /// 1: when the registry is created, reap the regions listed in the
-    /// journals of dead owners; 0: don't. Default: 1, or
-    /// `TRITON_SHM_REAP_ON_CREATE`.
+    /// journals of dead owners; 0: don't. Default: 1
+    /// (`triton_shm_options_from_env`: `TRITON_SHM_REAP_ON_CREATE`).
     pub reap_on_create: u32,
     /// The state directory for journals, a NUL-terminated path copied by
-    /// `triton_shm_registry_new`. NULL (the default): `TRITON_SHM_STATE_DIR`
-    /// if set, else `triton-shm-<uid>` under the temporary directory.
+    /// `triton_shm_registry_new`. NULL (the default): `triton-shm-<uid>`
+    /// under the temporary directory (`triton_shm_options_from_env` points it
+    /// at `TRITON_SHM_STATE_DIR` when that is set).
     pub state_dir: *const c_char,
 }
 
@@ -109,9 +111,33 @@ impl triton_shm_options {
             },
             journal: u32::from(env.journal),
             reap_on_create: u32::from(env.reap_on_create),
+            state_dir: match env.state_dir {
+                Some(dir) => interned_state_dir(dir.as_os_str().as_bytes())?,
+                None => std::ptr::null(),
+            },
             ..triton_shm_options::default()
         })
     }
+}
+
+/// A NUL-terminated copy of `dir` that lives as long as the process, so
+/// that `triton_shm_options_from_env` can hand the caller a pointer it never
+/// frees. Each distinct directory is stored once, so the memory kept is
+/// bounded by the directories the environment named, not by the calls.
+fn interned_state_dir(dir: &[u8]) -> Result<*const c_char> {
+    use std::ffi::CString;
+    static INTERNED: parking_lot::Mutex<Vec<&'static std::ffi::CStr>> =
+        parking_lot::Mutex::new(Vec::new());
+    let owned = CString::new(dir).map_err(|_| {
+        Error::new(Status::INVALID_ARGUMENT, "TRITON_SHM_STATE_DIR holds a NUL byte")
+    })?;
+    let mut interned = INTERNED.lock();
+    if let Some(found) = interned.iter().find(|c| c.to_bytes() == dir) {
+        return Ok(found.as_ptr());
+    }
+    let leaked: &'static std::ffi::CStr = Box::leak(owned.into_boxed_c_str());
+    interned.push(leaked);
+    Ok(leaked.as_ptr())
 }
 
 fn flag(name: &str, value: u32) -> Result<bool> {
@@ -182,7 +208,7 @@ impl triton_shm_options {
             }
         }
         let state_dir = if self.state_dir.is_null() {
-            Options::from_env()?.state_dir
+            None
         } else {
             // SAFETY: non-NULL, and a NUL-terminated string per the contract.
             let bytes = unsafe { pointers::c_bytes(self.state_dir, "state_dir") }?;
@@ -210,7 +236,7 @@ impl triton_shm_options {
 pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
     if opts.is_null() {
         // SAFETY: the defaults hold no pointers.
-        return unsafe { triton_shm_options::from_env()?.to_options() };
+        return unsafe { triton_shm_options::default().to_options() };
     }
     // SAFETY: non-NULL, and the struct starts with its size per the contract.
     let caller_size = unsafe { opts.cast::<usize>().read_unaligned() };
@@ -239,12 +265,13 @@ pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
     unsafe { copy.to_options() }
 }
 
-/// Fill the caller's options struct with the defaults, changed by the
-/// environment variables that are set (`TRITON_SHM_NAMING`,
-/// `TRITON_SHM_UNLINK_POLICY`, `TRITON_SHM_JOURNAL`,
-/// `TRITON_SHM_REAP_ON_CREATE`; `TRITON_SHM_BACKEND` and
-/// `TRITON_SHM_STATE_DIR` are read by `triton_shm_registry_new` while
-/// `backend` and `state_dir` keep their defaults), and set `struct_size`.
+/// Fill the caller's options struct with the library's defaults and set
+/// `struct_size`. No environment variable is read: a host that wants the
+/// `TRITON_SHM_*` variables calls `triton_shm_options_from_env` instead.
+/// (Only `backend`'s default, `TRITON_SHM_BACKEND_FROM_ENV`, consults
+/// `TRITON_SHM_BACKEND` when the registry is created; it chooses between
+/// the real OS and, in test builds, the model of macOS, and unlinks
+/// nothing.)
 ///
 /// Arguments: `opts` the struct; `opts_size` must be `sizeof *opts` as the
 /// caller compiled it (`TRITON_SHM_OPTIONS_INIT(&opts)` passes it), so a
@@ -253,8 +280,7 @@ pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
 ///
 /// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
 /// `TRITON_SHM_INVALID_ARGUMENT` if `opts_size` is smaller than the first
-/// published layout, or one of those variables holds a value that is not
-/// allowed (the message names it). `*opts` is written only on success.
+/// published layout. `*opts` is written only on success.
 ///
 /// # Safety
 /// `opts` is NULL or writable for `opts_size` bytes.
@@ -263,32 +289,79 @@ pub unsafe extern "C" fn triton_shm_options_init(
     opts: *mut triton_shm_options,
     opts_size: usize,
 ) -> Status {
+    // SAFETY: forwarded from this function's contract.
+    boundary::status(|| unsafe { fill(opts, opts_size, triton_shm_options::default()) })
+}
+
+/// Fill the caller's options struct like `triton_shm_options_init`, then
+/// apply the `TRITON_SHM_*` environment variables that are set: the host
+/// opts in to letting its environment choose. `TRITON_SHM_NAMING`
+/// (`platform`, `darwin`, `posix`), `TRITON_SHM_UNLINK_POLICY`
+/// (`owned-only`, `never`; `all` is refused, so the environment can never
+/// make a registry unlink regions it did not create), `TRITON_SHM_JOURNAL`
+/// and `TRITON_SHM_REAP_ON_CREATE` (`on`/`off`), `TRITON_SHM_STATE_DIR` (a
+/// directory; `state_dir` then points to a copy the library keeps for the
+/// life of the process, never to be freed).
+///
+/// Arguments: as for `triton_shm_options_init`.
+///
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
+/// `TRITON_SHM_INVALID_ARGUMENT` if `opts_size` is too small, or a variable
+/// holds a value that is not allowed (the message names the variable and
+/// the values it takes). `*opts` is written only on success, so a host can
+/// report the message and carry on with `triton_shm_options_init`'s
+/// defaults.
+///
+/// # Safety
+/// `opts` is NULL or writable for `opts_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_options_from_env(
+    opts: *mut triton_shm_options,
+    opts_size: usize,
+) -> Status {
     boundary::status(|| {
         pointers::require_out(opts, "opts")?;
-        if opts_size < MIN_STRUCT_SIZE {
-            return Err(Error::new(
-                Status::INVALID_ARGUMENT,
-                format!(
-                    "opts_size is {opts_size}; the options struct has at least {MIN_STRUCT_SIZE} \
-                     bytes (pass sizeof *opts, or use TRITON_SHM_OPTIONS_INIT)"
-                ),
-            ));
-        }
-        let size = opts_size.min(size_of::<triton_shm_options>());
-        let filled = triton_shm_options {
-            struct_size: size,
-            ..triton_shm_options::from_env()?
-        };
-        // SAFETY: `opts` is writable for `opts_size >= size` bytes per the
-        // contract; `filled` is a local, so the ranges cannot overlap, and
-        // `size` never exceeds the local's size.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                (&filled as *const triton_shm_options).cast::<u8>(),
-                opts.cast::<u8>(),
-                size,
-            );
-        }
-        Ok(())
+        check_size(opts_size)?;
+        let filled = triton_shm_options::from_env()?;
+        // SAFETY: forwarded from this function's contract.
+        unsafe { fill(opts, opts_size, filled) }
     })
+}
+
+fn check_size(opts_size: usize) -> Result<()> {
+    if opts_size < MIN_STRUCT_SIZE {
+        return Err(Error::new(
+            Status::INVALID_ARGUMENT,
+            format!(
+                "opts_size is {opts_size}; the options struct has at least {MIN_STRUCT_SIZE} \
+                 bytes (pass sizeof *opts, or use TRITON_SHM_OPTIONS_INIT)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Copy `filled`, with `struct_size` set, into the caller's struct.
+///
+/// # Safety
+/// `opts` is NULL or writable for `opts_size` bytes.
+unsafe fn fill(opts: *mut triton_shm_options, opts_size: usize, filled: triton_shm_options) -> Result<()> {
+    pointers::require_out(opts, "opts")?;
+    check_size(opts_size)?;
+    let size = opts_size.min(size_of::<triton_shm_options>());
+    let filled = triton_shm_options {
+        struct_size: size,
+        ..filled
+    };
+    // SAFETY: `opts` is writable for `opts_size >= size` bytes per the
+    // contract; `filled` is a local, so the ranges cannot overlap, and
+    // `size` never exceeds the local's size.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            (&filled as *const triton_shm_options).cast::<u8>(),
+            opts.cast::<u8>(),
+            size,
+        );
+    }
+    Ok(())
 }
