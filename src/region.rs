@@ -27,6 +27,8 @@ pub struct Region {
     opened_name: Vec<u8>,
     mapping: Option<Mapping>,
     size: usize,
+    /// Whether this region's hold on its registry entry was released.
+    released: bool,
 }
 
 impl std::fmt::Debug for Resolved {
@@ -138,6 +140,7 @@ impl Registry {
             opened_name,
             mapping: Some(mapping),
             size: byte_size,
+            released: false,
         })
     }
 
@@ -210,6 +213,7 @@ impl Registry {
                 resolved,
                 mapping: Some(mapping),
                 size: byte_size,
+                released: false,
                 })
             }
             Err(error) => {
@@ -275,31 +279,63 @@ impl Region {
         fits && self.mapping.as_ref().is_some_and(|m| m.read_at(at, out))
     }
 
-    /// Unmap the region and release its registry entry; when that was the
-    /// entry's last region and nothing pinned it, the entry is untracked and
-    /// the object unlinked if owned (or if the unlink policy is `All`).
+    /// Unmap the region (if [`Region::unmap`] has not) and release its
+    /// registry entry; when that was the entry's last region and nothing
+    /// pinned it, the entry is untracked and the object unlinked if owned
+    /// (or if the unlink policy is `All`).
     ///
-    /// Errors: those of a failed `shm_unlink` (the entry then stays
-    /// tracked). The mapping is gone in every case.
+    /// Errors: a failed `munmap` ([`Status::OS_ERROR`]): the mapping is then
+    /// left in place and the entry released anyway, since nothing can use
+    /// the region again; call [`Region::unmap`] first to keep a region whose
+    /// unmap fails. A failed `shm_unlink`: the entry stays tracked for
+    /// `cleanup_all`.
     pub fn close(mut self) -> Result<()> {
-        self.finish()
+        let unmapped = self.unmap();
+        let released = self.release();
+        unmapped.and(released)
     }
 
-    fn finish(&mut self) -> Result<()> {
-        match self.mapping.take() {
-            Some(mapping) => {
-                drop(mapping);
-                self.registry.account_mapping(self.size, false);
-                self.registry.release_region(&self.key, &self.resolved)
-            }
-            None => Ok(()),
+    /// Unmap the region now, keeping it (and its registry entry) otherwise:
+    /// afterwards [`Region::data`] is NULL and [`Region::close`] only
+    /// releases the entry. Unmapping an unmapped region does nothing.
+    ///
+    /// Errors: [`Status::OS_ERROR`] when `munmap` fails; the region is then
+    /// still mapped and usable, exactly as before the call.
+    pub fn unmap(&mut self) -> Result<()> {
+        let Some(mapping) = self.mapping.take() else {
+            return Ok(());
+        };
+        if let Err((mapping, errno)) = self.registry.backend().unmap(mapping) {
+            self.mapping = Some(mapping);
+            return Err(os_error(errno, "munmap", &self.opened_name, &self.key));
         }
+        self.registry.account_mapping(self.size, false);
+        Ok(())
+    }
+
+    /// Whether the region is still mapped: true until it is unmapped.
+    pub fn is_mapped(&self) -> bool {
+        self.mapping.is_some()
+    }
+
+    /// Release this region's hold on its registry entry, once.
+    fn release(&mut self) -> Result<()> {
+        if std::mem::replace(&mut self.released, true) {
+            return Ok(());
+        }
+        if let Some(mapping) = self.mapping.take() {
+            // munmap refused it: the memory stays mapped, unreachable.
+            std::mem::forget(mapping);
+            self.registry.account_mapping(self.size, false);
+        }
+        self.registry.release_region(&self.key, &self.resolved)
     }
 }
 
 impl Drop for Region {
     fn drop(&mut self) {
         // Errors were logged by the registry; a destructor cannot report them.
-        let _ = self.finish();
+        let _ = self.unmap();
+        let _ = self.release();
     }
 }

@@ -65,7 +65,7 @@ pub unsafe extern "C" fn triton_shm_region_open(
         check_flags(flags)?;
         let region = reg.open_region(key, offset, byte_size)?;
         // SAFETY: `out` is non-NULL and writable per the contract.
-        unsafe { pointers::write_opt(out, Box::into_raw(Box::new(region))) };
+        unsafe { pointers::write_opt(out, pointers::into_handle(region)) };
         Ok(())
     })
 }
@@ -107,7 +107,7 @@ pub unsafe extern "C" fn triton_shm_region_create(
         check_flags(flags)?;
         let region = reg.create_region(key, byte_size)?;
         // SAFETY: `out` is non-NULL and writable per the contract.
-        unsafe { pointers::write_opt(out, Box::into_raw(Box::new(region))) };
+        unsafe { pointers::write_opt(out, pointers::into_handle(region)) };
         Ok(())
     })
 }
@@ -194,12 +194,38 @@ unsafe fn copy_name(
     })
 }
 
-/// Unmap the region (with the base and length `mmap` returned) and release
-/// its registry entry; when no other open region or registration holds the
+/// Unmap the region now (with the base and length `mmap` returned), keeping
+/// the region and its registry entry: afterwards `triton_shm_region_data`
+/// is NULL and `triton_shm_region_close` only releases the entry. This is
+/// the step that can fail and be retried: a host that keeps a region whose
+/// unmap failed (as Triton's manager keeps the entry) calls it before
+/// `triton_shm_region_close`. Unmapping an unmapped region does nothing.
+///
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`region`);
+/// `TRITON_SHM_OS_ERROR` when `munmap` failed: then nothing changed, the
+/// region is still mapped and usable.
+///
+/// Ownership: `region` stays the caller's.
+///
+/// # Safety
+/// `region` is NULL or a live region, not used by another thread during the
+/// call.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_region_unmap(region: *mut Region) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { pointers::object_mut(region, "region") }?.unmap()
+    })
+}
+
+/// Unmap the region (unless `triton_shm_region_unmap` did) and release its
+/// registry entry; when no other open region or registration holds the
 /// entry, it is untracked and the object unlinked if this process created it
 /// (or if the unlink policy is `TRITON_SHM_UNLINK_ALL`). NULL is a no-op.
 ///
-/// Returns `TRITON_SHM_OK`; `TRITON_SHM_OS_ERROR` or
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_OS_ERROR` when `munmap` failed (the
+/// mapping is left in place, unreachable: call `triton_shm_region_unmap`
+/// first to keep such a region); `TRITON_SHM_OS_ERROR` or
 /// `TRITON_SHM_PERMISSION_DENIED` when the unlink failed (the entry then
 /// stays tracked for `triton_shm_registry_cleanup_all`).
 ///
@@ -214,9 +240,9 @@ pub unsafe extern "C" fn triton_shm_region_close(region: *mut Region) -> Status 
         if region.is_null() {
             return Ok(());
         }
-        // SAFETY: per the contract, `region` came from Box::into_raw in
+        // SAFETY: per the contract, `region` came from into_handle in
         // open/create and is closed once.
-        let region = unsafe { Box::from_raw(region) };
+        let region = unsafe { pointers::take_handle(region) };
         region.close()
     })
 }
