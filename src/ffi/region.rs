@@ -21,11 +21,14 @@ fn check_flags(flags: u32) -> Result<()> {
 /// `RegisterSystemSharedMemory`. Every check that needs no system call runs
 /// first; the descriptor is closed before returning, on success and error.
 ///
-/// The system name follows `reg`'s naming policy. Under `darwin`, when that
-/// name does not exist and `key` starts with `/`, `/` + `key` is tried too
-/// (Triton's Python client names the object for key `/k` as `//k`);
-/// `triton_shm_region_system_name` reports the name actually opened.
-/// `offset` need not be page-aligned. The region is tracked as not owned.
+/// Under the `posix` naming policy the object is opened by its system name.
+/// Under `darwin` (XNU checks only a name's length and compares names byte
+/// for byte) the names real clients create are tried in this order, each
+/// once: the normalised name, the key as given (Triton's C++ client), and
+/// `/` + key (Triton's Python client: CPython prepends `/`);
+/// `triton_shm_region_system_name` reports the name actually opened, and
+/// only that name is ever unlinked. `offset` need not be page-aligned. The
+/// region is tracked as not owned.
 ///
 /// Arguments: `reg` the registry; `key` a NUL-terminated name; `flags` must
 /// be 0; `*out` receives the region, only on success.
@@ -34,11 +37,15 @@ fn check_flags(flags: u32) -> Result<()> {
 /// `out`); `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);
 /// `TRITON_SHM_OUT_OF_BOUNDS` (`offset + byte_size` overflows or passes the
 /// object's size, which on macOS is rounded up to a page);
-/// `TRITON_SHM_INVALID_NAME`; `TRITON_SHM_NAME_TOO_LONG`;
+/// `TRITON_SHM_INVALID_NAME`;
 /// `TRITON_SHM_RESERVED_NAME` (a Triton backend's own region, in any slash
 /// spelling, or a host-reserved prefix); `TRITON_SHM_NAME_COLLISION` (a
 /// different tracked key reaches the same object); `TRITON_SHM_NOT_FOUND`
-/// (no such object); `TRITON_SHM_PERMISSION_DENIED`; `TRITON_SHM_OS_ERROR`.
+/// (no object under any name tried; the message lists them);
+/// `TRITON_SHM_NAME_TOO_LONG` (also when nothing was found and a name a
+/// client would use is longer than the OS allows: the message says which
+/// client could not have created it); `TRITON_SHM_PERMISSION_DENIED`;
+/// `TRITON_SHM_OS_ERROR`.
 ///
 /// Ownership: the caller owns `*out` and must pass it to
 /// `triton_shm_region_close`. A region keeps its registry alive, but close
