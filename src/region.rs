@@ -6,9 +6,9 @@
 //! closed on every path; mappings unmap themselves.
 
 use crate::log::{log_at, Level};
-use crate::name::NamingPolicy;
+use crate::name::{self, NamingPolicy, DARWIN_NAME_MAX};
 use crate::os::{Mapping, OpenFlags};
-use crate::registry::{Hold, Registry, Resolved};
+use crate::registry::{name_error, Hold, Registry, Resolved};
 use crate::status::{Error, Result, Status};
 use std::borrow::Cow;
 use std::ffi::CString;
@@ -21,12 +21,14 @@ use std::os::fd::AsFd;
 pub struct Region {
     registry: Registry,
     key: Box<[u8]>,
+    /// The name of the object opened or created; under `darwin` it may be
+    /// a spelling other than the normalised name (see
+    /// [`Registry::open_region`]).
     resolved: Resolved,
-    /// The name actually opened; differs from `resolved.system()` when the
-    /// `//key` fallback found the object.
-    opened_name: Vec<u8>,
     mapping: Option<Mapping>,
     size: usize,
+    /// Whether this region's hold on its registry entry was released.
+    released: bool,
 }
 
 impl std::fmt::Debug for Resolved {
@@ -46,20 +48,26 @@ impl Registry {
     /// Open and map `byte_size` bytes at `offset` of the region a client
     /// created under `key`: the server side of Triton's system shared memory.
     ///
-    /// The object is opened read-write by its system name. Under the
-    /// `darwin` policy, when that name does not exist and `key` starts with
-    /// `/`, the name `/` + `key` is tried too: Python's
-    /// `multiprocessing.shared_memory`, which Triton's Python client uses,
-    /// names the object for key `/k` as `//k`. `offset` need not be
+    /// Under `posix` the object is opened by its system name (glibc makes
+    /// every leading-slash spelling one object). Under `darwin`, where XNU
+    /// checks only a name's length and compares names byte for byte, the
+    /// names real clients use are tried in this order, each once: the
+    /// normalised name (the seed's convention), the key as given (Triton's
+    /// C++ client hands its key to `shm_open` verbatim), and `/` + key
+    /// (CPython's `multiprocessing.shared_memory`, which Triton's Python
+    /// client uses, prepends `/`). [`Region::system_name`] says which one
+    /// opened; closing never unlinks another. `offset` need not be
     /// page-aligned. The region is tracked as not owned.
     ///
     /// Errors: [`Status::INVALID_ARGUMENT`] (`byte_size` 0),
     /// [`Status::OUT_OF_BOUNDS`] (`offset + byte_size` overflows or passes the
     /// object's size, which on macOS is the size rounded up to a page),
-    /// [`Status::INVALID_NAME`], [`Status::NAME_TOO_LONG`],
-    /// [`Status::RESERVED_NAME`], [`Status::NAME_COLLISION`],
-    /// [`Status::NOT_FOUND`] (no such object), and the statuses of failed
-    /// system calls.
+    /// [`Status::INVALID_NAME`], [`Status::RESERVED_NAME`],
+    /// [`Status::NAME_COLLISION`], [`Status::NOT_FOUND`] (no such object
+    /// under any name tried), [`Status::NAME_TOO_LONG`] (no object found and
+    /// a name to try was too long for the OS: the message names it and
+    /// says which client could not have created it), and the statuses of
+    /// failed system calls.
     pub fn open_region(&self, key: &[u8], offset: usize, byte_size: usize) -> Result<Region> {
         check_size(byte_size)?;
         let end = offset.checked_add(byte_size).ok_or_else(|| {
@@ -68,49 +76,41 @@ impl Registry {
                 format!("offset {offset} + byte_size {byte_size} overflows"),
             )
         })?;
-        let resolved = self.resolve(key)?;
-        self.check_collision(key, &resolved)?;
+        self.check_reserved(key)?;
+        let candidates = self.client_names(key)?;
         let backend = self.backend();
-
-        let (fd, opened_name) = match backend.open(&resolved.c_system, OpenFlags::EXISTING) {
-            Ok(fd) => (fd, resolved.system().to_vec()),
-            Err(libc::ENOENT) if self.options().naming == NamingPolicy::Darwin && key.starts_with(b"/") => {
-                let mut python_name = Vec::with_capacity(key.len() + 1);
-                python_name.push(b'/');
-                python_name.extend_from_slice(key);
-                let c_python = CString::new(python_name.clone()).map_err(|_| {
-                    Error::new(Status::INVALID_NAME, "the name contains a NUL byte")
-                })?;
-                match backend.open(&c_python, OpenFlags::EXISTING) {
-                    Ok(fd) => {
-                        log_at!(
-                            Level::Info,
-                            "'{}' found as '{}' (Python client naming), not as '{}'",
-                            key.escape_ascii(),
-                            python_name.escape_ascii(),
-                            resolved.system().escape_ascii()
-                        );
-                        (fd, python_name)
-                    }
-                    Err(_) => {
-                        return Err(Error::from_errno(
-                            libc::ENOENT,
-                            format_args!(
-                                "shm_open failed for '{}' and '{}' (original: '{}')",
-                                resolved.system().escape_ascii(),
-                                python_name.escape_ascii(),
-                                key.escape_ascii()
-                            ),
-                        ))
-                    }
+        let mut tried: Vec<String> = Vec::new();
+        let mut opened = None;
+        for candidate in &candidates {
+            let ClientName::Valid(name) = candidate else {
+                continue;
+            };
+            match backend.open(name, OpenFlags::EXISTING) {
+                Ok(fd) => {
+                    opened = Some((fd, name));
+                    break;
                 }
+                Err(libc::ENOENT) => tried.push(format!("'{}'", name.to_bytes().escape_ascii())),
+                Err(errno) => return Err(os_error(errno, "shm_open", name.to_bytes(), key)),
             }
-            Err(errno) => return Err(os_error(errno, "shm_open", resolved.system(), key)),
+        }
+        let Some((fd, opened_c)) = opened else {
+            return Err(not_found(key, &tried, &candidates));
         };
+        let opened_name = opened_c.to_bytes();
+        if candidates.first().is_some_and(|first| !first.is(opened_c)) {
+            log_at!(
+                Level::Info,
+                "'{}' found as '{}' (a client that does not normalise names), not under its \
+                 normalised name",
+                key.escape_ascii(),
+                opened_name.escape_ascii()
+            );
+        }
 
         let size = backend
             .size(fd.as_fd())
-            .map_err(|errno| os_error(errno, "fstat", &opened_name, key))?;
+            .map_err(|errno| os_error(errno, "fstat", opened_name, key))?;
         if u64::try_from(end).map_or(true, |end| end > size) {
             return Err(Error::new(
                 Status::OUT_OF_BOUNDS,
@@ -127,17 +127,18 @@ impl Registry {
         })?;
         let mapping = backend
             .map(fd.as_fd(), offset64, byte_size)
-            .map_err(|errno| os_error(errno, "mmap", &opened_name, key))?;
+            .map_err(|errno| os_error(errno, "mmap", opened_name, key))?;
         drop(fd);
+        let resolved = Resolved { c_system: opened_c.clone() };
         self.track(key, Cow::Borrowed(resolved.system()), false, Hold::Region, false)?;
         self.account_mapping(byte_size, true);
         Ok(Region {
             registry: self.clone(),
             key: key.into(),
             resolved,
-            opened_name,
             mapping: Some(mapping),
             size: byte_size,
+            released: false,
         })
     }
 
@@ -206,10 +207,10 @@ impl Registry {
                 Ok(Region {
                 registry: self.clone(),
                 key: key.into(),
-                opened_name: system.to_vec(),
                 resolved,
                 mapping: Some(mapping),
                 size: byte_size,
+                released: false,
                 })
             }
             Err(error) => {
@@ -226,6 +227,103 @@ impl Registry {
             }
         }
     }
+}
+
+/// A name [`Registry::open_region`] may try for a key.
+enum ClientName {
+    /// A name the OS accepts.
+    Valid(CString),
+    /// A name a client would use that is longer than the OS allows, and the
+    /// client that would use it.
+    TooLong { name: Vec<u8>, client: &'static str },
+}
+
+impl ClientName {
+    fn is(&self, name: &CString) -> bool {
+        matches!(self, ClientName::Valid(mine) if mine == name)
+    }
+}
+
+impl Registry {
+    /// The names to try for a client's `key`, in order, without repeats.
+    ///
+    /// Errors: those of [`Registry::system_name`] under `posix`; under
+    /// `darwin`, [`Status::INVALID_NAME`] for a key with nothing after its
+    /// leading slashes.
+    fn client_names(&self, key: &[u8]) -> Result<Vec<ClientName>> {
+        let naming = self.options().naming;
+        if naming == NamingPolicy::Posix {
+            let system = self.system_name(key)?;
+            return Ok(vec![ClientName::Valid(c_name(system)?)]);
+        }
+        let normalised = name::normalize(key)
+            .map_err(|e| name_error(e, key, &format!("{naming} naming policy")))?;
+        let mut python = Vec::with_capacity(key.len() + 1);
+        python.push(b'/');
+        python.extend_from_slice(key);
+        let spellings = [
+            (normalised, "a client that normalises names"),
+            (key.to_vec(), "Triton's C++ client, which uses the key as given"),
+            (python, "a Python client (multiprocessing.shared_memory prepends '/')"),
+        ];
+        let mut names: Vec<ClientName> = Vec::with_capacity(spellings.len());
+        let mut seen: Vec<Vec<u8>> = Vec::with_capacity(spellings.len());
+        for (spelling, client) in spellings {
+            if seen.contains(&spelling) {
+                continue;
+            }
+            seen.push(spelling.clone());
+            names.push(if spelling.len() > DARWIN_NAME_MAX {
+                ClientName::TooLong { name: spelling, client }
+            } else {
+                ClientName::Valid(c_name(spelling)?)
+            });
+        }
+        Ok(names)
+    }
+}
+
+fn c_name(name: Vec<u8>) -> Result<CString> {
+    // Unreachable for keys that came in as C strings or passed a policy.
+    CString::new(name).map_err(|_| Error::new(Status::INVALID_NAME, "the name contains a NUL byte"))
+}
+
+/// Why no name of `candidates` opened: [`Status::NAME_TOO_LONG`] when a name
+/// a client would use is too long for the OS (so no such client can have
+/// created it), [`Status::NOT_FOUND`] otherwise.
+fn not_found(key: &[u8], tried: &[String], candidates: &[ClientName]) -> Error {
+    let too_long: Vec<String> = candidates
+        .iter()
+        .filter_map(|candidate| match candidate {
+            ClientName::TooLong { name, client } => Some(format!(
+                "'{}' ({} bytes, for {client}) is longer than macOS allows ({DARWIN_NAME_MAX} \
+                 bytes with its '/'), so no such client can have created it",
+                name.escape_ascii(),
+                name.len()
+            )),
+            ClientName::Valid(_) => None,
+        })
+        .collect();
+    let searched = if tried.is_empty() {
+        String::new()
+    } else {
+        format!("no shared-memory object {} exists", tried.join(" or "))
+    };
+    if too_long.is_empty() {
+        return Error::from_errno(
+            libc::ENOENT,
+            format_args!("cannot open the region '{}': {searched}", key.escape_ascii()),
+        );
+    }
+    let reason = [searched, too_long.join("; ")]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Error::new(
+        Status::NAME_TOO_LONG,
+        format!("cannot open the region '{}': {reason}", key.escape_ascii()),
+    )
 }
 
 fn os_error(errno: i32, call: &str, system: &[u8], key: &[u8]) -> Error {
@@ -258,7 +356,7 @@ impl Region {
 
     /// The name of the object actually opened.
     pub fn system_name(&self) -> &[u8] {
-        &self.opened_name
+        self.resolved.system()
     }
 
     /// Copy `bytes` into the region at `at`; false (nothing copied) if the
@@ -275,31 +373,63 @@ impl Region {
         fits && self.mapping.as_ref().is_some_and(|m| m.read_at(at, out))
     }
 
-    /// Unmap the region and release its registry entry; when that was the
-    /// entry's last region and nothing pinned it, the entry is untracked and
-    /// the object unlinked if owned (or if the unlink policy is `All`).
+    /// Unmap the region (if [`Region::unmap`] has not) and release its
+    /// registry entry; when that was the entry's last region and nothing
+    /// pinned it, the entry is untracked and the object unlinked if owned
+    /// (or if the unlink policy is `All`).
     ///
-    /// Errors: those of a failed `shm_unlink` (the entry then stays
-    /// tracked). The mapping is gone in every case.
+    /// Errors: a failed `munmap` ([`Status::OS_ERROR`]): the mapping is then
+    /// left in place and the entry released anyway, since nothing can use
+    /// the region again; call [`Region::unmap`] first to keep a region whose
+    /// unmap fails. A failed `shm_unlink`: the entry stays tracked for
+    /// `cleanup_all`.
     pub fn close(mut self) -> Result<()> {
-        self.finish()
+        let unmapped = self.unmap();
+        let released = self.release();
+        unmapped.and(released)
     }
 
-    fn finish(&mut self) -> Result<()> {
-        match self.mapping.take() {
-            Some(mapping) => {
-                drop(mapping);
-                self.registry.account_mapping(self.size, false);
-                self.registry.release_region(&self.key, &self.resolved)
-            }
-            None => Ok(()),
+    /// Unmap the region now, keeping it (and its registry entry) otherwise:
+    /// afterwards [`Region::data`] is NULL and [`Region::close`] only
+    /// releases the entry. Unmapping an unmapped region does nothing.
+    ///
+    /// Errors: [`Status::OS_ERROR`] when `munmap` fails; the region is then
+    /// still mapped and usable, exactly as before the call.
+    pub fn unmap(&mut self) -> Result<()> {
+        let Some(mapping) = self.mapping.take() else {
+            return Ok(());
+        };
+        if let Err((mapping, errno)) = self.registry.backend().unmap(mapping) {
+            self.mapping = Some(mapping);
+            return Err(os_error(errno, "munmap", self.resolved.system(), &self.key));
         }
+        self.registry.account_mapping(self.size, false);
+        Ok(())
+    }
+
+    /// Whether the region is still mapped: true until it is unmapped.
+    pub fn is_mapped(&self) -> bool {
+        self.mapping.is_some()
+    }
+
+    /// Release this region's hold on its registry entry, once.
+    fn release(&mut self) -> Result<()> {
+        if std::mem::replace(&mut self.released, true) {
+            return Ok(());
+        }
+        if let Some(mapping) = self.mapping.take() {
+            // munmap refused it: the memory stays mapped, unreachable.
+            std::mem::forget(mapping);
+            self.registry.account_mapping(self.size, false);
+        }
+        self.registry.release_region(&self.key, &self.resolved)
     }
 }
 
 impl Drop for Region {
     fn drop(&mut self) {
         // Errors were logged by the registry; a destructor cannot report them.
-        let _ = self.finish();
+        let _ = self.unmap();
+        let _ = self.release();
     }
 }

@@ -41,6 +41,34 @@ pub(crate) unsafe fn object<'a, T>(ptr: *const T, what: &str) -> Result<&'a T> {
     unsafe { ptr.as_ref() }.ok_or_else(|| null(what))
 }
 
+/// An exclusive reference to the object behind `ptr`.
+///
+/// # Safety
+/// `ptr` is NULL or points to a live `T` that outlives `'a` and that nothing
+/// else reads or writes during `'a`.
+pub(crate) unsafe fn object_mut<'a, T>(ptr: *mut T, what: &str) -> Result<&'a mut T> {
+    // SAFETY: per this function's contract, a non-NULL `ptr` is a live `T`
+    // used by nobody else meanwhile.
+    unsafe { ptr.as_mut() }.ok_or_else(|| null(what))
+}
+
+/// Move `value` to the heap and hand C its address: the handle that
+/// [`free_handle`] takes back.
+pub(crate) fn into_handle<T>(value: T) -> *mut T {
+    Box::into_raw(Box::new(value))
+}
+
+/// Take back the object behind a non-NULL handle from [`into_handle`].
+///
+/// # Safety
+/// `ptr` is non-NULL, came from [`into_handle`] for the same `T`, and is
+/// neither taken before nor used after this call.
+pub(crate) unsafe fn take_handle<T>(ptr: *mut T) -> T {
+    // SAFETY: per this function's contract, `ptr` is a live Box of `T` that
+    // nobody else frees or uses again.
+    *unsafe { Box::from_raw(ptr) }
+}
+
 /// Fail with `TRITON_SHM_NULL_ARGUMENT` when a required output is NULL.
 pub(crate) fn require_out<T>(ptr: *mut T, what: &str) -> Result<()> {
     if ptr.is_null() {

@@ -21,11 +21,14 @@ fn check_flags(flags: u32) -> Result<()> {
 /// `RegisterSystemSharedMemory`. Every check that needs no system call runs
 /// first; the descriptor is closed before returning, on success and error.
 ///
-/// The system name follows `reg`'s naming policy. Under `darwin`, when that
-/// name does not exist and `key` starts with `/`, `/` + `key` is tried too
-/// (Triton's Python client names the object for key `/k` as `//k`);
-/// `triton_shm_region_system_name` reports the name actually opened.
-/// `offset` need not be page-aligned. The region is tracked as not owned.
+/// Under the `posix` naming policy the object is opened by its system name.
+/// Under `darwin` (XNU checks only a name's length and compares names byte
+/// for byte) the names real clients create are tried in this order, each
+/// once: the normalised name, the key as given (Triton's C++ client), and
+/// `/` + key (Triton's Python client: CPython prepends `/`);
+/// `triton_shm_region_system_name` reports the name actually opened, and
+/// only that name is ever unlinked. `offset` need not be page-aligned. The
+/// region is tracked as not owned.
 ///
 /// Arguments: `reg` the registry; `key` a NUL-terminated name; `flags` must
 /// be 0; `*out` receives the region, only on success.
@@ -34,11 +37,15 @@ fn check_flags(flags: u32) -> Result<()> {
 /// `out`); `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);
 /// `TRITON_SHM_OUT_OF_BOUNDS` (`offset + byte_size` overflows or passes the
 /// object's size, which on macOS is rounded up to a page);
-/// `TRITON_SHM_INVALID_NAME`; `TRITON_SHM_NAME_TOO_LONG`;
+/// `TRITON_SHM_INVALID_NAME`;
 /// `TRITON_SHM_RESERVED_NAME` (a Triton backend's own region, in any slash
 /// spelling, or a host-reserved prefix); `TRITON_SHM_NAME_COLLISION` (a
 /// different tracked key reaches the same object); `TRITON_SHM_NOT_FOUND`
-/// (no such object); `TRITON_SHM_PERMISSION_DENIED`; `TRITON_SHM_OS_ERROR`.
+/// (no object under any name tried; the message lists them);
+/// `TRITON_SHM_NAME_TOO_LONG` (also when nothing was found and a name a
+/// client would use is longer than the OS allows: the message says which
+/// client could not have created it); `TRITON_SHM_PERMISSION_DENIED`;
+/// `TRITON_SHM_OS_ERROR`.
 ///
 /// Ownership: the caller owns `*out` and must pass it to
 /// `triton_shm_region_close`. A region keeps its registry alive, but close
@@ -65,7 +72,7 @@ pub unsafe extern "C" fn triton_shm_region_open(
         check_flags(flags)?;
         let region = reg.open_region(key, offset, byte_size)?;
         // SAFETY: `out` is non-NULL and writable per the contract.
-        unsafe { pointers::write_opt(out, Box::into_raw(Box::new(region))) };
+        unsafe { pointers::write_opt(out, pointers::into_handle(region)) };
         Ok(())
     })
 }
@@ -107,7 +114,7 @@ pub unsafe extern "C" fn triton_shm_region_create(
         check_flags(flags)?;
         let region = reg.create_region(key, byte_size)?;
         // SAFETY: `out` is non-NULL and writable per the contract.
-        unsafe { pointers::write_opt(out, Box::into_raw(Box::new(region))) };
+        unsafe { pointers::write_opt(out, pointers::into_handle(region)) };
         Ok(())
     })
 }
@@ -194,12 +201,38 @@ unsafe fn copy_name(
     })
 }
 
-/// Unmap the region (with the base and length `mmap` returned) and release
-/// its registry entry; when no other open region or registration holds the
+/// Unmap the region now (with the base and length `mmap` returned), keeping
+/// the region and its registry entry: afterwards `triton_shm_region_data`
+/// is NULL and `triton_shm_region_close` only releases the entry. This is
+/// the step that can fail and be retried: a host that keeps a region whose
+/// unmap failed (as Triton's manager keeps the entry) calls it before
+/// `triton_shm_region_close`. Unmapping an unmapped region does nothing.
+///
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`region`);
+/// `TRITON_SHM_OS_ERROR` when `munmap` failed: then nothing changed, the
+/// region is still mapped and usable.
+///
+/// Ownership: `region` stays the caller's.
+///
+/// # Safety
+/// `region` is NULL or a live region, not used by another thread during the
+/// call.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_region_unmap(region: *mut Region) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { pointers::object_mut(region, "region") }?.unmap()
+    })
+}
+
+/// Unmap the region (unless `triton_shm_region_unmap` did) and release its
+/// registry entry; when no other open region or registration holds the
 /// entry, it is untracked and the object unlinked if this process created it
 /// (or if the unlink policy is `TRITON_SHM_UNLINK_ALL`). NULL is a no-op.
 ///
-/// Returns `TRITON_SHM_OK`; `TRITON_SHM_OS_ERROR` or
+/// Returns `TRITON_SHM_OK`; `TRITON_SHM_OS_ERROR` when `munmap` failed (the
+/// mapping is left in place, unreachable: call `triton_shm_region_unmap`
+/// first to keep such a region); `TRITON_SHM_OS_ERROR` or
 /// `TRITON_SHM_PERMISSION_DENIED` when the unlink failed (the entry then
 /// stays tracked for `triton_shm_registry_cleanup_all`).
 ///
@@ -214,9 +247,9 @@ pub unsafe extern "C" fn triton_shm_region_close(region: *mut Region) -> Status 
         if region.is_null() {
             return Ok(());
         }
-        // SAFETY: per the contract, `region` came from Box::into_raw in
+        // SAFETY: per the contract, `region` came from into_handle in
         // open/create and is closed once.
-        let region = unsafe { Box::from_raw(region) };
+        let region = unsafe { pointers::take_handle(region) };
         region.close()
     })
 }

@@ -77,6 +77,22 @@ impl Mapping {
     }
 }
 
+impl Mapping {
+    /// Unmap now, reporting a failure. On failure the mapping is still in
+    /// place and comes back with the errno, so the caller can keep it (and
+    /// try again) instead of losing track of mapped memory.
+    pub fn unmap(self) -> Result<(), (Mapping, i32)> {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: base/len came from a successful mmap that this value owns
+        // exclusively (see from_raw); `this` is never dropped, so the range
+        // is unmapped at most once, here, or handed back on failure.
+        match unsafe { nix::sys::mman::munmap(this.base, this.len) } {
+            Ok(()) => Ok(()),
+            Err(errno) => Err((std::mem::ManuallyDrop::into_inner(this), errno as i32)),
+        }
+    }
+}
+
 impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: base/len came from a successful mmap that this value owns

@@ -75,6 +75,12 @@ pub trait ShmBackend: Send + Sync {
 
     /// `shm_unlink(name)`.
     fn unlink(&self, name: &CStr) -> Result<(), i32>;
+
+    /// `munmap` a mapping [`ShmBackend::map`] made. On failure the mapping
+    /// is still in place and comes back with the errno.
+    fn unmap(&self, mapping: Mapping) -> Result<(), (Mapping, i32)> {
+        mapping.unmap()
+    }
 }
 
 /// Which backend a registry uses.

@@ -266,6 +266,13 @@ impl Registry {
     /// Errors: [`Status::RESERVED_NAME`] first, then those of
     /// [`Registry::system_name`].
     fn checked_system_name<'k>(&self, key: &'k [u8]) -> Result<Cow<'k, [u8]>> {
+        self.check_reserved(key)?;
+        self.system_name_cow(key)
+    }
+
+    /// Fail with [`Status::RESERVED_NAME`] when `key` is reserved for
+    /// Triton's own backends or by the host's reserved prefixes.
+    pub(crate) fn check_reserved(&self, key: &[u8]) -> Result<()> {
         if name::is_reserved(key, &self.inner.options.reserved_prefixes) {
             bump(&self.inner.counters.reserved_refused);
             return Err(Error::new(
@@ -277,7 +284,7 @@ impl Registry {
                 ),
             ));
         }
-        self.system_name_cow(key)
+        Ok(())
     }
 
     /// Fail with [`Status::NAME_COLLISION`] if a different key that reaches
