@@ -16,143 +16,143 @@
 #define TRITON_SHM_OPTIONS_INIT(opts) triton_shm_options_init((opts), sizeof *(opts))
 
 
-/*
- `naming_policy`: Darwin on Apple platforms, POSIX elsewhere.
+/**
+ * `naming_policy`: Darwin on Apple platforms, POSIX elsewhere.
  */
 #define TRITON_SHM_NAMING_PLATFORM 0
 
-/*
- `naming_policy`: normalise names (one leading `/`, inner `/` become
- `_`) and enforce macOS's 31-byte limit, on any platform.
+/**
+ * `naming_policy`: normalise names (one leading `/`, inner `/` become
+ * `_`) and enforce macOS's 31-byte limit, on any platform.
  */
 #define TRITON_SHM_NAMING_DARWIN 1
 
-/*
- `naming_policy`: hand names to the OS as given, checked against glibc's
- rules (something after the leading slashes, no other `/`, at most 255
- bytes after the slashes).
+/**
+ * `naming_policy`: hand names to the OS as given, checked against glibc's
+ * rules (something after the leading slashes, no other `/`, at most 255
+ * bytes after the slashes).
  */
 #define TRITON_SHM_NAMING_POSIX 2
 
-/*
- `unlink_policy`: unlink and cleanup remove only regions this process
- created (registered as owned); others are untracked but left in place.
- The default.
+/**
+ * `unlink_policy`: unlink and cleanup remove only regions this process
+ * created (registered as owned); others are untracked but left in place.
+ * The default.
  */
 #define TRITON_SHM_UNLINK_OWNED_ONLY 0
 
-/*
- `unlink_policy`: unlink and cleanup remove every tracked region, owned or
- not (the seed design's macOS behaviour).
+/**
+ * `unlink_policy`: unlink and cleanup remove every tracked region, owned or
+ * not (the seed design's macOS behaviour).
  */
 #define TRITON_SHM_UNLINK_ALL 1
 
-/*
- `unlink_policy`: nothing is ever unlinked; unlink and cleanup only
- untrack (the seed's proposed option to disable automatic unlinking).
+/**
+ * `unlink_policy`: nothing is ever unlinked; unlink and cleanup only
+ * untrack (the seed's proposed option to disable automatic unlinking).
  */
 #define TRITON_SHM_UNLINK_NEVER 2
 
-/*
- `backend`: the `TRITON_SHM_BACKEND` environment variable decides
- (`system` or `xnu-model`); unset means the real OS. The default.
+/**
+ * `backend`: the `TRITON_SHM_BACKEND` environment variable decides
+ * (`system` or `xnu-model`); unset means the real OS. The default.
  */
 #define TRITON_SHM_BACKEND_FROM_ENV 0
 
-/*
- `backend`: the real operating system.
+/**
+ * `backend`: the real operating system.
  */
 #define TRITON_SHM_BACKEND_SYSTEM 1
 
-/*
- `backend`: the model of macOS semantics, for tests on Linux; only in
- libraries built with the `xnu-model` feature.
+/**
+ * `backend`: the model of macOS semantics, for tests on Linux; only in
+ * libraries built with the `xnu-model` feature.
  */
 #define TRITON_SHM_BACKEND_XNU_MODEL 2
 
-/*
- Longest `darwin` system name in bytes, leading slash included (`PSHMNAMLEN`).
+/**
+ * Longest `darwin` system name in bytes, leading slash included (`PSHMNAMLEN`).
  */
 #define TRITON_SHM_DARWIN_NAME_MAX 31
 
-/*
- Longest `posix` name in bytes after the leading slashes (`NAME_MAX`).
+/**
+ * Longest `posix` name in bytes after the leading slashes (`NAME_MAX`).
  */
 #define TRITON_SHM_POSIX_NAME_MAX 255
 
-/*
- Outcome of a library call. In C: `triton_shm_status`, whose constants
- carry the prefix `TRITON_SHM_` (`Status::NOT_FOUND` is
- `TRITON_SHM_NOT_FOUND`). The variants are spelled as the C constants so
- that one name means one thing in both languages.
-
+/**
+ * Outcome of a library call. In C: `triton_shm_status`, whose constants
+ * carry the prefix `TRITON_SHM_` (`Status::NOT_FOUND` is
+ * `TRITON_SHM_NOT_FOUND`). The variants are spelled as the C constants so
+ * that one name means one thing in both languages.
+ *
  */
 enum triton_shm_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  /*
-   Success.
+  /**
+   * Success.
    */
   TRITON_SHM_OK = 0,
-  /*
-   A required pointer argument was NULL.
+  /**
+   * A required pointer argument was NULL.
    */
   TRITON_SHM_NULL_ARGUMENT = 100,
-  /*
-   An argument other than a name is out of range (an unknown policy
-   value, a malformed options struct).
+  /**
+   * An argument other than a name is out of range (an unknown policy
+   * value, a malformed options struct).
    */
   TRITON_SHM_INVALID_ARGUMENT = 101,
-  /*
-   The name is empty after its leading slashes, holds a NUL byte, or
-   holds a `/` the naming policy refuses.
+  /**
+   * The name is empty after its leading slashes, holds a NUL byte, or
+   * holds a `/` the naming policy refuses.
    */
   TRITON_SHM_INVALID_NAME = 102,
-  /*
-   The name is longer than the naming policy allows.
+  /**
+   * The name is longer than the naming policy allows.
    */
   TRITON_SHM_NAME_TOO_LONG = 103,
-  /*
-   The output buffer cannot hold the result and its NUL terminator.
+  /**
+   * The output buffer cannot hold the result and its NUL terminator.
    */
   TRITON_SHM_BUFFER_TOO_SMALL = 104,
-  /*
-   The offset and size do not fit in the object, or their sum overflows.
+  /**
+   * The offset and size do not fit in the object, or their sum overflows.
    */
   TRITON_SHM_OUT_OF_BOUNDS = 105,
-  /*
-   The key names a region reserved for Triton's own backends
-   (`triton_<word>_backend_shm_region_...`) or a prefix the host reserved.
+  /**
+   * The key names a region reserved for Triton's own backends
+   * (`triton_<word>_backend_shm_region_...`) or a prefix the host reserved.
    */
   TRITON_SHM_RESERVED_NAME = 106,
-  /*
-   The name is not tracked by the registry, or no shared-memory object
-   has that name.
+  /**
+   * The name is not tracked by the registry, or no shared-memory object
+   * has that name.
    */
   TRITON_SHM_NOT_FOUND = 200,
-  /*
-   A different name that reaches the same shared-memory object is
-   already tracked.
+  /**
+   * A different name that reaches the same shared-memory object is
+   * already tracked.
    */
   TRITON_SHM_NAME_COLLISION = 201,
-  /*
-   A shared-memory object with that name already exists; it was left
-   untouched.
+  /**
+   * A shared-memory object with that name already exists; it was left
+   * untouched.
    */
   TRITON_SHM_ALREADY_EXISTS = 202,
-  /*
-   A system call failed; `triton_shm_last_errno()` has its errno.
+  /**
+   * A system call failed; `triton_shm_last_errno()` has its errno.
    */
   TRITON_SHM_OS_ERROR = 300,
-  /*
-   A system call failed with `EACCES` or `EPERM`.
+  /**
+   * A system call failed with `EACCES` or `EPERM`.
    */
   TRITON_SHM_PERMISSION_DENIED = 301,
-  /*
-   The library caught a panic at the C boundary; this is a bug in the
-   library. The call had no effect beyond what the message says.
+  /**
+   * The library caught a panic at the C boundary; this is a bug in the
+   * library. The call had no effect beyond what the message says.
    */
   TRITON_SHM_INTERNAL = 900,
 };
@@ -164,28 +164,28 @@ typedef uint32_t triton_shm_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-/*
- Severity of a message. In C: `triton_shm_log_level`.
+/**
+ * Severity of a message. In C: `triton_shm_log_level`.
  */
 enum triton_shm_log_level
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  /*
-   An operation failed.
+  /**
+   * An operation failed.
    */
   TRITON_SHM_LOG_LEVEL_ERROR = 1,
-  /*
-   Something unexpected that the library handled (a region already gone).
+  /**
+   * Something unexpected that the library handled (a region already gone).
    */
   TRITON_SHM_LOG_LEVEL_WARN = 2,
-  /*
-   A state change worth a verbose log line (a region unlinked).
+  /**
+   * A state change worth a verbose log line (a region unlinked).
    */
   TRITON_SHM_LOG_LEVEL_INFO = 3,
-  /*
-   Detail for debugging.
+  /**
+   * Detail for debugging.
    */
   TRITON_SHM_LOG_LEVEL_DEBUG = 4,
 };
@@ -197,185 +197,185 @@ typedef uint32_t triton_shm_log_level;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-/*
- A mapped shared-memory region tracked by a registry. Closing it (or
- dropping it) unmaps it and releases its registry entry; the object is
- unlinked only if this process created it or the unlink policy says so.
+/**
+ * A mapped shared-memory region tracked by a registry. Closing it (or
+ * dropping it) unmaps it and releases its registry entry; the object is
+ * unlinked only if this process created it or the unlink policy says so.
  */
 typedef struct triton_shm_region triton_shm_region;
 
-/*
- A thread-safe set of tracked regions under one naming and unlink policy.
-
- Cloning gives another handle to the same registry; open regions hold one,
- so a registry lives as long as its last region.
+/**
+ * A thread-safe set of tracked regions under one naming and unlink policy.
+ *
+ * Cloning gives another handle to the same registry; open regions hold one,
+ * so a registry lives as long as its last region.
  */
 typedef struct triton_shm_registry triton_shm_registry;
 
-/*
- A log callback: `level` is a `triton_shm_log_level`, `message` a
- NUL-terminated string valid only during the call, `user_data` the pointer
- given to `triton_shm_set_log_callback`.
+/**
+ * A log callback: `level` is a `triton_shm_log_level`, `message` a
+ * NUL-terminated string valid only during the call, `user_data` the pointer
+ * given to `triton_shm_set_log_callback`.
  */
 typedef void (*triton_shm_log_callback)(triton_shm_log_level level,
                                         const char *message,
                                         void *user_data);
 
-/*
- Settings for `triton_shm_registry_new`. Always fill it with
- `triton_shm_options_init` first, then change the fields you need: fields
- may be appended in later minor versions, and `struct_size` tells the
- library which ones the caller knows.
+/**
+ * Settings for `triton_shm_registry_new`. Always fill it with
+ * `triton_shm_options_init` first, then change the fields you need: fields
+ * may be appended in later minor versions, and `struct_size` tells the
+ * library which ones the caller knows.
  */
 typedef struct triton_shm_options {
-  /*
-   `sizeof(triton_shm_options)` as the caller compiled it; set by
-   `triton_shm_options_init`.
+  /**
+   * `sizeof(triton_shm_options)` as the caller compiled it; set by
+   * `triton_shm_options_init`.
    */
   size_t struct_size;
-  /*
-   One of `TRITON_SHM_NAMING_*`. Default: `TRITON_SHM_NAMING_PLATFORM`.
+  /**
+   * One of `TRITON_SHM_NAMING_*`. Default: `TRITON_SHM_NAMING_PLATFORM`.
    */
   uint32_t naming_policy;
-  /*
-   One of `TRITON_SHM_UNLINK_*`. Default: `TRITON_SHM_UNLINK_OWNED_ONLY`.
+  /**
+   * One of `TRITON_SHM_UNLINK_*`. Default: `TRITON_SHM_UNLINK_OWNED_ONLY`.
    */
   uint32_t unlink_policy;
-  /*
-   One of `TRITON_SHM_BACKEND_*`. Default: `TRITON_SHM_BACKEND_FROM_ENV`.
+  /**
+   * One of `TRITON_SHM_BACKEND_*`. Default: `TRITON_SHM_BACKEND_FROM_ENV`.
    */
   uint32_t backend;
-  /*
-   Extra key prefixes to refuse with `TRITON_SHM_RESERVED_NAME`, besides
-   the built-in `triton_<word>_backend_shm_region_`; compared after
-   leading slashes. An array of `reserved_prefix_count` NUL-terminated
-   strings, copied by `triton_shm_registry_new`. Default: NULL.
+  /**
+   * Extra key prefixes to refuse with `TRITON_SHM_RESERVED_NAME`, besides
+   * the built-in `triton_<word>_backend_shm_region_`; compared after
+   * leading slashes. An array of `reserved_prefix_count` NUL-terminated
+   * strings, copied by `triton_shm_registry_new`. Default: NULL.
    */
   const char *const *reserved_prefixes;
-  /*
-   Number of entries in `reserved_prefixes`. Default: 0.
+  /**
+   * Number of entries in `reserved_prefixes`. Default: 0.
    */
   size_t reserved_prefix_count;
-  /*
-   1: keep a crash-safe journal of owned regions in `state_dir` (real
-   OS backend only); 0: don't. Default: 1 (`triton_shm_options_from_env`:
-   `TRITON_SHM_JOURNAL`).
+  /**
+   * 1: keep a crash-safe journal of owned regions in `state_dir` (real
+   * OS backend only); 0: don't. Default: 1 (`triton_shm_options_from_env`:
+   * `TRITON_SHM_JOURNAL`).
    */
   uint32_t journal;
-  /*
-   1: when the registry is created, reap the regions listed in the
-   journals of dead owners; 0: don't. Default: 1
-   (`triton_shm_options_from_env`: `TRITON_SHM_REAP_ON_CREATE`).
+  /**
+   * 1: when the registry is created, reap the regions listed in the
+   * journals of dead owners; 0: don't. Default: 1
+   * (`triton_shm_options_from_env`: `TRITON_SHM_REAP_ON_CREATE`).
    */
   uint32_t reap_on_create;
-  /*
-   The state directory for journals, a NUL-terminated path copied by
-   `triton_shm_registry_new`. NULL (the default): `triton-shm-<uid>`
-   under the temporary directory (`triton_shm_options_from_env` points it
-   at `TRITON_SHM_STATE_DIR` when that is set).
+  /**
+   * The state directory for journals, a NUL-terminated path copied by
+   * `triton_shm_registry_new`. NULL (the default): `triton-shm-<uid>`
+   * under the temporary directory (`triton_shm_options_from_env` points it
+   * at `TRITON_SHM_STATE_DIR` when that is set).
    */
   const char *state_dir;
 } triton_shm_options;
 
-/*
- Counts from a cleanup-all (`Registry::cleanup_all`; in C,
- `triton_shm_cleanup_report`). Every field counts tracked regions.
+/**
+ * Counts from a cleanup-all (`Registry::cleanup_all`; in C,
+ * `triton_shm_cleanup_report`). Every field counts tracked regions.
  */
 typedef struct triton_shm_cleanup_report {
-  /*
-   Objects removed by `shm_unlink`.
+  /**
+   * Objects removed by `shm_unlink`.
    */
   size_t unlinked;
-  /*
-   Objects that were already gone; their entries were dropped.
+  /**
+   * Objects that were already gone; their entries were dropped.
    */
   size_t already_gone;
-  /*
-   `shm_unlink` failed otherwise; these entries stay tracked.
+  /**
+   * `shm_unlink` failed otherwise; these entries stay tracked.
    */
   size_t failed;
-  /*
-   Entries registered by another process (the parent of a forked
-   child); left alone and still tracked.
+  /**
+   * Entries registered by another process (the parent of a forked
+   * child); left alone and still tracked.
    */
   size_t skipped;
-  /*
-   Entries kept by the unlink policy (not owned under owned-only, or any
-   under never): untracked, not unlinked.
+  /**
+   * Entries kept by the unlink policy (not owned under owned-only, or any
+   * under never): untracked, not unlinked.
    */
   size_t released;
 } triton_shm_cleanup_report;
 
-/*
- A registry's statistics (in C, `triton_shm_stats`): gauges now, and
- totals since the registry was created.
+/**
+ * A registry's statistics (in C, `triton_shm_stats`): gauges now, and
+ * totals since the registry was created.
  */
 typedef struct triton_shm_stats {
-  /*
-   Regions tracked now.
+  /**
+   * Regions tracked now.
    */
   uint64_t tracked;
-  /*
-   Bytes mapped by this registry's open regions now.
+  /**
+   * Bytes mapped by this registry's open regions now.
    */
   uint64_t mapped_bytes;
-  /*
-   Names that became tracked, in total.
+  /**
+   * Names that became tracked, in total.
    */
   uint64_t registered;
-  /*
-   Objects removed by `shm_unlink`, in total.
+  /**
+   * Objects removed by `shm_unlink`, in total.
    */
   uint64_t unlinked;
-  /*
-   Unlinks that found the object already gone, in total.
+  /**
+   * Unlinks that found the object already gone, in total.
    */
   uint64_t already_gone;
-  /*
-   Unlinks that failed, in total.
+  /**
+   * Unlinks that failed, in total.
    */
   uint64_t failed;
-  /*
-   Names refused because another tracked name reaches the same object.
+  /**
+   * Names refused because another tracked name reaches the same object.
    */
   uint64_t collisions_refused;
-  /*
-   Names refused because they are reserved.
+  /**
+   * Names refused because they are reserved.
    */
   uint64_t reserved_refused;
-  /*
-   Regions of dead owners this registry reaped when it was created.
+  /**
+   * Regions of dead owners this registry reaped when it was created.
    */
   uint64_t reaped;
 } triton_shm_stats;
 
-/*
- Counts from a reap (`reap_stale`; in C, `triton_shm_reap_stale` and
- `triton_shm_reap_report`).
+/**
+ * Counts from a reap (`reap_stale`; in C, `triton_shm_reap_stale` and
+ * `triton_shm_reap_report`).
  */
 typedef struct triton_shm_reap_report {
-  /*
-   Journals whose owner was dead and which were processed.
+  /**
+   * Journals whose owner was dead and which were processed.
    */
   size_t journals_reaped;
-  /*
-   Journals held by a live owner, left alone.
+  /**
+   * Journals held by a live owner, left alone.
    */
   size_t journals_live;
-  /*
-   Journals that could not be used (a symlink, another owner, unreadable).
+  /**
+   * Journals that could not be used (a symlink, another owner, unreadable).
    */
   size_t journals_skipped;
-  /*
-   Regions unlinked (or, in a dry run, that would be tried).
+  /**
+   * Regions unlinked (or, in a dry run, that would be tried).
    */
   size_t regions_unlinked;
-  /*
-   Regions listed but already gone.
+  /**
+   * Regions listed but already gone.
    */
   size_t regions_already_gone;
-  /*
-   Regions whose unlink failed; their journal is kept for a retry.
+  /**
+   * Regions whose unlink failed; their journal is kept for a retry.
    */
   size_t regions_failed;
 } triton_shm_reap_report;
@@ -388,126 +388,126 @@ typedef struct triton_shm_reap_report {
 extern "C" {
 #endif // __cplusplus
 
-/*
- The name of a status as a static NUL-terminated string, e.g.
- `"TRITON_SHM_NOT_FOUND"`, or `"TRITON_SHM_UNKNOWN_STATUS"` for a value
- that is not a status.
-
- `status` is a `uint32_t` rather than a `triton_shm_status` so that any
- value, even one this version does not know, is safe to pass.
-
- Ownership: the returned string is static; never free it.
+/**
+ * The name of a status as a static NUL-terminated string, e.g.
+ * `"TRITON_SHM_NOT_FOUND"`, or `"TRITON_SHM_UNKNOWN_STATUS"` for a value
+ * that is not a status.
+ *
+ * `status` is a `uint32_t` rather than a `triton_shm_status` so that any
+ * value, even one this version does not know, is safe to pass.
+ *
+ * Ownership: the returned string is static; never free it.
  */
 const char *triton_shm_status_name(uint32_t status);
 
-/*
- Copy this thread's last error message into `buf`.
-
- Every call that returns a `triton_shm_status` resets the message: it is
- empty after `TRITON_SHM_OK` and describes the failure otherwise, naming
- the original and the system name and, when a system call failed, its
- errno and the errno's text. Reading the message (this function,
- `triton_shm_last_errno`) does not change it, so a retry with a larger
- buffer sees the same text.
-
- Arguments: `buf` receives the NUL-terminated message and must hold
- `len` bytes; `out_written` (may be NULL) receives the message length
- without the NUL, or on `TRITON_SHM_BUFFER_TOO_SMALL` the length needed
- without the NUL.
-
- Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `buf` is NULL;
- `TRITON_SHM_BUFFER_TOO_SMALL` if `len` cannot hold the message and its
- NUL. Then, when `len` is at least 1, `buf` still receives as much of the
- message as fits in `len - 1` bytes (cut before a UTF-8 sequence, never
- inside one) and a NUL, so a fixed buffer always holds a printable string;
- with `len` 0 nothing is written.
-
- # Safety
- `buf` is NULL or writable for `len` bytes; `out_written` is NULL or
- writable.
+/**
+ * Copy this thread's last error message into `buf`.
+ *
+ * Every call that returns a `triton_shm_status` resets the message: it is
+ * empty after `TRITON_SHM_OK` and describes the failure otherwise, naming
+ * the original and the system name and, when a system call failed, its
+ * errno and the errno's text. Reading the message (this function,
+ * `triton_shm_last_errno`) does not change it, so a retry with a larger
+ * buffer sees the same text.
+ *
+ * Arguments: `buf` receives the NUL-terminated message and must hold
+ * `len` bytes; `out_written` (may be NULL) receives the message length
+ * without the NUL, or on `TRITON_SHM_BUFFER_TOO_SMALL` the length needed
+ * without the NUL.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `buf` is NULL;
+ * `TRITON_SHM_BUFFER_TOO_SMALL` if `len` cannot hold the message and its
+ * NUL. Then, when `len` is at least 1, `buf` still receives as much of the
+ * message as fits in `len - 1` bytes (cut before a UTF-8 sequence, never
+ * inside one) and a NUL, so a fixed buffer always holds a printable string;
+ * with `len` 0 nothing is written.
+ *
+ * # Safety
+ * `buf` is NULL or writable for `len` bytes; `out_written` is NULL or
+ * writable.
  */
 triton_shm_status triton_shm_last_error_message(char *buf, size_t len, size_t *out_written);
 
-/*
- The errno of the system call that made this thread's last status-returning
- call fail, or 0 when it succeeded or failed without a system call.
+/**
+ * The errno of the system call that made this thread's last status-returning
+ * call fail, or 0 when it succeeded or failed without a system call.
  */
 int32_t triton_shm_last_errno(void);
 
-/*
- Route the library's messages to `callback`, or silence them with NULL
- (the default). Triton can forward them to `LOG_VERBOSE` and `LOG_ERROR`.
-
- The callback may run on any thread that calls the library, concurrently,
- and while the library holds a registry's lock: it must be thread-safe,
- return normally (no C++ exception, no `longjmp`), and must not call back
- into triton-shm except to set the callback again. Setting a new callback
- takes effect for messages emitted after this call returns.
-
- Returns `TRITON_SHM_OK`.
-
- # Safety
- `callback` is NULL or a function that satisfies the rules above for as
- long as it is installed; `user_data` is whatever that function expects.
+/**
+ * Route the library's messages to `callback`, or silence them with NULL
+ * (the default). Triton can forward them to `LOG_VERBOSE` and `LOG_ERROR`.
+ *
+ * The callback may run on any thread that calls the library, concurrently,
+ * and while the library holds a registry's lock: it must be thread-safe,
+ * return normally (no C++ exception, no `longjmp`), and must not call back
+ * into triton-shm except to set the callback again. Setting a new callback
+ * takes effect for messages emitted after this call returns.
+ *
+ * Returns `TRITON_SHM_OK`.
+ *
+ * # Safety
+ * `callback` is NULL or a function that satisfies the rules above for as
+ * long as it is installed; `user_data` is whatever that function expects.
  */
 triton_shm_status triton_shm_set_log_callback(triton_shm_log_callback callback, void *user_data);
 
-/*
- The seed's `NormalizeSharedMemoryName`: strip every leading `/`, replace
- every other `/` with `_`, prepend one `/`. `"/path/with/slashes"` becomes
- `"/path_with_slashes"`. No length limit applies (see
- `triton_shm_system_name` for the name a policy hands the OS).
-
- Arguments: `name` is a NUL-terminated byte string (UTF-8 not required);
- `out` receives the NUL-terminated result and must hold `out_len` bytes;
- `out_written` (may be NULL) receives the result's length without the
- NUL, or on `TRITON_SHM_BUFFER_TOO_SMALL` the length needed without the
- NUL.
-
- Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `name` or `out`
- is NULL; `TRITON_SHM_INVALID_NAME` if nothing is left after the leading
- slashes (`""`, `"/"`, `"///"`), never the name `"/"`;
- `TRITON_SHM_BUFFER_TOO_SMALL` if `out_len` cannot hold the result and
- its NUL, in which case `out` is not written.
-
- # Safety
- `name` is NULL or a NUL-terminated string; `out` is NULL or writable for
- `out_len` bytes; `out_written` is NULL or writable.
+/**
+ * The seed's `NormalizeSharedMemoryName`: strip every leading `/`, replace
+ * every other `/` with `_`, prepend one `/`. `"/path/with/slashes"` becomes
+ * `"/path_with_slashes"`. No length limit applies (see
+ * `triton_shm_system_name` for the name a policy hands the OS).
+ *
+ * Arguments: `name` is a NUL-terminated byte string (UTF-8 not required);
+ * `out` receives the NUL-terminated result and must hold `out_len` bytes;
+ * `out_written` (may be NULL) receives the result's length without the
+ * NUL, or on `TRITON_SHM_BUFFER_TOO_SMALL` the length needed without the
+ * NUL.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `name` or `out`
+ * is NULL; `TRITON_SHM_INVALID_NAME` if nothing is left after the leading
+ * slashes (`""`, `"/"`, `"///"`), never the name `"/"`;
+ * `TRITON_SHM_BUFFER_TOO_SMALL` if `out_len` cannot hold the result and
+ * its NUL, in which case `out` is not written.
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string; `out` is NULL or writable for
+ * `out_len` bytes; `out_written` is NULL or writable.
  */
 triton_shm_status triton_shm_normalize_name(const char *name,
                                             char *out,
                                             size_t out_len,
                                             size_t *out_written);
 
-/*
- The name the default registry's naming policy hands the OS for `name`:
- on macOS (policy `darwin`) the normalised name, at most 31 bytes; on
- other platforms (policy `posix`) the name as given, once checked.
-
- Arguments and outputs as for `triton_shm_normalize_name`.
-
- Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT`;
- `TRITON_SHM_INVALID_NAME` (empty after the leading slashes, or an inner
- `/` under `posix`); `TRITON_SHM_NAME_TOO_LONG` (over 31 bytes under
- `darwin`, over 255 bytes after the slashes under `posix`);
- `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written).
-
- # Safety
- As for `triton_shm_normalize_name`.
+/**
+ * The name the default registry's naming policy hands the OS for `name`:
+ * on macOS (policy `darwin`) the normalised name, at most 31 bytes; on
+ * other platforms (policy `posix`) the name as given, once checked.
+ *
+ * Arguments and outputs as for `triton_shm_normalize_name`.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT`;
+ * `TRITON_SHM_INVALID_NAME` (empty after the leading slashes, or an inner
+ * `/` under `posix`); `TRITON_SHM_NAME_TOO_LONG` (over 31 bytes under
+ * `darwin`, over 255 bytes after the slashes under `posix`);
+ * `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written).
+ *
+ * # Safety
+ * As for `triton_shm_normalize_name`.
  */
 triton_shm_status triton_shm_system_name(const char *name,
                                          char *out,
                                          size_t out_len,
                                          size_t *out_written);
 
-/*
- The name `reg`'s naming policy hands the OS for `name`. Arguments,
- outputs and statuses as for `triton_shm_system_name`, plus
- `TRITON_SHM_NULL_ARGUMENT` if `reg` is NULL.
-
- # Safety
- `reg` is NULL or a live registry; the other pointers as for
- `triton_shm_normalize_name`.
+/**
+ * The name `reg`'s naming policy hands the OS for `name`. Arguments,
+ * outputs and statuses as for `triton_shm_system_name`, plus
+ * `TRITON_SHM_NULL_ARGUMENT` if `reg` is NULL.
+ *
+ * # Safety
+ * `reg` is NULL or a live registry; the other pointers as for
+ * `triton_shm_normalize_name`.
  */
 triton_shm_status triton_shm_registry_system_name(const struct triton_shm_registry *reg,
                                                   const char *name,
@@ -515,93 +515,93 @@ triton_shm_status triton_shm_registry_system_name(const struct triton_shm_regist
                                                   size_t out_len,
                                                   size_t *out_written);
 
-/*
- Fill the caller's options struct with the library's defaults and set
- `struct_size`. No environment variable is read: a host that wants the
- `TRITON_SHM_*` variables calls `triton_shm_options_from_env` instead.
- (Only `backend`'s default, `TRITON_SHM_BACKEND_FROM_ENV`, consults
- `TRITON_SHM_BACKEND` when the registry is created; it chooses between
- the real OS and, in test builds, the model of macOS, and unlinks
- nothing.)
-
- Arguments: `opts` the struct; `opts_size` must be `sizeof *opts` as the
- caller compiled it (`TRITON_SHM_OPTIONS_INIT(&opts)` passes it), so a
- caller built against an older, smaller struct is never written past its
- end.
-
- Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
- `TRITON_SHM_INVALID_ARGUMENT` if `opts_size` is smaller than the first
- published layout. `*opts` is written only on success.
-
- # Safety
- `opts` is NULL or writable for `opts_size` bytes.
+/**
+ * Fill the caller's options struct with the library's defaults and set
+ * `struct_size`. No environment variable is read: a host that wants the
+ * `TRITON_SHM_*` variables calls `triton_shm_options_from_env` instead.
+ * (Only `backend`'s default, `TRITON_SHM_BACKEND_FROM_ENV`, consults
+ * `TRITON_SHM_BACKEND` when the registry is created; it chooses between
+ * the real OS and, in test builds, the model of macOS, and unlinks
+ * nothing.)
+ *
+ * Arguments: `opts` the struct; `opts_size` must be `sizeof *opts` as the
+ * caller compiled it (`TRITON_SHM_OPTIONS_INIT(&opts)` passes it), so a
+ * caller built against an older, smaller struct is never written past its
+ * end.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
+ * `TRITON_SHM_INVALID_ARGUMENT` if `opts_size` is smaller than the first
+ * published layout. `*opts` is written only on success.
+ *
+ * # Safety
+ * `opts` is NULL or writable for `opts_size` bytes.
  */
 triton_shm_status triton_shm_options_init(struct triton_shm_options *opts, size_t opts_size);
 
-/*
- Fill the caller's options struct like `triton_shm_options_init`, then
- apply the `TRITON_SHM_*` environment variables that are set: the host
- opts in to letting its environment choose. `TRITON_SHM_NAMING`
- (`platform`, `darwin`, `posix`), `TRITON_SHM_UNLINK_POLICY`
- (`owned-only`, `never`; `all` is refused, so the environment can never
- make a registry unlink regions it did not create), `TRITON_SHM_JOURNAL`
- and `TRITON_SHM_REAP_ON_CREATE` (`on`/`off`), `TRITON_SHM_STATE_DIR` (a
- directory; `state_dir` then points to a copy the library keeps for the
- life of the process, never to be freed).
-
- Arguments: as for `triton_shm_options_init`.
-
- Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
- `TRITON_SHM_INVALID_ARGUMENT` if `opts_size` is too small, or a variable
- holds a value that is not allowed (the message names the variable and
- the values it takes). `*opts` is written only on success, so a host can
- report the message and carry on with `triton_shm_options_init`'s
- defaults.
-
- # Safety
- `opts` is NULL or writable for `opts_size` bytes.
+/**
+ * Fill the caller's options struct like `triton_shm_options_init`, then
+ * apply the `TRITON_SHM_*` environment variables that are set: the host
+ * opts in to letting its environment choose. `TRITON_SHM_NAMING`
+ * (`platform`, `darwin`, `posix`), `TRITON_SHM_UNLINK_POLICY`
+ * (`owned-only`, `never`; `all` is refused, so the environment can never
+ * make a registry unlink regions it did not create), `TRITON_SHM_JOURNAL`
+ * and `TRITON_SHM_REAP_ON_CREATE` (`on`/`off`), `TRITON_SHM_STATE_DIR` (a
+ * directory; `state_dir` then points to a copy the library keeps for the
+ * life of the process, never to be freed).
+ *
+ * Arguments: as for `triton_shm_options_init`.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
+ * `TRITON_SHM_INVALID_ARGUMENT` if `opts_size` is too small, or a variable
+ * holds a value that is not allowed (the message names the variable and
+ * the values it takes). `*opts` is written only on success, so a host can
+ * report the message and carry on with `triton_shm_options_init`'s
+ * defaults.
+ *
+ * # Safety
+ * `opts` is NULL or writable for `opts_size` bytes.
  */
 triton_shm_status triton_shm_options_from_env(struct triton_shm_options *opts, size_t opts_size);
 
-/*
- Open and map `byte_size` bytes at `offset` of the shared-memory region a
- client created under `key`: the server side of Triton's
- `RegisterSystemSharedMemory`. Every check that needs no system call runs
- first; the descriptor is closed before returning, on success and error.
-
- Under the `posix` naming policy the object is opened by its system name.
- Under `darwin` (XNU checks only a name's length and compares names byte
- for byte) the names real clients create are tried in this order, each
- once: the normalised name, the key as given (Triton's C++ client), and
- `/` + key (Triton's Python client: CPython prepends `/`);
- `triton_shm_region_system_name` reports the name actually opened, and
- only that name is ever unlinked. `offset` need not be page-aligned. The
- region is tracked as not owned.
-
- Arguments: `reg` the registry; `key` a NUL-terminated name; `flags` must
- be 0; `*out` receives the region, only on success.
-
- Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`reg`, `key`,
- `out`); `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);
- `TRITON_SHM_OUT_OF_BOUNDS` (`offset + byte_size` overflows or passes the
- object's size, which on macOS is rounded up to a page);
- `TRITON_SHM_INVALID_NAME`;
- `TRITON_SHM_RESERVED_NAME` (a Triton backend's own region, in any slash
- spelling, or a host-reserved prefix); `TRITON_SHM_NAME_COLLISION` (a
- different tracked key reaches the same object); `TRITON_SHM_NOT_FOUND`
- (no object under any name tried; the message lists them);
- `TRITON_SHM_NAME_TOO_LONG` (also when nothing was found and a name a
- client would use is longer than the OS allows: the message says which
- client could not have created it); `TRITON_SHM_PERMISSION_DENIED`;
- `TRITON_SHM_OS_ERROR`.
-
- Ownership: the caller owns `*out` and must pass it to
- `triton_shm_region_close`. A region keeps its registry alive, but close
- regions before freeing their registry's handle to keep tracking simple.
-
- # Safety
- `reg` is NULL or a live registry; `key` is NULL or a NUL-terminated
- string; `out` is NULL or writable.
+/**
+ * Open and map `byte_size` bytes at `offset` of the shared-memory region a
+ * client created under `key`: the server side of Triton's
+ * `RegisterSystemSharedMemory`. Every check that needs no system call runs
+ * first; the descriptor is closed before returning, on success and error.
+ *
+ * Under the `posix` naming policy the object is opened by its system name.
+ * Under `darwin` (XNU checks only a name's length and compares names byte
+ * for byte) the names real clients create are tried in this order, each
+ * once: the normalised name, the key as given (Triton's C++ client), and
+ * `/` + key (Triton's Python client: CPython prepends `/`);
+ * `triton_shm_region_system_name` reports the name actually opened, and
+ * only that name is ever unlinked. `offset` need not be page-aligned. The
+ * region is tracked as not owned.
+ *
+ * Arguments: `reg` the registry; `key` a NUL-terminated name; `flags` must
+ * be 0; `*out` receives the region, only on success.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`reg`, `key`,
+ * `out`); `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);
+ * `TRITON_SHM_OUT_OF_BOUNDS` (`offset + byte_size` overflows or passes the
+ * object's size, which on macOS is rounded up to a page);
+ * `TRITON_SHM_INVALID_NAME`;
+ * `TRITON_SHM_RESERVED_NAME` (a Triton backend's own region, in any slash
+ * spelling, or a host-reserved prefix); `TRITON_SHM_NAME_COLLISION` (a
+ * different tracked key reaches the same object); `TRITON_SHM_NOT_FOUND`
+ * (no object under any name tried; the message lists them);
+ * `TRITON_SHM_NAME_TOO_LONG` (also when nothing was found and a name a
+ * client would use is longer than the OS allows: the message says which
+ * client could not have created it); `TRITON_SHM_PERMISSION_DENIED`;
+ * `TRITON_SHM_OS_ERROR`.
+ *
+ * Ownership: the caller owns `*out` and must pass it to
+ * `triton_shm_region_close`. A region keeps its registry alive, but close
+ * regions before freeing their registry's handle to keep tracking simple.
+ *
+ * # Safety
+ * `reg` is NULL or a live registry; `key` is NULL or a NUL-terminated
+ * string; `out` is NULL or writable.
  */
 triton_shm_status triton_shm_region_open(struct triton_shm_registry *reg,
                                          const char *key,
@@ -610,27 +610,27 @@ triton_shm_status triton_shm_region_open(struct triton_shm_registry *reg,
                                          uint32_t flags,
                                          struct triton_shm_region **out);
 
-/*
- Create a new region of `byte_size` bytes under `key` and map it: the
- client side, and what a server needs for regions of its own. The object
- is created with `O_CREAT|O_EXCL`, mode 0600, and sized by exactly one
- `ftruncate` (never `O_TRUNC`, which macOS refuses). It is tracked as
- owned: closing the region unlinks it.
-
- Arguments: as for `triton_shm_region_open`.
-
- Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT`;
- `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);
- `TRITON_SHM_INVALID_NAME`; `TRITON_SHM_NAME_TOO_LONG`;
- `TRITON_SHM_RESERVED_NAME`; `TRITON_SHM_NAME_COLLISION`;
- `TRITON_SHM_ALREADY_EXISTS` (an object with that name exists; it is left
- untouched); `TRITON_SHM_PERMISSION_DENIED`; `TRITON_SHM_OS_ERROR`. When a
- step after the creation fails, the object is removed again.
-
- Ownership: as for `triton_shm_region_open`.
-
- # Safety
- As for `triton_shm_region_open`.
+/**
+ * Create a new region of `byte_size` bytes under `key` and map it: the
+ * client side, and what a server needs for regions of its own. The object
+ * is created with `O_CREAT|O_EXCL`, mode 0600, and sized by exactly one
+ * `ftruncate` (never `O_TRUNC`, which macOS refuses). It is tracked as
+ * owned: closing the region unlinks it.
+ *
+ * Arguments: as for `triton_shm_region_open`.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT`;
+ * `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);
+ * `TRITON_SHM_INVALID_NAME`; `TRITON_SHM_NAME_TOO_LONG`;
+ * `TRITON_SHM_RESERVED_NAME`; `TRITON_SHM_NAME_COLLISION`;
+ * `TRITON_SHM_ALREADY_EXISTS` (an object with that name exists; it is left
+ * untouched); `TRITON_SHM_PERMISSION_DENIED`; `TRITON_SHM_OS_ERROR`. When a
+ * step after the creation fails, the object is removed again.
+ *
+ * Ownership: as for `triton_shm_region_open`.
+ *
+ * # Safety
+ * As for `triton_shm_region_open`.
  */
 triton_shm_status triton_shm_region_create(struct triton_shm_registry *reg,
                                            const char *key,
@@ -638,316 +638,316 @@ triton_shm_status triton_shm_region_create(struct triton_shm_registry *reg,
                                            uint32_t flags,
                                            struct triton_shm_region **out);
 
-/*
- The region's first byte (the byte at the offset it was opened at), valid
- until `triton_shm_region_close`; NULL if `region` is NULL.
-
- # Safety
- `region` is NULL or a live region.
+/**
+ * The region's first byte (the byte at the offset it was opened at), valid
+ * until `triton_shm_region_close`; NULL if `region` is NULL.
+ *
+ * # Safety
+ * `region` is NULL or a live region.
  */
 void *triton_shm_region_data(const struct triton_shm_region *region);
 
-/*
- The region's size in bytes, as asked for when it was opened or created;
- 0 if `region` is NULL.
-
- # Safety
- `region` is NULL or a live region.
+/**
+ * The region's size in bytes, as asked for when it was opened or created;
+ * 0 if `region` is NULL.
+ *
+ * # Safety
+ * `region` is NULL or a live region.
  */
 size_t triton_shm_region_size(const struct triton_shm_region *region);
 
-/*
- Copy the name of the object actually opened into `out`.
-
- Arguments and outputs as for `triton_shm_normalize_name`. Returns
- `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`region`, `out`);
- `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written).
-
- # Safety
- `region` is NULL or a live region; `out` is NULL or writable for
- `out_len` bytes; `out_written` is NULL or writable.
+/**
+ * Copy the name of the object actually opened into `out`.
+ *
+ * Arguments and outputs as for `triton_shm_normalize_name`. Returns
+ * `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`region`, `out`);
+ * `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written).
+ *
+ * # Safety
+ * `region` is NULL or a live region; `out` is NULL or writable for
+ * `out_len` bytes; `out_written` is NULL or writable.
  */
 triton_shm_status triton_shm_region_system_name(const struct triton_shm_region *region,
                                                 char *out,
                                                 size_t out_len,
                                                 size_t *out_written);
 
-/*
- Copy the key the region was opened or created with into `out`.
- Arguments, outputs and statuses as for `triton_shm_region_system_name`.
-
- # Safety
- As for `triton_shm_region_system_name`.
+/**
+ * Copy the key the region was opened or created with into `out`.
+ * Arguments, outputs and statuses as for `triton_shm_region_system_name`.
+ *
+ * # Safety
+ * As for `triton_shm_region_system_name`.
  */
 triton_shm_status triton_shm_region_key(const struct triton_shm_region *region,
                                         char *out,
                                         size_t out_len,
                                         size_t *out_written);
 
-/*
- Unmap the region now (with the base and length `mmap` returned), keeping
- the region and its registry entry: afterwards `triton_shm_region_data`
- is NULL and `triton_shm_region_close` only releases the entry. This is
- the step that can fail and be retried: a host that keeps a region whose
- unmap failed (as Triton's manager keeps the entry) calls it before
- `triton_shm_region_close`. Unmapping an unmapped region does nothing.
-
- Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`region`);
- `TRITON_SHM_OS_ERROR` when `munmap` failed: then nothing changed, the
- region is still mapped and usable.
-
- Ownership: `region` stays the caller's.
-
- # Safety
- `region` is NULL or a live region, not used by another thread during the
- call.
+/**
+ * Unmap the region now (with the base and length `mmap` returned), keeping
+ * the region and its registry entry: afterwards `triton_shm_region_data`
+ * is NULL and `triton_shm_region_close` only releases the entry. This is
+ * the step that can fail and be retried: a host that keeps a region whose
+ * unmap failed (as Triton's manager keeps the entry) calls it before
+ * `triton_shm_region_close`. Unmapping an unmapped region does nothing.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`region`);
+ * `TRITON_SHM_OS_ERROR` when `munmap` failed: then nothing changed, the
+ * region is still mapped and usable.
+ *
+ * Ownership: `region` stays the caller's.
+ *
+ * # Safety
+ * `region` is NULL or a live region, not used by another thread during the
+ * call.
  */
 triton_shm_status triton_shm_region_unmap(struct triton_shm_region *region);
 
-/*
- Unmap the region (unless `triton_shm_region_unmap` did) and release its
- registry entry; when no other open region or registration holds the
- entry, it is untracked and the object unlinked if this process created it
- (or if the unlink policy is `TRITON_SHM_UNLINK_ALL`). NULL is a no-op.
-
- Returns `TRITON_SHM_OK`; `TRITON_SHM_OS_ERROR` when `munmap` failed (the
- mapping is left in place, unreachable: call `triton_shm_region_unmap`
- first to keep such a region); `TRITON_SHM_OS_ERROR` or
- `TRITON_SHM_PERMISSION_DENIED` when the unlink failed (the entry then
- stays tracked for `triton_shm_registry_cleanup_all`).
-
- Ownership: `region` is freed in every case; do not use it again.
-
- # Safety
- `region` is NULL or a region from `triton_shm_region_open` or
- `triton_shm_region_create` not yet closed.
+/**
+ * Unmap the region (unless `triton_shm_region_unmap` did) and release its
+ * registry entry; when no other open region or registration holds the
+ * entry, it is untracked and the object unlinked if this process created it
+ * (or if the unlink policy is `TRITON_SHM_UNLINK_ALL`). NULL is a no-op.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_OS_ERROR` when `munmap` failed (the
+ * mapping is left in place, unreachable: call `triton_shm_region_unmap`
+ * first to keep such a region); `TRITON_SHM_OS_ERROR` or
+ * `TRITON_SHM_PERMISSION_DENIED` when the unlink failed (the entry then
+ * stays tracked for `triton_shm_registry_cleanup_all`).
+ *
+ * Ownership: `region` is freed in every case; do not use it again.
+ *
+ * # Safety
+ * `region` is NULL or a region from `triton_shm_region_open` or
+ * `triton_shm_region_create` not yet closed.
  */
 triton_shm_status triton_shm_region_close(struct triton_shm_region *region);
 
-/*
- The process-wide default registry behind `triton_shm_register_region`,
- `triton_shm_unlink_region` and `triton_shm_cleanup_all`, with default
- options (platform naming, owned-only unlink).
-
- Ownership: the library owns it for the life of the process; passing it to
- `triton_shm_registry_free` does nothing. Never NULL.
+/**
+ * The process-wide default registry behind `triton_shm_register_region`,
+ * `triton_shm_unlink_region` and `triton_shm_cleanup_all`, with default
+ * options (platform naming, owned-only unlink).
+ *
+ * Ownership: the library owns it for the life of the process; passing it to
+ * `triton_shm_registry_free` does nothing. Never NULL.
  */
 struct triton_shm_registry *triton_shm_default_registry(void);
 
-/*
- The seed's `RegisterSharedMemoryRegion`: track `name` in the default
- registry as a region this process created (owned), so that
- `triton_shm_unlink_region` and `triton_shm_cleanup_all` unlink it.
-
- Returns as `triton_shm_registry_register` with `owned = true`.
-
- # Safety
- `name` is NULL or a NUL-terminated string.
+/**
+ * The seed's `RegisterSharedMemoryRegion`: track `name` in the default
+ * registry as a region this process created (owned), so that
+ * `triton_shm_unlink_region` and `triton_shm_cleanup_all` unlink it.
+ *
+ * Returns as `triton_shm_registry_register` with `owned = true`.
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string.
  */
 triton_shm_status triton_shm_register_region(const char *name);
 
-/*
- The seed's `UnlinkSharedMemoryRegion` on the default registry. Returns as
- `triton_shm_registry_unlink`.
-
- # Safety
- `name` is NULL or a NUL-terminated string.
+/**
+ * The seed's `UnlinkSharedMemoryRegion` on the default registry. Returns as
+ * `triton_shm_registry_unlink`.
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string.
  */
 triton_shm_status triton_shm_unlink_region(const char *name);
 
-/*
- The seed's `CleanupAllSharedMemoryRegions` on the default registry.
- Returns as `triton_shm_registry_cleanup_all`.
-
- # Safety
- `report` is NULL or writable for a `triton_shm_cleanup_report`.
+/**
+ * The seed's `CleanupAllSharedMemoryRegions` on the default registry.
+ * Returns as `triton_shm_registry_cleanup_all`.
+ *
+ * # Safety
+ * `report` is NULL or writable for a `triton_shm_cleanup_report`.
  */
 triton_shm_status triton_shm_cleanup_all(struct triton_shm_cleanup_report *report);
 
-/*
- Create an empty registry. One per `SharedMemoryManager` keeps managers
- from unlinking each other's regions.
-
- Arguments: `opts` may be NULL for the defaults; otherwise fill it with
- `triton_shm_options_init` first. `*out` receives the new registry.
-
- Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `out` is NULL or
- `reserved_prefixes` (or one of its entries) is NULL with a non-zero
- count; `TRITON_SHM_INVALID_ARGUMENT` for an unknown policy or backend
- value, a `struct_size` this library does not accept, or a backend that
- is not built in (`TRITON_SHM_BACKEND_XNU_MODEL` without the feature, or
- an unknown `TRITON_SHM_BACKEND` value). `*out` is written only on
- success.
-
- Ownership: the caller owns the registry and frees it with
- `triton_shm_registry_free`, which does not unlink anything: call
- `triton_shm_registry_cleanup_all` first if the regions should go.
-
- # Safety
- `opts` is NULL or a struct filled by `triton_shm_options_init`; `out` is
- NULL or writable.
+/**
+ * Create an empty registry. One per `SharedMemoryManager` keeps managers
+ * from unlinking each other's regions.
+ *
+ * Arguments: `opts` may be NULL for the defaults; otherwise fill it with
+ * `triton_shm_options_init` first. `*out` receives the new registry.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `out` is NULL or
+ * `reserved_prefixes` (or one of its entries) is NULL with a non-zero
+ * count; `TRITON_SHM_INVALID_ARGUMENT` for an unknown policy or backend
+ * value, a `struct_size` this library does not accept, or a backend that
+ * is not built in (`TRITON_SHM_BACKEND_XNU_MODEL` without the feature, or
+ * an unknown `TRITON_SHM_BACKEND` value). `*out` is written only on
+ * success.
+ *
+ * Ownership: the caller owns the registry and frees it with
+ * `triton_shm_registry_free`, which does not unlink anything: call
+ * `triton_shm_registry_cleanup_all` first if the regions should go.
+ *
+ * # Safety
+ * `opts` is NULL or a struct filled by `triton_shm_options_init`; `out` is
+ * NULL or writable.
  */
 triton_shm_status triton_shm_registry_new(const struct triton_shm_options *opts,
                                           struct triton_shm_registry **out);
 
-/*
- Free a registry made by `triton_shm_registry_new`. Tracked regions are
- forgotten, not unlinked. NULL and the default registry are no-ops.
-
- # Safety
- `reg` is NULL, the default registry, or a registry from
- `triton_shm_registry_new` not yet freed and not in use by another thread.
+/**
+ * Free a registry made by `triton_shm_registry_new`. Tracked regions are
+ * forgotten, not unlinked. NULL and the default registry are no-ops.
+ *
+ * # Safety
+ * `reg` is NULL, the default registry, or a registry from
+ * `triton_shm_registry_new` not yet freed and not in use by another thread.
  */
 void triton_shm_registry_free(struct triton_shm_registry *reg);
 
-/*
- Track `name` in `reg`. `owned` says this process created the region, so
- it is ours to unlink; pass false for a region another process (a Triton
- client) created.
-
- Registering the same name again is a no-op that returns `TRITON_SHM_OK`
- and keeps the first registration's `owned` flag.
-
- Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `reg` or `name` is
- NULL; `TRITON_SHM_INVALID_NAME` or `TRITON_SHM_NAME_TOO_LONG` when the
- naming policy refuses `name`; `TRITON_SHM_NAME_COLLISION` when a
- different tracked name reaches the same object (`/a/b` and `/a_b` under
- `darwin`, `/x` and `//x` under `posix`); the message names both.
-
- # Safety
- `reg` is NULL or a live registry; `name` is NULL or a NUL-terminated
- string.
+/**
+ * Track `name` in `reg`. `owned` says this process created the region, so
+ * it is ours to unlink; pass false for a region another process (a Triton
+ * client) created.
+ *
+ * Registering the same name again is a no-op that returns `TRITON_SHM_OK`
+ * and keeps the first registration's `owned` flag.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `reg` or `name` is
+ * NULL; `TRITON_SHM_INVALID_NAME` or `TRITON_SHM_NAME_TOO_LONG` when the
+ * naming policy refuses `name`; `TRITON_SHM_NAME_COLLISION` when a
+ * different tracked name reaches the same object (`/a/b` and `/a_b` under
+ * `darwin`, `/x` and `//x` under `posix`); the message names both.
+ *
+ * # Safety
+ * `reg` is NULL or a live registry; `name` is NULL or a NUL-terminated
+ * string.
  */
 triton_shm_status triton_shm_registry_register(struct triton_shm_registry *reg,
                                                const char *name,
                                                bool owned);
 
-/*
- Stop tracking `name` and, if it is owned or the unlink policy is
- `TRITON_SHM_UNLINK_ALL`, `shm_unlink` its system name. A region another
- process created is, by default, only untracked.
-
- Returns `TRITON_SHM_OK` (also when the object was already gone, which is
- logged as a warning); `TRITON_SHM_NULL_ARGUMENT`;
- `TRITON_SHM_INVALID_NAME` / `TRITON_SHM_NAME_TOO_LONG`;
- `TRITON_SHM_NOT_FOUND` when `name` is not tracked (no system call is
- made); `TRITON_SHM_OS_ERROR` or `TRITON_SHM_PERMISSION_DENIED` when
- `shm_unlink` fails, in which case the name stays tracked and
- `triton_shm_last_errno` has the errno.
-
- # Safety
- `reg` is NULL or a live registry; `name` is NULL or a NUL-terminated
- string.
+/**
+ * Stop tracking `name` and, if it is owned or the unlink policy is
+ * `TRITON_SHM_UNLINK_ALL`, `shm_unlink` its system name. A region another
+ * process created is, by default, only untracked.
+ *
+ * Returns `TRITON_SHM_OK` (also when the object was already gone, which is
+ * logged as a warning); `TRITON_SHM_NULL_ARGUMENT`;
+ * `TRITON_SHM_INVALID_NAME` / `TRITON_SHM_NAME_TOO_LONG`;
+ * `TRITON_SHM_NOT_FOUND` when `name` is not tracked (no system call is
+ * made); `TRITON_SHM_OS_ERROR` or `TRITON_SHM_PERMISSION_DENIED` when
+ * `shm_unlink` fails, in which case the name stays tracked and
+ * `triton_shm_last_errno` has the errno.
+ *
+ * # Safety
+ * `reg` is NULL or a live registry; `name` is NULL or a NUL-terminated
+ * string.
  */
 triton_shm_status triton_shm_registry_unlink(struct triton_shm_registry *reg, const char *name);
 
-/*
- Unlink every region this process registered in `reg`, as the unlink
- policy says. Entries registered by another process (the parent of a
- forked child) are skipped; entries whose unlink fails stay tracked.
- Safe to call again, from a C++ destructor, and at process exit.
-
- Arguments: `report` may be NULL; otherwise it receives the counts, on
- failure too.
-
- Returns `TRITON_SHM_OK` when no unlink failed; `TRITON_SHM_NULL_ARGUMENT`
- if `reg` is NULL; `TRITON_SHM_OS_ERROR` when one or more unlinks failed
- (`report->failed` says how many).
-
- # Safety
- `reg` is NULL or a live registry; `report` is NULL or writable.
+/**
+ * Unlink every region this process registered in `reg`, as the unlink
+ * policy says. Entries registered by another process (the parent of a
+ * forked child) are skipped; entries whose unlink fails stay tracked.
+ * Safe to call again, from a C++ destructor, and at process exit.
+ *
+ * Arguments: `report` may be NULL; otherwise it receives the counts, on
+ * failure too.
+ *
+ * Returns `TRITON_SHM_OK` when no unlink failed; `TRITON_SHM_NULL_ARGUMENT`
+ * if `reg` is NULL; `TRITON_SHM_OS_ERROR` when one or more unlinks failed
+ * (`report->failed` says how many).
+ *
+ * # Safety
+ * `reg` is NULL or a live registry; `report` is NULL or writable.
  */
 triton_shm_status triton_shm_registry_cleanup_all(struct triton_shm_registry *reg,
                                                   struct triton_shm_cleanup_report *report);
 
-/*
- Store in `*out` the number of regions `reg` tracks.
-
- Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `reg` or `out`
- is NULL.
-
- # Safety
- `reg` is NULL or a live registry; `out` is NULL or writable.
+/**
+ * Store in `*out` the number of regions `reg` tracks.
+ *
+ * Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `reg` or `out`
+ * is NULL.
+ *
+ * # Safety
+ * `reg` is NULL or a live registry; `out` is NULL or writable.
  */
 triton_shm_status triton_shm_registry_count(const struct triton_shm_registry *reg, size_t *out);
 
-/*
- Store in `*out` whether `reg` tracks `name` itself (a different name with
- the same system name does not count). Invalid names are never tracked,
- so they give `false`, not an error.
-
- Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `reg`, `name`
- or `out` is NULL.
-
- # Safety
- `reg` is NULL or a live registry; `name` is NULL or a NUL-terminated
- string; `out` is NULL or writable.
+/**
+ * Store in `*out` whether `reg` tracks `name` itself (a different name with
+ * the same system name does not count). Invalid names are never tracked,
+ * so they give `false`, not an error.
+ *
+ * Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `reg`, `name`
+ * or `out` is NULL.
+ *
+ * # Safety
+ * `reg` is NULL or a live registry; `name` is NULL or a NUL-terminated
+ * string; `out` is NULL or writable.
  */
 triton_shm_status triton_shm_registry_contains(const struct triton_shm_registry *reg,
                                                const char *name,
                                                bool *out);
 
-/*
- Store `reg`'s statistics in `*out`.
-
- Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `reg` or `out`
- is NULL.
-
- # Safety
- `reg` is NULL or a live registry; `out` is NULL or writable.
+/**
+ * Store `reg`'s statistics in `*out`.
+ *
+ * Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `reg` or `out`
+ * is NULL.
+ *
+ * # Safety
+ * `reg` is NULL or a live registry; `out` is NULL or writable.
  */
 triton_shm_status triton_shm_registry_stats(const struct triton_shm_registry *reg,
                                             struct triton_shm_stats *out);
 
-/*
- Write `stats` as one line for logs into `out`, e.g.
- `tracked=2 mapped_bytes=65536 registered=5 unlinked=3 already_gone=0
- failed=0 collisions_refused=1 reserved_refused=0 reaped=0`.
-
- Arguments and outputs as for `triton_shm_normalize_name`. Returns
- `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`stats`, `out`);
- `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written; 256 bytes
- always suffice).
-
- # Safety
- `stats` is NULL or readable; `out` is NULL or writable for `out_len`
- bytes; `out_written` is NULL or writable.
+/**
+ * Write `stats` as one line for logs into `out`, e.g.
+ * `tracked=2 mapped_bytes=65536 registered=5 unlinked=3 already_gone=0
+ * failed=0 collisions_refused=1 reserved_refused=0 reaped=0`.
+ *
+ * Arguments and outputs as for `triton_shm_normalize_name`. Returns
+ * `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`stats`, `out`);
+ * `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written; 256 bytes
+ * always suffice).
+ *
+ * # Safety
+ * `stats` is NULL or readable; `out` is NULL or writable for `out_len`
+ * bytes; `out_written` is NULL or writable.
  */
 triton_shm_status triton_shm_stats_format(const struct triton_shm_stats *stats,
                                           char *out,
                                           size_t out_len,
                                           size_t *out_written);
 
-/*
- Reap the regions of dead owners: for each journal in the state directory
- whose lock can be taken (its owner died without cleaning up), unlink
- every region it lists that still exists, then remove the journal.
- Journals of live owners are never touched, whatever their pid. A missing
- state directory reaps nothing.
-
- Arguments: `opts` (may be NULL for the defaults) names the state
- directory; `report` (may be NULL) receives the counts, also on failure.
-
- Returns `TRITON_SHM_OK`; `TRITON_SHM_INVALID_ARGUMENT` for bad options;
- `TRITON_SHM_PERMISSION_DENIED` when the state directory is refused (a
- symlink, owned by someone else, writable by others);
- `TRITON_SHM_OS_ERROR` when it cannot be listed or some unlink failed
- (`report->regions_failed`).
-
- # Safety
- `opts` is NULL or a struct filled by `triton_shm_options_init`;
- `report` is NULL or writable.
+/**
+ * Reap the regions of dead owners: for each journal in the state directory
+ * whose lock can be taken (its owner died without cleaning up), unlink
+ * every region it lists that still exists, then remove the journal.
+ * Journals of live owners are never touched, whatever their pid. A missing
+ * state directory reaps nothing.
+ *
+ * Arguments: `opts` (may be NULL for the defaults) names the state
+ * directory; `report` (may be NULL) receives the counts, also on failure.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_INVALID_ARGUMENT` for bad options;
+ * `TRITON_SHM_PERMISSION_DENIED` when the state directory is refused (a
+ * symlink, owned by someone else, writable by others);
+ * `TRITON_SHM_OS_ERROR` when it cannot be listed or some unlink failed
+ * (`report->regions_failed`).
+ *
+ * # Safety
+ * `opts` is NULL or a struct filled by `triton_shm_options_init`;
+ * `report` is NULL or writable.
  */
 triton_shm_status triton_shm_reap_stale(const struct triton_shm_options *opts,
                                         struct triton_shm_reap_report *report);
 
-/*
- The version of the loaded library as a static string, `"MAJOR.MINOR.PATCH"`.
- It equals `TRITON_SHM_VERSION_STRING` from the header the caller was
- compiled against when header and library match; ABI compatibility holds
- within one major version.
-
- Ownership: the string is static; never free it.
+/**
+ * The version of the loaded library as a static string, `"MAJOR.MINOR.PATCH"`.
+ * It equals `TRITON_SHM_VERSION_STRING` from the header the caller was
+ * compiled against when header and library match; ABI compatibility holds
+ * within one major version.
+ *
+ * Ownership: the string is static; never free it.
  */
 const char *triton_shm_version(void);
 
