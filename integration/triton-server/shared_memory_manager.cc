@@ -190,17 +190,22 @@ struct SystemRegion : SharedMemoryManager::SharedMemoryInfo {
     }
   }
 
-  // Unmap the block. The client's object is never unlinked. triton-shm
-  // releases the region even when the unmap fails, so the entry cannot be
-  // retried either way; a failure is reported.
+  // Unmap the block; the client's object is never unlinked. When the unmap
+  // fails nothing changes: the region stays mapped and the caller keeps the
+  // entry, so a later unregister can try again.
   TRITONSERVER_Error* Close()
   {
+    if (triton_shm_region_unmap(region_) != TRITON_SHM_OK) {
+      return MakeError(
+          TRITONSERVER_ERROR_INTERNAL,
+          "unable to munmap shared memory region, " + LibraryMessage());
+    }
     triton_shm_region* region = region_;
     region_ = nullptr;
     if (triton_shm_region_close(region) != TRITON_SHM_OK) {
       return MakeError(
           TRITONSERVER_ERROR_INTERNAL,
-          "unable to munmap shared memory region, " + LibraryMessage());
+          "unable to release shared memory region, " + LibraryMessage());
     }
     return nullptr;
   }
@@ -621,9 +626,10 @@ SharedMemoryManager::UnregisterHelper(
   }
 
   if (memory_type == TRITONSERVER_MEMORY_CPU) {
-    TRITONSERVER_Error* err = static_cast<SystemRegion&>(*it->second).Close();
+    // A block whose unmap failed keeps its entry, as upstream does.
+    RETURN_IF_ERR(static_cast<SystemRegion&>(*it->second).Close());
     shared_memory_map_.erase(it);
-    return err;
+    return nullptr;
   }
 
 #ifdef TRITON_ENABLE_GPU
