@@ -8,7 +8,7 @@
 use crate::log::{log_at, Level};
 use crate::name::NamingPolicy;
 use crate::os::{Mapping, OpenFlags};
-use crate::registry::{Hold, Registry, Resolved};
+use crate::registry::{Hold, Journaling, Registry, Resolved};
 use crate::status::{Error, Result, Status};
 use std::borrow::Cow;
 use std::ffi::CString;
@@ -27,6 +27,8 @@ pub struct Region {
     opened_name: Vec<u8>,
     mapping: Option<Mapping>,
     size: usize,
+    /// The registry entry this region joined.
+    generation: u64,
 }
 
 impl std::fmt::Debug for Resolved {
@@ -129,7 +131,8 @@ impl Registry {
             .map(fd.as_fd(), offset64, byte_size)
             .map_err(|errno| os_error(errno, "mmap", &opened_name, key))?;
         drop(fd);
-        self.track(key, Cow::Borrowed(resolved.system()), false, Hold::Region, false)?;
+        let (_, generation) =
+            self.track(key, Cow::Borrowed(resolved.system()), false, Hold::Region, Journaling::No)?;
         self.account_mapping(byte_size, true);
         Ok(Region {
             registry: self.clone(),
@@ -138,6 +141,7 @@ impl Registry {
             opened_name,
             mapping: Some(mapping),
             size: byte_size,
+            generation,
         })
     }
 
@@ -145,7 +149,10 @@ impl Registry {
     /// the client side, also handy in tests. The object is created with
     /// `O_CREAT | O_EXCL` and mode 0600 and sized with exactly one
     /// `ftruncate` (macOS allows only one, and no `O_TRUNC`). It is tracked
-    /// as owned, so closing the region unlinks it.
+    /// as owned, so closing the region unlinks it, even when the key was
+    /// already tracked as not owned. With a journal, the creation is
+    /// recorded before the object exists and completed with its identity
+    /// (`fstat`) right after `shm_open`.
     ///
     /// Errors: [`Status::INVALID_ARGUMENT`] (`byte_size` 0),
     /// [`Status::INVALID_NAME`], [`Status::NAME_TOO_LONG`],
@@ -172,7 +179,7 @@ impl Registry {
         let system = resolved.system();
         // The record comes first, so a crash can never leave the object
         // without one.
-        self.journal_created(system, size64)?;
+        let slot = self.journal_intent(system, size64)?;
         #[cfg(feature = "crash-points")]
         crate::os::crash_point::hit("after-record");
         let fd = match backend.open(&resolved.c_system, OpenFlags::CREATE_NEW) {
@@ -180,42 +187,62 @@ impl Registry {
             Err(errno) => {
                 // Not created (an existing object is someone else's): drop
                 // the record so no reaper ever removes it.
-                self.journal_removed(system);
+                self.journal_release(slot);
                 return Err(os_error(errno, "shm_open(O_CREAT|O_EXCL)", system, key));
             }
         };
 
         #[cfg(feature = "crash-points")]
         crate::os::crash_point::hit("after-create");
-        let built = backend
-            .set_size(fd.as_fd(), size64)
-            .map_err(|errno| os_error(errno, "ftruncate", system, key))
+        // The identity is recorded before the object is sized: until then a
+        // reaper knows it only as "never sized".
+        let identified = match slot {
+            Some(_) => backend
+                .identity(fd.as_fd())
+                .map(|identity| self.journal_identity(slot, &identity))
+                .map_err(|errno| os_error(errno, "fstat", system, key)),
+            None => Ok(()),
+        };
+        #[cfg(feature = "crash-points")]
+        crate::os::crash_point::hit("after-identity");
+        let built = identified
             .and_then(|()| {
+                backend
+                    .set_size(fd.as_fd(), size64)
+                    .map_err(|errno| os_error(errno, "ftruncate", system, key))
+            })
+            .and_then(|()| {
+                self.journal_sized(slot);
+                #[cfg(feature = "crash-points")]
+                crate::os::crash_point::hit("after-size");
                 backend
                     .map(fd.as_fd(), 0, byte_size)
                     .map_err(|errno| os_error(errno, "mmap", system, key))
             })
             .and_then(|mapping| {
-                self.track(key, Cow::Borrowed(resolved.system()), true, Hold::Region, false)?;
-                Ok(mapping)
+                let journaling = Journaling::Created(slot);
+                let (_, generation) =
+                    self.track(key, Cow::Borrowed(resolved.system()), true, Hold::Region, journaling)?;
+                Ok((mapping, generation))
             });
         drop(fd);
         match built {
-            Ok(mapping) => {
+            Ok((mapping, generation)) => {
                 self.account_mapping(byte_size, true);
                 Ok(Region {
-                registry: self.clone(),
-                key: key.into(),
-                opened_name: system.to_vec(),
-                resolved,
-                mapping: Some(mapping),
-                size: byte_size,
+                    registry: self.clone(),
+                    key: key.into(),
+                    opened_name: system.to_vec(),
+                    resolved,
+                    mapping: Some(mapping),
+                    size: byte_size,
+                    generation,
                 })
             }
             Err(error) => {
                 // Never leave behind an object we created.
                 match backend.unlink(&resolved.c_system) {
-                    Ok(()) | Err(libc::ENOENT) => self.journal_removed(system),
+                    Ok(()) | Err(libc::ENOENT) => self.journal_release(slot),
                     Err(errno) => log_at!(
                         Level::Error,
                         "could not remove '{}' after a failed create: errno {errno}",
@@ -290,7 +317,7 @@ impl Region {
             Some(mapping) => {
                 drop(mapping);
                 self.registry.account_mapping(self.size, false);
-                self.registry.release_region(&self.key, &self.resolved)
+                self.registry.release_region(&self.key, &self.resolved, self.generation)
             }
             None => Ok(()),
         }

@@ -1,5 +1,6 @@
 //! Hostile state directories and journals are refused or tolerated as
-//! documented, and never followed.
+//! documented, and never followed. The state directory is touched only
+//! when a registry first needs a journal, and its errors say what failed.
 // Not under miri: every test here makes system calls (it creates and inspects real state directories).
 #![cfg(not(miri))]
 
@@ -25,8 +26,17 @@ fn options(dir: &Path) -> Options {
     }
 }
 
+/// The error of the first owned region of a registry on `dir`.
+fn first_owned_region_error(dir: &Path) -> triton_shm::Error {
+    let reg = Registry::new(options(dir)).expect("a registry never fails because of its state directory");
+    let key = common::unique_key("sd");
+    let e = reg.create_region(key.as_bytes(), 4096).unwrap_err();
+    assert!(!common::object_exists(&key), "a region was created without its journal");
+    e
+}
+
 fn refused(dir: &Path) -> String {
-    let e = Registry::new(options(dir)).unwrap_err();
+    let e = first_owned_region_error(dir);
     assert_eq!(e.status(), Status::PERMISSION_DENIED, "{e}");
     e.message().to_owned()
 }
@@ -37,13 +47,44 @@ fn mkdir(dir: &Path, mode: u32) {
 }
 
 #[test]
-fn a_missing_directory_is_created_0700() {
+fn a_missing_directory_is_created_0700_on_the_first_owned_region() {
     let dir = scratch("new");
     let reg = Registry::new(options(&dir)).unwrap();
+    assert!(!dir.exists(), "a registry touches its state directory only when it needs a journal");
+    let key = common::unique_key("new");
+    let region = reg.create_region(key.as_bytes(), 4096).unwrap();
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
+    region.close().unwrap();
     drop(reg);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_refused_directory_does_not_stop_a_registry_that_only_maps_client_regions() {
+    let dir = scratch("server");
+    mkdir(&dir, 0o777);
+    let reg = Registry::new(options(&dir)).unwrap();
+    let client = common::unique_key("cl");
+    common::create_object(&client);
+    let region = reg.open_region(client.as_bytes(), 0, 4096).unwrap();
+    region.close().unwrap();
+    assert!(common::object_exists(&client), "a client's region is never unlinked");
+    let message = refused(&dir);
+    assert!(message.contains("writable by group or others"), "{message}");
+    common::remove_object(&client);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_state_directory_that_cannot_be_made_reports_its_errno() {
+    let missing_parent = scratch("noparent").join("child");
+    let e = first_owned_region_error(&missing_parent);
+    assert_eq!((e.status(), e.errno()), (Status::NOT_FOUND, Some(libc::ENOENT)), "{e}");
+    assert!(e.message().contains("state directory"), "{e}");
+    let long = std::env::temp_dir().join("x".repeat(300));
+    let e = first_owned_region_error(&long);
+    assert_eq!((e.status(), e.errno()), (Status::OS_ERROR, Some(libc::ENAMETOOLONG)), "{e}");
 }
 
 #[test]
@@ -88,12 +129,16 @@ fn a_directory_of_another_owner_is_refused() {
 }
 
 #[test]
-fn a_directory_readable_by_others_is_tightened_to_0700() {
+fn a_callers_directory_readable_by_others_is_used_and_left_as_it_is() {
     let dir = scratch("loose");
     mkdir(&dir, 0o755);
-    drop(Registry::new(options(&dir)).unwrap());
+    let reg = Registry::new(options(&dir)).unwrap();
+    let key = common::unique_key("loose");
+    let region = reg.create_region(key.as_bytes(), 4096).unwrap();
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o700);
+    assert_eq!(mode, 0o755, "the library changed the mode of a directory it did not create");
+    region.close().unwrap();
+    drop(reg);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
