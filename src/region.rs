@@ -212,7 +212,6 @@ impl Registry {
                     .map_err(|errno| os_error(errno, "ftruncate", system, key))
             })
             .and_then(|()| {
-                self.journal_sized(slot);
                 #[cfg(feature = "crash-points")]
                 crate::os::crash_point::hit("after-size");
                 backend

@@ -315,7 +315,6 @@ fn slot_journal(name: &str, boot: Option<String>) -> Vec<u8> {
         size: 4096,
         since_ns: 0,
         identity: Some((st.st_dev, st.st_ino, st.st_uid)),
-        sized_ns: 0,
     };
     for w in slots::encode_slot(&slot).unwrap() {
         bytes.extend_from_slice(&w.to_ne_bytes());

@@ -72,9 +72,6 @@ pub enum RecordKind {
         inode: u64,
         /// `st_uid`.
         uid: u32,
-        /// Nanoseconds since the epoch just after the owner sized it; 0
-        /// when the owner died before.
-        sized_ns: i64,
     },
     /// Registered as owned by name; the object existed before the record.
     Registered,
@@ -140,7 +137,7 @@ pub fn parse(bytes: &[u8]) -> Parsed {
             slots::Decoded::Record(slot) => parsed.live.push(Record {
                 kind: match (slot.phase, slot.identity) {
                     (slots::Phase::Created, Some((device, inode, uid))) => {
-                        RecordKind::Created { device, inode, uid, sized_ns: slot.sized_ns }
+                        RecordKind::Created { device, inode, uid }
                     }
                     (slots::Phase::Registered, _) => RecordKind::Registered,
                     _ => RecordKind::Intent,
@@ -187,7 +184,6 @@ mod tests {
                 size: 0,
                 since_ns: 2_000_000_000,
                 identity: None,
-                sized_ns: 0,
             };
             for w in slots::encode_slot(&slot).unwrap() {
                 bytes.extend_from_slice(&w.to_ne_bytes());

@@ -135,8 +135,6 @@ pub(crate) struct Context {
     pub euid: u32,
     /// The page size objects are rounded to (macOS).
     pub page: u64,
-    /// When the journal was last written, in seconds (text journals).
-    pub journal_modified: i64,
 }
 
 /// Judge a record against the identity of the object now under its name.
@@ -146,22 +144,19 @@ pub(crate) fn judge(record: &Record, found: &Identity, ctx: &Context) -> Verdict
         return Verdict::LeaveAlone("the object belongs to another user");
     }
     match record.kind {
-        RecordKind::Created { device, inode, uid, sized_ns } => {
+        RecordKind::Created { device, inode, uid } => {
             if uid != found.uid {
                 return Verdict::LeaveAlone("the object's owner is not the one recorded");
             }
-            if let (true, Some(changed)) = (sized_ns > 0, found.changed_ns) {
-                // The owner's own ftruncate changed it before `sized_ns`; a
-                // later change is someone else's (a client that reopened
-                // the name with O_CREAT and sized it again).
-                if changed > sized_ns {
-                    return Verdict::LeaveAlone("the object changed after its owner sized it");
-                }
-            }
             if inode != 0 || found.inode != 0 {
-                // Linux: device and inode name the very object created.
+                // Linux: device and inode name the very object created, and
+                // its size is exact: a client that reopened it by name and
+                // sized it anew made it its own.
                 if (device, inode) != (found.device, found.inode) {
                     return Verdict::LeaveAlone("another object now has the name (device/inode differ)");
+                }
+                if found.size != 0 && found.size != record.size {
+                    return Verdict::LeaveAlone("the object was sized anew after its owner died");
                 }
             } else {
                 // macOS: no inode; the size the owner gave it, rounded up to
@@ -186,20 +181,14 @@ pub(crate) fn judge(record: &Record, found: &Identity, ctx: &Context) -> Verdict
                 _ => Verdict::Unlink,
             }
         }
-        RecordKind::Registered => match found.changed_ns {
-            // The object existed when it was registered; one changed since
-            // (created anew, resized) is not the one registered.
-            Some(changed) if changed > record.since_ns => {
-                Verdict::LeaveAlone("the object changed after it was registered")
-            }
-            _ => Verdict::Unlink,
-        },
+        // A registration costs no system call, so it carries no identity:
+        // the owner's uid and the cross-checks are all there is. (The
+        // status change time cannot tell either: every store through a
+        // mapping moves it.)
+        RecordKind::Registered => Verdict::Unlink,
         RecordKind::Legacy => match found.changed_ns {
-            // A text record has whole seconds; the object was made (and
-            // sized) right after its record, before the journal's last write.
-            Some(changed) if changed > (ctx.journal_modified + 2).saturating_mul(1_000_000_000) => {
-                Verdict::LeaveAlone("the object changed after the journal's last write")
-            }
+            // A text record has whole seconds. The object was made right
+            // after its record, and its status change time only moves on.
             Some(changed) if changed < record.since_ns.saturating_sub(1_000_000_000) => {
                 Verdict::LeaveAlone("the object is older than its record")
             }
@@ -291,10 +280,12 @@ fn survey(dir: &StateDir, names: &[String], report: &mut ReapReport) -> Survey {
 /// * the object under the name is owned by the reaper's effective uid;
 /// * it is the object recorded: for a creation, the same device and inode
 ///   (Linux) or the same page-rounded size (macOS, which has no inode);
-///   for a record made before creation whose owner died before `fstat`, an
-///   object never sized and not older than the record; for a registration,
-///   an object not changed since the record; for a text record of an
-///   earlier version, an object not changed after the journal's last write.
+///   and, on Linux, the same size unless never sized; for a record made
+///   before creation whose owner died before `fstat`, an object never sized
+///   and not older than the record; for a registration (which records no
+///   identity, to cost no system call), any object of the reaper's uid;
+///   for a text record of an earlier version, an object not older than the
+///   record.
 ///
 /// A record whose object is gone, is another's, or is not the one recorded
 /// is dropped; a record whose check or unlink failed otherwise (`EMFILE`,
@@ -322,7 +313,6 @@ pub fn reap_stale(path: &Path, backend: &dyn ShmBackend, dry_run: bool) -> Resul
     let ctx = Context {
         euid: nix::unistd::geteuid().as_raw(),
         page: crate::os::page_size(),
-        journal_modified: 0,
     };
     for name in &survey.dead {
         reap_one(&dir, name, backend, dry_run, &survey.live_names, &ctx, &mut report);
@@ -381,7 +371,6 @@ fn reap_one(
         .is_some_and(|(then, now)| then != now);
     // A model's objects lived in its dead process: nothing to unlink.
     let real = header.is_none_or(|h| h.backend == "posix");
-    let ctx = Context { journal_modified: state_dir::modified(locked.file()).unwrap_or(0), ..*ctx };
     let mut kept: Vec<&Record> = Vec::new();
     let mut resolved: Vec<&Record> = Vec::new();
     for record in &parsed.live {
@@ -500,7 +489,7 @@ mod tests {
     const ME: u32 = 1000;
 
     fn ctx() -> Context {
-        Context { euid: ME, page: 16384, journal_modified: 100 }
+        Context { euid: ME, page: 16384 }
     }
 
     fn record(kind: RecordKind, size: u64, since_ns: i64) -> Record {
@@ -511,7 +500,7 @@ mod tests {
         Identity { device, inode, uid: ME, size, changed_ns }
     }
 
-    const CREATED: RecordKind = RecordKind::Created { device: 5, inode: 77, uid: ME, sized_ns: 0 };
+    const CREATED: RecordKind = RecordKind::Created { device: 5, inode: 77, uid: ME };
 
     #[test]
     fn a_created_record_unlinks_only_its_own_inode() {
@@ -522,10 +511,10 @@ mod tests {
     }
 
     #[test]
-    fn a_created_object_changed_after_its_owner_sized_it_is_left_alone() {
-        let r = record(RecordKind::Created { device: 5, inode: 77, uid: ME, sized_ns: 1000 }, 4096, 0);
-        assert_eq!(judge(&r, &object(5, 77, 4096, Some(999)), &ctx()), Verdict::Unlink);
-        assert!(matches!(judge(&r, &object(5, 77, 4096, Some(1001)), &ctx()), Verdict::LeaveAlone(_)));
+    fn a_created_object_sized_anew_is_left_alone() {
+        let r = record(CREATED, 4096, 0);
+        assert_eq!(judge(&r, &object(5, 77, 0, None), &ctx()), Verdict::Unlink, "never sized");
+        assert!(matches!(judge(&r, &object(5, 77, 8192, None), &ctx()), Verdict::LeaveAlone(_)));
     }
 
     #[test]
@@ -539,7 +528,7 @@ mod tests {
 
     #[test]
     fn without_an_inode_the_rounded_size_decides() {
-        let r = record(RecordKind::Created { device: 0, inode: 0, uid: ME, sized_ns: 0 }, 100, 0);
+        let r = record(RecordKind::Created { device: 0, inode: 0, uid: ME }, 100, 0);
         assert_eq!(judge(&r, &object(0, 0, 16384, None), &ctx()), Verdict::Unlink);
         assert!(matches!(judge(&r, &object(0, 0, 32768, None), &ctx()), Verdict::LeaveAlone(_)));
     }
@@ -554,18 +543,18 @@ mod tests {
     }
 
     #[test]
-    fn a_registration_takes_only_an_object_unchanged_since() {
+    fn a_registration_takes_its_users_object_even_written_since() {
         let t = 50_000_000_000;
         let r = record(RecordKind::Registered, 0, t);
-        assert_eq!(judge(&r, &object(1, 2, 4096, Some(t - 1)), &ctx()), Verdict::Unlink);
-        assert!(matches!(judge(&r, &object(1, 2, 4096, Some(t + 1)), &ctx()), Verdict::LeaveAlone(_)));
+        assert_eq!(judge(&r, &object(1, 2, 4096, Some(t + 1)), &ctx()), Verdict::Unlink);
     }
 
     #[test]
-    fn a_text_record_takes_only_an_object_unchanged_after_the_journal() {
+    fn a_text_record_takes_only_an_object_no_older_than_itself() {
         let r = record(RecordKind::Legacy, 4096, 90_000_000_000);
         assert_eq!(judge(&r, &object(1, 2, 4096, Some(101_000_000_000)), &ctx()), Verdict::Unlink);
-        assert!(matches!(judge(&r, &object(1, 2, 4096, Some(200_000_000_000)), &ctx()), Verdict::LeaveAlone(_)));
+        // Written since: the time moves on, the object is still the owner's.
+        assert_eq!(judge(&r, &object(1, 2, 4096, Some(200_000_000_000)), &ctx()), Verdict::Unlink);
         // Older than its record: a record planted to name an existing object.
         assert!(matches!(judge(&r, &object(1, 2, 4096, Some(80_000_000_000)), &ctx()), Verdict::LeaveAlone(_)));
     }

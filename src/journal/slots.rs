@@ -15,8 +15,6 @@
 //! [`Phase::Intent`] to [`Phase::Created`] writes the identity words, which
 //! the intent's checksum does not cover, then their own checksum, then the
 //! new state: a crash at any step leaves a valid intent or a valid creation.
-//! The time the owner sized the object is one more word, stored alone
-//! after `ftruncate` (0 until then).
 
 /// First bytes of every slot journal.
 pub const MAGIC: &[u8; 16] = b"triton-shm-slot2";
@@ -42,10 +40,7 @@ pub(crate) const W_CHECK_BASE: usize = 7;
 pub(crate) const W_CHECK_IDENTITY: usize = 8;
 const W_NAME: usize = 9;
 const NAME_WORDS: usize = NAME_CAPACITY / 8;
-/// When the owner had sized the object (nanoseconds), stored after
-/// `ftruncate` in one word; 0 until then.
-pub(crate) const W_SIZED: usize = W_NAME + NAME_WORDS;
-const _: () = assert!(W_SIZED < SLOT_WORDS);
+const _: () = assert!(W_NAME + NAME_WORDS <= SLOT_WORDS);
 
 // Header offsets.
 const H_VERSION: usize = 16;
@@ -101,9 +96,6 @@ pub struct Slot {
     /// `st_dev`, `st_ino`, `st_uid` after creation ([`Phase::Created`]
     /// only; device and inode are 0 on macOS).
     pub identity: Option<(u64, u64, u32)>,
-    /// Nanoseconds since the epoch just after the owner sized the object;
-    /// 0 when it died before.
-    pub sized_ns: i64,
 }
 
 /// What a slot's words hold.
@@ -162,7 +154,6 @@ pub fn encode_slot(slot: &Slot) -> Option<[u64; SLOT_WORDS]> {
         words[W_INODE] = inode;
         words[W_UID] = u64::from(uid);
         words[W_CHECK_IDENTITY] = check_identity(words[W_CHECK_BASE], device, inode, u64::from(uid));
-        words[W_SIZED] = slot.sized_ns as u64;
     }
     Some(words)
 }
@@ -198,7 +189,6 @@ pub fn decode_slot(words: &[u64]) -> Decoded {
         size: words[W_SIZE],
         since_ns: words[W_SINCE] as i64,
         identity: (phase == Phase::Created).then(|| (identity.0, identity.1, u32::try_from(identity.2).unwrap_or(u32::MAX))),
-        sized_ns: if phase == Phase::Created { words[W_SIZED] as i64 } else { 0 },
     })
 }
 
@@ -319,7 +309,6 @@ mod tests {
             size: 65536,
             since_ns: 1_764_316_800_000_000_123,
             identity: (phase == Phase::Created).then_some((64, 1234, 1000)),
-            sized_ns: if phase == Phase::Created { 1_764_316_800_000_000_999 } else { 0 },
         }
     }
 
@@ -335,9 +324,6 @@ mod tests {
     fn a_flipped_bit_anywhere_in_a_record_makes_it_bad_or_free() {
         let words = encode_slot(&slot(Phase::Created)).unwrap();
         for word in 0..W_NAME + 2 {
-            if word == W_SIZED {
-                continue;
-            }
             for bit in [0, 9, 63] {
                 let mut w = words;
                 w[word] ^= 1 << bit;
@@ -354,19 +340,14 @@ mod tests {
     fn an_upgrade_cut_at_any_word_leaves_a_valid_intent_or_creation() {
         let intent = encode_slot(&slot(Phase::Intent)).unwrap();
         let created = encode_slot(&slot(Phase::Created)).unwrap();
-        // The owner's order: device, inode, uid, identity checksum, state,
-        // then (after ftruncate) the time it sized the object.
-        let order = [W_DEVICE, W_INODE, W_UID, W_CHECK_IDENTITY, W_STATE, W_SIZED];
+        // The owner's order: device, inode, uid, identity checksum, state.
+        let order = [W_DEVICE, W_INODE, W_UID, W_CHECK_IDENTITY, W_STATE];
         for cut in 0..=order.len() {
             let mut w = intent;
             for &i in &order[..cut] {
                 w[i] = created[i];
             }
-            let expected = match cut {
-                0..=4 => slot(Phase::Intent),
-                5 => Slot { sized_ns: 0, ..slot(Phase::Created) },
-                _ => slot(Phase::Created),
-            };
+            let expected = if cut == order.len() { slot(Phase::Created) } else { slot(Phase::Intent) };
             assert_eq!(decode_slot(&w), Decoded::Record(expected), "cut after {cut} words");
         }
     }

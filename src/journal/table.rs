@@ -173,7 +173,7 @@ impl Journal {
             ));
         }
         let (index, seq) = self.take_slot()?;
-        let record = slots::Slot { seq, phase, name: name.to_vec(), size, since_ns: now_ns(), identity: None, sized_ns: 0 };
+        let record = slots::Slot { seq, phase, name: name.to_vec(), size, since_ns: now_ns(), identity: None };
         let Some(words) = slots::encode_slot(&record) else {
             self.free.push(index);
             return Err(Error::new(Status::INVALID_NAME, "an empty name cannot be journaled"));
@@ -221,15 +221,6 @@ impl Journal {
         slot[slots::W_STATE].store(r.seq << 8 | slots::Phase::Created as u64, Ordering::Release);
     }
 
-    /// Note in the creation record `r` that its object is now sized: a
-    /// later change of the object's status (another `ftruncate`: a client
-    /// that reused the name) shows it is no longer the owner's.
-    pub(crate) fn record_sized(&mut self, r: SlotRef) {
-        if self.holds(r) {
-            self.slot(r.index)[slots::W_SIZED].store(now_ns() as u64, Ordering::Release);
-        }
-    }
-
     /// Free the record `r`; a record this journal does not hold (any more)
     /// is left alone.
     pub(crate) fn release(&mut self, r: SlotRef) {
@@ -238,7 +229,6 @@ impl Journal {
         }
         let slot = self.slot(r.index);
         slot[slots::W_STATE].store(0, Ordering::Release);
-        slot[slots::W_SIZED].store(0, Ordering::Relaxed);
         fence(Ordering::Release);
         self.free.push(r.index);
         self.live = self.live.saturating_sub(1);

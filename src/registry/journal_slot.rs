@@ -103,16 +103,6 @@ impl Registry {
         }
     }
 
-    /// Note that the object of the creation record `slot` is now sized.
-    pub(crate) fn journal_sized(&self, slot: Option<SlotRef>) {
-        let Some(slot) = slot else { return };
-        if let JournalSlot::Open(journal) = &mut *self.inner.journal.lock() {
-            if journal.owner_pid() == crate::os::current_pid() {
-                journal.record_sized(slot);
-            }
-        }
-    }
-
     /// Free the record `slot`: its region is gone or no longer ours. Only
     /// the journal's own process frees its records.
     pub(crate) fn journal_release(&self, slot: Option<SlotRef>) {
