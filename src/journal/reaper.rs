@@ -387,7 +387,7 @@ fn reap_one(
             kept.push(record);
             continue;
         }
-        let verdict = check(record, backend, &ctx);
+        let verdict = check(record, backend, ctx);
         let verdict = match verdict {
             Verdict::Unlink if dry_run => {
                 report.regions_unlinked += 1;
