@@ -133,22 +133,30 @@ pub(crate) fn check_identity(base: u64, device: u64, inode: u64, uid: u64) -> u6
     mix(mix(mix(base, device), inode), uid)
 }
 
-/// The words of `slot`, as the owner stores them.
-pub fn encode_slot(slot: &Slot) -> Option<[u64; SLOT_WORDS]> {
-    if slot.name.is_empty() || slot.name.len() > NAME_CAPACITY || slot.seq == 0 || slot.seq >> 56 != 0 {
+/// The words of a record without identity: what the owner stores first.
+/// `None` for an empty name, a name longer than [`NAME_CAPACITY`], or a
+/// number outside 1..2^56.
+pub fn encode_record(seq: u64, phase: Phase, name: &[u8], size: u64, since_ns: i64) -> Option<[u64; SLOT_WORDS]> {
+    if name.is_empty() || name.len() > NAME_CAPACITY || seq == 0 || seq >> 56 != 0 {
         return None;
     }
     let mut words = [0u64; SLOT_WORDS];
-    words[W_STATE] = slot.seq << 8 | slot.phase as u64;
-    words[W_SIZE] = slot.size;
-    words[W_SINCE] = slot.since_ns as u64;
-    words[W_LEN] = slot.name.len() as u64;
-    for (i, chunk) in slot.name.chunks(8).enumerate() {
+    words[W_STATE] = seq << 8 | phase as u64;
+    words[W_SIZE] = size;
+    words[W_SINCE] = since_ns as u64;
+    words[W_LEN] = name.len() as u64;
+    for (i, chunk) in name.chunks(8).enumerate() {
         let mut bytes = [0u8; 8];
         bytes[..chunk.len()].copy_from_slice(chunk);
         words[W_NAME + i] = u64::from_ne_bytes(bytes);
     }
     words[W_CHECK_BASE] = check_base(&words);
+    Some(words)
+}
+
+/// The words of `slot`, as the owner stores them.
+pub fn encode_slot(slot: &Slot) -> Option<[u64; SLOT_WORDS]> {
+    let mut words = encode_record(slot.seq, slot.phase, &slot.name, slot.size, slot.since_ns)?;
     if let Some((device, inode, uid)) = slot.identity {
         words[W_DEVICE] = device;
         words[W_INODE] = inode;

@@ -12,6 +12,9 @@ use std::sync::atomic::{fence, AtomicU64, Ordering};
 
 /// Slots in a new journal: the header and these fill one page.
 const INITIAL_SLOTS: usize = (4096 - HEADER_BYTES) / SLOT_BYTES;
+/// Slots the first mapping leaves room for, so that growing the file does
+/// not map it again (address space only: the file grows as needed).
+const RESERVED_SLOTS: usize = 1 << 16;
 const HEADER_WORDS: usize = HEADER_BYTES / 8;
 
 /// A record this journal holds: its slot and its number. A release names
@@ -30,7 +33,10 @@ pub(crate) struct Journal {
     /// `None` only while being dropped.
     file: Option<LockedFile>,
     map: SharedWords,
+    /// Slots in the file.
     capacity: usize,
+    /// Slots the mapping reaches.
+    reserved: usize,
     free: Vec<u32>,
     next_seq: u64,
     live: usize,
@@ -88,7 +94,9 @@ impl Journal {
             let name = format!("{stem}.journal");
             match dir.create_locked(&format!(".{stem}.tmp"), &name, &content) {
                 Ok(file) => {
-                    let map = SharedWords::map(std::os::fd::AsFd::as_fd(&file), len).map_err(|errno| {
+                    let reserved = RESERVED_SLOTS;
+                    let map_len = HEADER_BYTES + reserved * SLOT_BYTES;
+                    let map = SharedWords::map(std::os::fd::AsFd::as_fd(&file), map_len).map_err(|errno| {
                         let _ = dir.remove(&name);
                         Error::from_errno(errno, format_args!("cannot map journal {name}"))
                     })?;
@@ -98,6 +106,7 @@ impl Journal {
                         file: Some(file),
                         map,
                         capacity,
+                        reserved,
                         free: (0..capacity as u32).rev().collect(),
                         next_seq: 1,
                         live: 0,
@@ -127,9 +136,10 @@ impl Journal {
         &self.map.words()[start..start + SLOT_WORDS]
     }
 
-    /// Double the table: write zeros past the end (so every page exists
-    /// now: a store into a hole of a full tmpfs would raise SIGBUS), then
-    /// map the larger file. Fails, changing nothing, when the disk is full.
+    /// Double the table: allocate the space past the end (so every page
+    /// exists now: a store into a hole of a full tmpfs would raise SIGBUS),
+    /// then map the larger file. Fails, changing nothing, when the disk is
+    /// full.
     fn grow(&mut self) -> Result<()> {
         let old_len = HEADER_BYTES + self.capacity * SLOT_BYTES;
         let capacity = self.capacity * 2;
@@ -143,13 +153,17 @@ impl Journal {
                 format_args!("cannot grow journal {} to {len} bytes", self.dir.path().join(&self.name).display()),
             )
         };
-        if let Err(errno) = state_dir::extend_with_zeros(file, old_len as u64, len as u64) {
+        if let Err(errno) = state_dir::extend_allocated(file, old_len as u64, len as u64) {
             // Give back what was written: the table stays as it was.
             let _ = state_dir::truncate(file, old_len as u64);
             return Err(fail(errno));
         }
-        let map = SharedWords::map(std::os::fd::AsFd::as_fd(file), len).map_err(fail)?;
-        self.map = map;
+        if capacity > self.reserved {
+            let reserved = capacity * 2;
+            let map_len = HEADER_BYTES + reserved * SLOT_BYTES;
+            self.map = SharedWords::map(std::os::fd::AsFd::as_fd(file), map_len).map_err(fail)?;
+            self.reserved = reserved;
+        }
         self.free.extend((self.capacity as u32..capacity as u32).rev());
         self.capacity = capacity;
         Ok(())
@@ -173,8 +187,7 @@ impl Journal {
             ));
         }
         let (index, seq) = self.take_slot()?;
-        let record = slots::Slot { seq, phase, name: name.to_vec(), size, since_ns: now_ns(), identity: None };
-        let Some(words) = slots::encode_slot(&record) else {
+        let Some(words) = slots::encode_record(seq, phase, name, size, crate::os::coarse_now_ns()) else {
             self.free.push(index);
             return Err(Error::new(Status::INVALID_NAME, "an empty name cannot be journaled"));
         };

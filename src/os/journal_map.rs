@@ -12,7 +12,10 @@ use std::os::fd::BorrowedFd;
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 
-/// A read-write shared mapping of the first `len` words of a file.
+/// A read-write shared mapping of the first `len` words of a file. The
+/// mapping may reach past the end of the file, to leave room for it to
+/// grow without mapping it again; touching a word past the end raises
+/// SIGBUS, so the caller touches only words inside the file.
 #[derive(Debug)]
 pub struct SharedWords {
     base: NonNull<c_void>,
@@ -28,8 +31,8 @@ unsafe impl Sync for SharedWords {}
 
 impl SharedWords {
     /// Map the first `bytes` bytes of `fd` read-write and shared. `bytes`
-    /// must be a non-zero multiple of 8 and at most the file's size (the
-    /// caller checks it: touching a page past the end raises SIGBUS).
+    /// must be a non-zero multiple of 8; it may pass the file's size (see
+    /// the type's docs).
     pub fn map(fd: BorrowedFd<'_>, bytes: usize) -> Result<SharedWords, i32> {
         if bytes % 8 != 0 {
             return Err(libc::EINVAL);

@@ -21,7 +21,7 @@ pub use boot_id::boot_id;
 pub use mapping::Mapping;
 pub(crate) use posix::page_size;
 pub use posix::Posix;
-pub use process::current_pid;
+pub use process::{coarse_now_ns, current_pid};
 #[cfg(all(feature = "xnu-model", target_os = "linux"))]
 pub use xnu_model::XnuModel;
 
