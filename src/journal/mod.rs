@@ -151,7 +151,8 @@ pub fn parse(bytes: &[u8]) -> Parsed {
             }),
         }
     }
-    parsed.live.sort_by(|a, b| a.name.cmp(&b.name).then(a.seq.cmp(&b.seq)));
+    // Record numbers are unique in a journal: no two records compare equal.
+    parsed.live.sort_unstable_by(|a, b| a.name.cmp(&b.name).then(a.seq.cmp(&b.seq)));
     parsed
 }
 

@@ -182,11 +182,12 @@ pub fn extend_allocated(file: &LockedFile, from: u64, to: u64) -> Result<(), i32
             errno => return Err(errno),
         }
     }
-    static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+    // Made when needed (a rare path), not kept in the library's image.
+    let zeros = vec![0u8; 64 * 1024];
     let mut at = from;
     while at < to {
-        let n = usize::try_from((to - at).min(ZEROS.len() as u64)).unwrap_or(ZEROS.len());
-        write_all_at(file.as_fd(), &ZEROS[..n], at)?;
+        let n = usize::try_from((to - at).min(zeros.len() as u64)).unwrap_or(zeros.len());
+        write_all_at(file.as_fd(), &zeros[..n], at)?;
         at += n as u64;
     }
     Ok(())
