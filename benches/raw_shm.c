@@ -10,7 +10,7 @@ void raw_touch_pages(void *data, size_t size, size_t page) {
   for (size_t at = 0; at < size; at += page) bytes[at] = (unsigned char)(at >> 12);
 }
 
-int raw_region_life(const char *name, size_t size, size_t page) {
+int raw_region_life(const char *name, size_t size, size_t touched, size_t page) {
   int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
   if (fd < 0) return errno;
   int err = 0;
@@ -21,7 +21,7 @@ int raw_region_life(const char *name, size_t size, size_t page) {
     if (data == MAP_FAILED) {
       err = errno;
     } else {
-      raw_touch_pages(data, size, page);
+      raw_touch_pages(data, touched, page);
       if (munmap(data, size) != 0) err = errno;
     }
   }

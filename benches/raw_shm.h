@@ -14,7 +14,7 @@ void raw_touch_pages(void *data, size_t size, size_t page);
 /* The whole life of a region with the bare system calls: shm_open
  * (O_CREAT | O_EXCL), ftruncate, mmap, touch every page, munmap, close,
  * shm_unlink. Returns 0, or the errno of the first call that failed. */
-int raw_region_life(const char *name, size_t size, size_t page);
+int raw_region_life(const char *name, size_t size, size_t touched, size_t page);
 
 /* shm_open (O_CREAT | O_EXCL) and close each of `count` names: objects of
  * size 0. Returns 0 or the first errno. */

@@ -71,6 +71,31 @@
 #define TRITON_SHM_BACKEND_XNU_MODEL 2
 
 /**
+ * Format version in the header.
+ */
+#define VERSION 2
+
+/**
+ * Bytes before the first slot.
+ */
+#define HEADER_BYTES 256
+
+/**
+ * Words in one slot.
+ */
+#define SLOT_WORDS 42
+
+/**
+ * Bytes in one slot.
+ */
+#define SLOT_BYTES (SLOT_WORDS * 8)
+
+/**
+ * The longest system name a slot holds (`/` and 255 bytes: Linux's limit).
+ */
+#define NAME_CAPACITY 256
+
+/**
  * Longest `darwin` system name in bytes, leading slash included (`PSHMNAMLEN`).
  */
 #define TRITON_SHM_DARWIN_NAME_MAX 31
@@ -359,15 +384,17 @@ typedef struct triton_shm_reap_report {
    */
   size_t journals_reaped;
   /**
-   * Journals held by a live owner, left alone.
+   * Journals held by a live owner (or by another reaper), left alone.
    */
   size_t journals_live;
   /**
-   * Journals that could not be used (a symlink, another owner, unreadable).
+   * Journals that could not be used (a symlink, another owner,
+   * unreadable, no longer linked), or that were not reaped because some
+   * journal could not be read (its regions might be live).
    */
   size_t journals_skipped;
   /**
-   * Regions unlinked (or, in a dry run, that would be tried).
+   * Regions unlinked (or, in a dry run, that would be).
    */
   size_t regions_unlinked;
   /**
@@ -375,9 +402,17 @@ typedef struct triton_shm_reap_report {
    */
   size_t regions_already_gone;
   /**
-   * Regions whose unlink failed; their journal is kept for a retry.
+   * Regions whose check or unlink failed for a reason that may pass
+   * (their records are kept for the next reap; the log has each errno).
    */
   size_t regions_failed;
+  /**
+   * Records dropped without unlinking: the object under the name is not
+   * the one recorded (replaced, another user's, newer than the record),
+   * or it is another user's (`EACCES`/`EPERM`), or the journal is from an
+   * earlier boot.
+   */
+  size_t regions_left_alone;
 } triton_shm_reap_report;
 
 
@@ -777,7 +812,10 @@ triton_shm_status triton_shm_cleanup_all(struct triton_shm_cleanup_report *repor
  * value, a `struct_size` this library does not accept, or a backend that
  * is not built in (`TRITON_SHM_BACKEND_XNU_MODEL` without the feature, or
  * an unknown `TRITON_SHM_BACKEND` value). `*out` is written only on
- * success.
+ * success. The state directory is not touched here: it is opened (and,
+ * with `reap_on_create`, the regions of dead owners reaped) when the
+ * registry first creates, or registers as owned, a region, and a refused
+ * state directory fails that call, never this one.
  *
  * Ownership: the caller owns the registry and frees it with
  * `triton_shm_registry_free`, which does not unlink anything: call
@@ -792,7 +830,11 @@ triton_shm_status triton_shm_registry_new(const struct triton_shm_options *opts,
 
 /**
  * Free a registry made by `triton_shm_registry_new`. Tracked regions are
- * forgotten, not unlinked. NULL and the default registry are no-ops.
+ * forgotten, not unlinked. Owned regions still tracked stay in the
+ * registry's journal, whose lock this process keeps until it exits: no
+ * other registry (of this process or another) reaps them while the
+ * process lives, and a reap after it exits removes them. NULL and the
+ * default registry are no-ops.
  *
  * # Safety
  * `reg` is NULL, the default registry, or a registry from
@@ -921,9 +963,13 @@ triton_shm_status triton_shm_stats_format(const struct triton_shm_stats *stats,
 /**
  * Reap the regions of dead owners: for each journal in the state directory
  * whose lock can be taken (its owner died without cleaning up), unlink
- * every region it lists that still exists, then remove the journal.
- * Journals of live owners are never touched, whatever their pid. A missing
- * state directory reaps nothing.
+ * each region it lists that is provably the object the owner created
+ * (same device and inode on Linux; on macOS, which has no inode, the
+ * same owner and page-rounded size), owned by this user and listed by no
+ * live journal, then remove the journal. Journals of live owners are
+ * never touched, whatever their pid; a journal of an earlier boot is
+ * removed without unlinking anything. A missing state directory reaps
+ * nothing.
  *
  * Arguments: `opts` (may be NULL for the defaults) names the state
  * directory; `report` (may be NULL) receives the counts, also on failure.
@@ -931,8 +977,11 @@ triton_shm_status triton_shm_stats_format(const struct triton_shm_stats *stats,
  * Returns `TRITON_SHM_OK`; `TRITON_SHM_INVALID_ARGUMENT` for bad options;
  * `TRITON_SHM_PERMISSION_DENIED` when the state directory is refused (a
  * symlink, owned by someone else, writable by others);
- * `TRITON_SHM_OS_ERROR` when it cannot be listed or some unlink failed
- * (`report->regions_failed`).
+ * `TRITON_SHM_NOT_FOUND`, `TRITON_SHM_OS_ERROR` or
+ * `TRITON_SHM_PERMISSION_DENIED` (by errno) when it cannot be opened or
+ * listed; `TRITON_SHM_OS_ERROR` when some check or unlink failed for a
+ * reason that may pass (`report->regions_failed`; those records alone are
+ * kept for the next reap).
  *
  * # Safety
  * `opts` is NULL or a struct filled by `triton_shm_options_init`;

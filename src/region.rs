@@ -8,7 +8,7 @@
 use crate::log::{log_at, Level};
 use crate::name::{self, NamingPolicy, DARWIN_NAME_MAX};
 use crate::os::{Mapping, OpenFlags};
-use crate::registry::{name_error, Hold, Registry, Resolved};
+use crate::registry::{name_error, Hold, Journaling, Registry, Resolved};
 use crate::status::{Error, Result, Status};
 use std::borrow::Cow;
 use std::ffi::CString;
@@ -29,6 +29,8 @@ pub struct Region {
     size: usize,
     /// Whether this region's hold on its registry entry was released.
     released: bool,
+    /// The registry entry this region joined.
+    generation: u64,
 }
 
 impl std::fmt::Debug for Resolved {
@@ -130,7 +132,8 @@ impl Registry {
             .map_err(|errno| os_error(errno, "mmap", opened_name, key))?;
         drop(fd);
         let resolved = Resolved { c_system: opened_c.clone() };
-        self.track(key, Cow::Borrowed(resolved.system()), false, Hold::Region, false)?;
+        let (_, generation) =
+            self.track(key, Cow::Borrowed(resolved.system()), false, Hold::Region, Journaling::No)?;
         self.account_mapping(byte_size, true);
         Ok(Region {
             registry: self.clone(),
@@ -139,6 +142,7 @@ impl Registry {
             mapping: Some(mapping),
             size: byte_size,
             released: false,
+            generation,
         })
     }
 
@@ -146,7 +150,10 @@ impl Registry {
     /// the client side, also handy in tests. The object is created with
     /// `O_CREAT | O_EXCL` and mode 0600 and sized with exactly one
     /// `ftruncate` (macOS allows only one, and no `O_TRUNC`). It is tracked
-    /// as owned, so closing the region unlinks it.
+    /// as owned, so closing the region unlinks it, even when the key was
+    /// already tracked as not owned. With a journal, the creation is
+    /// recorded before the object exists and completed with its identity
+    /// (`fstat`) right after `shm_open`.
     ///
     /// Errors: [`Status::INVALID_ARGUMENT`] (`byte_size` 0),
     /// [`Status::INVALID_NAME`], [`Status::NAME_TOO_LONG`],
@@ -173,7 +180,7 @@ impl Registry {
         let system = resolved.system();
         // The record comes first, so a crash can never leave the object
         // without one.
-        self.journal_created(system, size64)?;
+        let slot = self.journal_intent(system, size64)?;
         #[cfg(feature = "crash-points")]
         crate::os::crash_point::hit("after-record");
         let fd = match backend.open(&resolved.c_system, OpenFlags::CREATE_NEW) {
@@ -181,42 +188,61 @@ impl Registry {
             Err(errno) => {
                 // Not created (an existing object is someone else's): drop
                 // the record so no reaper ever removes it.
-                self.journal_removed(system);
+                self.journal_release(slot);
                 return Err(os_error(errno, "shm_open(O_CREAT|O_EXCL)", system, key));
             }
         };
 
         #[cfg(feature = "crash-points")]
         crate::os::crash_point::hit("after-create");
-        let built = backend
-            .set_size(fd.as_fd(), size64)
-            .map_err(|errno| os_error(errno, "ftruncate", system, key))
+        // The identity is recorded before the object is sized: until then a
+        // reaper knows it only as "never sized".
+        let identified = match slot {
+            Some(_) => backend
+                .identity(fd.as_fd())
+                .map(|identity| self.journal_identity(slot, &identity))
+                .map_err(|errno| os_error(errno, "fstat", system, key)),
+            None => Ok(()),
+        };
+        #[cfg(feature = "crash-points")]
+        crate::os::crash_point::hit("after-identity");
+        let built = identified
             .and_then(|()| {
+                backend
+                    .set_size(fd.as_fd(), size64)
+                    .map_err(|errno| os_error(errno, "ftruncate", system, key))
+            })
+            .and_then(|()| {
+                #[cfg(feature = "crash-points")]
+                crate::os::crash_point::hit("after-size");
                 backend
                     .map(fd.as_fd(), 0, byte_size)
                     .map_err(|errno| os_error(errno, "mmap", system, key))
             })
             .and_then(|mapping| {
-                self.track(key, Cow::Borrowed(resolved.system()), true, Hold::Region, false)?;
-                Ok(mapping)
+                let journaling = Journaling::Created(slot);
+                let (_, generation) =
+                    self.track(key, Cow::Borrowed(resolved.system()), true, Hold::Region, journaling)?;
+                Ok((mapping, generation))
             });
         drop(fd);
         match built {
-            Ok(mapping) => {
+            Ok((mapping, generation)) => {
                 self.account_mapping(byte_size, true);
                 Ok(Region {
-                registry: self.clone(),
-                key: key.into(),
-                resolved,
-                mapping: Some(mapping),
-                size: byte_size,
-                released: false,
+                    registry: self.clone(),
+                    key: key.into(),
+                    resolved,
+                    mapping: Some(mapping),
+                    size: byte_size,
+                    released: false,
+                    generation,
                 })
             }
             Err(error) => {
                 // Never leave behind an object we created.
                 match backend.unlink(&resolved.c_system) {
-                    Ok(()) | Err(libc::ENOENT) => self.journal_removed(system),
+                    Ok(()) | Err(libc::ENOENT) => self.journal_release(slot),
                     Err(errno) => log_at!(
                         Level::Error,
                         "could not remove '{}' after a failed create: errno {errno}",
@@ -422,7 +448,7 @@ impl Region {
             std::mem::forget(mapping);
             self.registry.account_mapping(self.size, false);
         }
-        self.registry.release_region(&self.key, &self.resolved)
+        self.registry.release_region(&self.key, &self.resolved, self.generation)
     }
 }
 

@@ -1,5 +1,5 @@
 //! Four threads, 100k mixed operations on one registry: afterwards the
-//! registry and the system agree exactly.
+//! registry, its journal and the system agree exactly.
 // Not under miri: every test here makes system calls (it creates and unlinks real objects).
 #![cfg(not(miri))]
 
@@ -30,10 +30,13 @@ fn key(thread: usize, k: usize) -> String {
 
 #[test]
 fn registry_and_system_agree_after_100k_mixed_operations() {
+    let state_dir = std::env::temp_dir().join(format!("tsm-conc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state_dir);
     let reg = Arc::new(
         Registry::new(Options {
             naming: NamingPolicy::Darwin,
             unlink: UnlinkPolicy::OwnedOnly,
+            state_dir: Some(state_dir.clone()),
             ..Options::default()
         })
         .unwrap(),
@@ -83,15 +86,22 @@ fn registry_and_system_agree_after_100k_mixed_operations() {
         .into_iter()
         .map(|n| String::from_utf8(n).unwrap())
         .collect();
-    let prefix = format!("tsmc{}_", std::process::id());
-    let on_system: BTreeSet<String> = std::fs::read_dir("/dev/shm")
-        .expect("/dev/shm is listable on Linux")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with(&prefix))
-        .map(|n| format!("/{n}"))
+    // Every name the threads used, probed with shm_open (macOS has no
+    // /dev/shm to list).
+    let on_system: BTreeSet<String> = (0..THREADS)
+        .flat_map(|t| (0..KEYS_PER_THREAD).map(move |k| key(t, k)))
+        .map(|key| String::from_utf8(reg.system_name(key.as_bytes()).unwrap()).unwrap())
+        .filter(|system| object_exists(system))
         .collect();
     assert_eq!(tracked, on_system);
     assert!(!tracked.is_empty());
+    let journaled: BTreeSet<String> = triton_shm::journal::list_journals(&state_dir)
+        .unwrap()
+        .into_iter()
+        .flat_map(|j| j.regions)
+        .map(|r| String::from_utf8(r.name).unwrap())
+        .collect();
+    assert_eq!(journaled, tracked, "the journal lists exactly the owned regions");
 
     let report = reg.cleanup_all();
     assert_eq!(report.unlinked, tracked.len());
@@ -99,4 +109,6 @@ fn registry_and_system_agree_after_100k_mixed_operations() {
         assert!(!object_exists(name));
         remove_object(name);
     }
+    drop(reg);
+    let _ = std::fs::remove_dir_all(&state_dir);
 }

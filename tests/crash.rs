@@ -1,14 +1,20 @@
-//! Crash safety: owners killed with SIGKILL at random moments (and exactly
-//! between the journal record and the create) leave nothing a reap does not
-//! remove; a live owner's regions survive a reap; a restarted registry reaps
-//! its crashed predecessor by itself.
+//! Crash safety: owners killed with SIGKILL at random moments and at each
+//! step of a creation leave nothing a reap does not remove; whatever another
+//! process puts under the name meanwhile survives; a live owner's regions
+//! survive a reap; reapers that pause, die or race each other never replay
+//! a journal.
 //!
 //! The children are this test binary re-run with `--ignored --exact
-//! crash_child`; `TRITON_SHM_CRASH_CHILD` tells that entry point what to do.
+//! crash_child`; `TRITON_SHM_CRASH_CHILD` tells that entry point what to
+//! do, `TRITON_SHM_CRASH_POINT` where to die or stop. Objects are probed
+//! with `shm_open` by name (macOS has no /dev/shm to list).
 // Not under miri: the children are real processes killed mid-syscall.
 #![cfg(all(feature = "crash-points", not(miri)))]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -30,33 +36,33 @@ fn options(dir: &Path, reap_on_create: bool) -> Options {
 fn state_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tsm-crash-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
     dir
 }
 
 fn prefix(tag: &str) -> String {
-    format!("tsk{}{tag}_", std::process::id())
+    format!("/tsk{}{tag}_", std::process::id())
 }
 
-/// Names in /dev/shm that start with `prefix`.
-fn objects(prefix: &str) -> Vec<String> {
-    std::fs::read_dir("/dev/shm")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with(prefix))
-        .collect()
+fn names(prefix: &str, count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("{prefix}{i}")).collect()
 }
 
-/// Removes whatever a test leaves, on success and on a failed assertion alike,
-/// so a failing run does not leave its children's regions in /dev/shm.
+fn existing(names: &[String]) -> Vec<String> {
+    names.iter().filter(|n| common::object_exists(n)).cloned().collect()
+}
+
+/// Removes whatever a test leaves, on success and on a failed assertion
+/// alike.
 struct Sweep {
-    prefix: String,
+    names: Vec<String>,
     dir: PathBuf,
 }
 
 impl Drop for Sweep {
     fn drop(&mut self) {
-        for name in objects(&self.prefix) {
-            let _ = std::fs::remove_file(Path::new("/dev/shm").join(name));
+        for name in &self.names {
+            common::remove_object(name);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -68,17 +74,33 @@ fn journals(dir: &Path) -> usize {
         .unwrap_or(0)
 }
 
+fn reap(dir: &Path) -> journal::ReapReport {
+    journal::reap_stale(dir, triton_shm::os::system(), false).unwrap()
+}
+
 /// Entry point of the child processes; does nothing in a normal test run.
+/// `hold:<prefix>:<count>` creates `count` regions and waits to be killed;
+/// `reap` reaps the state directory and prints its report.
 #[test]
 #[ignore = "entry point for the crash tests' child processes"]
 fn crash_child() {
-    let Ok(name_prefix) = std::env::var("TRITON_SHM_CRASH_CHILD") else { return };
+    let Ok(what) = std::env::var("TRITON_SHM_CRASH_CHILD") else { return };
     let dir = PathBuf::from(std::env::var("TRITON_SHM_STATE_DIR").unwrap());
+    if what == "reap" {
+        let r = reap(&dir);
+        println!(
+            "report unlinked={} reaped={} skipped={} live={}",
+            r.regions_unlinked, r.journals_reaped, r.journals_skipped, r.journals_live
+        );
+        return;
+    }
+    let mut parts = what.split(':').skip(1);
+    let prefix = parts.next().unwrap().to_owned();
+    let count: usize = parts.next().unwrap().parse().unwrap();
     let reg = Registry::new(options(&dir, false)).unwrap();
     let mut held = Vec::new();
-    for i in 0..REGIONS_PER_CHILD {
-        let key = format!("/{name_prefix}{i}");
-        held.push(reg.create_region(key.as_bytes(), 4096).unwrap());
+    for name in names(&prefix, count) {
+        held.push(reg.create_region(name.as_bytes(), 4096).unwrap());
         std::thread::sleep(Duration::from_micros(300));
     }
     println!("ready");
@@ -86,10 +108,10 @@ fn crash_child() {
     drop(held);
 }
 
-fn spawn_child(dir: &Path, name_prefix: &str, crash_point: Option<String>) -> Child {
+fn spawn(dir: &Path, what: &str, crash_point: Option<&str>) -> Child {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args(["--ignored", "--exact", "crash_child", "--nocapture", "--test-threads=1", "-q"])
-        .env("TRITON_SHM_CRASH_CHILD", name_prefix)
+        .env("TRITON_SHM_CRASH_CHILD", what)
         .env("TRITON_SHM_STATE_DIR", dir)
         .env_remove("TRITON_SHM_CRASH_POINT")
         .stdout(Stdio::piped())
@@ -100,10 +122,35 @@ fn spawn_child(dir: &Path, name_prefix: &str, crash_point: Option<String>) -> Ch
     cmd.spawn().expect("spawn child")
 }
 
+fn hold(dir: &Path, prefix: &str, count: usize, crash_point: Option<&str>) -> Child {
+    spawn(dir, &format!("hold:{prefix}:{count}"), crash_point)
+}
+
 fn wait_ready(child: &mut Child) {
     let out = child.stdout.take().unwrap();
     let ready = BufReader::new(out).lines().map_while(Result::ok).any(|l| l.trim() == "ready");
     assert!(ready, "child never became ready");
+}
+
+fn wait_killed(child: &mut Child) {
+    assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGKILL), "the child dies by SIGKILL");
+}
+
+/// Wait until `child` has stopped itself at its crash point.
+fn wait_stopped(child: &Child) {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let status = nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WUNTRACED)).unwrap();
+    assert!(matches!(status, nix::sys::wait::WaitStatus::Stopped(..)), "{status:?}");
+}
+
+fn resume_and_report(mut child: Child) -> String {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::SIGCONT).unwrap();
+    let out = child.stdout.take().unwrap();
+    let lines: Vec<String> = BufReader::new(out).lines().map_while(Result::ok).collect();
+    let line = lines.into_iter().find(|l| l.starts_with("report"));
+    let status = child.wait().unwrap();
+    assert!(status.success(), "the reaper failed: {status:?} {line:?}");
+    line.expect("the reaper printed its report")
 }
 
 fn xorshift(state: &mut u64) -> u64 {
@@ -113,32 +160,43 @@ fn xorshift(state: &mut u64) -> u64 {
     *state
 }
 
+/// Create `name` as a plain client does (Triton's C++ client:
+/// `O_RDWR | O_CREAT`, then `ftruncate`), reusing an object that exists.
+fn plain_client_create(name: &str, size: i64) {
+    let c = std::ffi::CString::new(name).unwrap();
+    let fd = nix::sys::mman::shm_open(
+        c.as_c_str(),
+        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CREAT,
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    nix::unistd::ftruncate(&fd, size).unwrap();
+}
+
+fn inode(name: &str) -> u64 {
+    let c = std::ffi::CString::new(name).unwrap();
+    let fd = nix::sys::mman::shm_open(c.as_c_str(), nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty()).unwrap();
+    use std::os::fd::AsRawFd;
+    nix::sys::stat::fstat(fd.as_raw_fd()).unwrap().st_ino
+}
+
 #[test]
 fn killed_owners_leave_nothing_after_one_reap() {
     let dir = state_dir("kill");
-    // Make the directory as a registry would, 0700.
-    drop(Registry::new(options(&dir, false)).unwrap());
     let prefix = prefix("k");
-    let _sweep = Sweep { prefix: prefix.clone(), dir: dir.clone() };
-    let mut seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
+    let all: Vec<String> = (0..50).flat_map(|c| names(&format!("{prefix}{c}_"), REGIONS_PER_CHILD)).collect();
+    let _sweep = Sweep { names: all.clone(), dir: dir.clone() };
+    let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
     println!("seed {seed}");
+    let points = ["after-record", "after-create", "after-identity", "after-size"];
     let mut children = Vec::new();
     for c in 0..50 {
-        // Every fifth child dies exactly between the journal record and the
-        // create, every fifth after the create and before ftruncate; the
+        // Four children in six die exactly at one step of a creation; the
         // rest are killed from outside at a random moment.
         let hit = 1 + xorshift(&mut seed) % REGIONS_PER_CHILD as u64;
-        let point = match c % 5 {
-            0 => Some(format!("after-record:{hit}")),
-            1 => Some(format!("after-create:{hit}")),
-            _ => None,
-        };
+        let point = points.get(c % 6).map(|p| format!("{p}:{hit}"));
         let external = point.is_none();
-        let child = spawn_child(&dir, &format!("{prefix}{c}_"), point);
+        let child = hold(&dir, &format!("{prefix}{c}_"), REGIONS_PER_CHILD, point.as_deref());
         children.push((child, external, xorshift(&mut seed) % 25_000));
     }
     for (child, external, delay_us) in &mut children {
@@ -148,57 +206,216 @@ fn killed_owners_leave_nothing_after_one_reap() {
         }
     }
     for (child, _, _) in &mut children {
-        let status = child.wait().unwrap();
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(status.signal(), Some(libc::SIGKILL), "every child dies by SIGKILL");
+        wait_killed(child);
     }
-    let before = objects(&prefix).len();
+    let before = existing(&all).len();
     assert!(before > 0, "the children created nothing: the test would prove nothing");
-    let report = journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
+    let report = reap(&dir);
     println!("{before} regions left by 50 killed children; reap: {report:?}");
     assert_eq!(report.journals_live, 0);
     assert_eq!(report.regions_failed, 0);
     assert_eq!(report.regions_unlinked, before);
-    assert_eq!(objects(&prefix), Vec::<String>::new(), "regions survived the reap");
+    assert_eq!(existing(&all), Vec::<String>::new(), "regions survived the reap");
     assert_eq!(journals(&dir), 0, "journals survived the reap");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_live_owners_regions_survive_a_reap() {
     let dir = state_dir("live");
-    drop(Registry::new(options(&dir, false)).unwrap());
     let prefix = prefix("l");
-    let _sweep = Sweep { prefix: prefix.clone(), dir: dir.clone() };
-    let mut child = spawn_child(&dir, &prefix, None);
+    let all = names(&prefix, REGIONS_PER_CHILD);
+    let _sweep = Sweep { names: all.clone(), dir: dir.clone() };
+    let mut child = hold(&dir, &prefix, REGIONS_PER_CHILD, None);
     wait_ready(&mut child);
-    assert_eq!(objects(&prefix).len(), REGIONS_PER_CHILD);
-    let report = journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
+    assert_eq!(existing(&all).len(), REGIONS_PER_CHILD);
+    let report = reap(&dir);
     assert_eq!((report.journals_live, report.journals_reaped), (1, 0));
-    assert_eq!(objects(&prefix).len(), REGIONS_PER_CHILD, "a live owner's regions were reaped");
+    assert_eq!(existing(&all).len(), REGIONS_PER_CHILD, "a live owner's regions were reaped");
     child.kill().unwrap();
-    child.wait().unwrap();
-    let report = journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
+    wait_killed(&mut child);
+    let report = reap(&dir);
     assert_eq!(report.regions_unlinked, REGIONS_PER_CHILD);
-    assert!(objects(&prefix).is_empty());
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(existing(&all).is_empty());
 }
 
 #[test]
-fn a_restarted_registry_reaps_its_crashed_predecessor() {
+fn a_restarted_registry_reaps_its_crashed_predecessor_on_its_first_owned_region() {
     let dir = state_dir("restart");
-    drop(Registry::new(options(&dir, false)).unwrap());
     let prefix = prefix("r");
-    let _sweep = Sweep { prefix: prefix.clone(), dir: dir.clone() };
-    let mut child = spawn_child(&dir, &prefix, None);
+    let mut all = names(&prefix, REGIONS_PER_CHILD);
+    let own = common::unique_key("rown");
+    all.push(own.clone());
+    let _sweep = Sweep { names: all.clone(), dir: dir.clone() };
+    let mut child = hold(&dir, &prefix, REGIONS_PER_CHILD, None);
     wait_ready(&mut child);
     child.kill().unwrap();
-    child.wait().unwrap();
-    assert_eq!(objects(&prefix).len(), REGIONS_PER_CHILD);
+    wait_killed(&mut child);
     let restarted = Registry::new(options(&dir, true)).unwrap();
+    assert_eq!(existing(&all).len(), REGIONS_PER_CHILD, "nothing is reaped before a journal is needed");
+    let region = restarted.create_region(own.as_bytes(), 4096).unwrap();
     assert_eq!(restarted.stats().reaped, REGIONS_PER_CHILD as u64);
-    assert!(objects(&prefix).is_empty(), "the restarted registry left its predecessor's regions");
-    assert_eq!(journals(&dir), 0);
+    assert_eq!(existing(&all), vec![own.clone()], "the restarted registry left its predecessor's regions");
+    region.close().unwrap();
     drop(restarted);
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(journals(&dir), 0);
+}
+
+/// One region created by a child killed at `point`; returns its name.
+fn killed_at(dir: &Path, tag: &str, point: &str) -> String {
+    let prefix = prefix(tag);
+    let mut child = hold(dir, &prefix, 1, Some(&format!("{point}:1")));
+    wait_killed(&mut child);
+    format!("{prefix}0")
+}
+
+#[test]
+fn killed_after_the_record_a_plain_clients_object_under_the_name_survives() {
+    let dir = state_dir("rec");
+    let name = killed_at(&dir, "rec", "after-record");
+    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    assert!(!common::object_exists(&name));
+    plain_client_create(&name, 4096);
+    let report = reap(&dir);
+    assert!(common::object_exists(&name), "the reaper removed a client's object it never created: {report:?}");
+    assert_eq!((report.regions_unlinked, report.regions_left_alone), (0, 1));
+    assert_eq!(journals(&dir), 0);
+}
+
+#[test]
+fn killed_after_shm_open_the_unsized_object_is_reaped() {
+    let dir = state_dir("open");
+    let name = killed_at(&dir, "open", "after-create");
+    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    assert!(common::object_exists(&name));
+    assert_eq!(reap(&dir).regions_unlinked, 1);
+    assert!(!common::object_exists(&name));
+}
+
+#[test]
+fn killed_after_shm_open_an_object_a_client_reused_and_sized_survives() {
+    let dir = state_dir("reuse");
+    let name = killed_at(&dir, "reuse", "after-create");
+    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    plain_client_create(&name, 8192);
+    let report = reap(&dir);
+    assert!(common::object_exists(&name), "a client's reused object was removed: {report:?}");
+    assert_eq!(report.regions_unlinked, 0);
+}
+
+#[test]
+fn killed_after_the_identity_the_object_is_reaped() {
+    let dir = state_dir("ident");
+    let name = killed_at(&dir, "ident", "after-identity");
+    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    assert!(common::object_exists(&name));
+    assert_eq!(reap(&dir).regions_unlinked, 1);
+    assert!(!common::object_exists(&name));
+}
+
+/// Whether the system gives shared-memory objects inodes (macOS does
+/// not, so a test that compares them says it is skipped).
+fn has_inodes() -> bool {
+    if cfg!(target_os = "linux") {
+        return true;
+    }
+    println!("skipped: this system gives shared-memory objects no inode to compare");
+    false
+}
+
+#[test]
+fn killed_after_ftruncate_a_recreated_object_under_the_name_survives() {
+    if !has_inodes() {
+        return;
+    }
+    let dir = state_dir("recreate");
+    let name = killed_at(&dir, "recreate", "after-size");
+    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    let old = inode(&name);
+    // Another process removes the dead owner's object and makes its own;
+    // a second object is held open meanwhile so the inode cannot be reused.
+    common::create_object(&format!("{name}x"));
+    common::remove_object(&name);
+    common::create_object(&name);
+    common::remove_object(&format!("{name}x"));
+    assert_ne!(inode(&name), old);
+    let report = reap(&dir);
+    assert!(common::object_exists(&name), "a new object under a dead owner's name was removed: {report:?}");
+    assert_eq!((report.regions_unlinked, report.regions_left_alone), (0, 1));
+}
+
+#[test]
+fn killed_after_ftruncate_an_object_a_client_reopened_and_sized_survives() {
+    if !has_inodes() {
+        return;
+    }
+    let dir = state_dir("resize");
+    let name = killed_at(&dir, "resize", "after-size");
+    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    let old = inode(&name);
+    plain_client_create(&name, 8192);
+    assert_eq!(inode(&name), old, "the client reused the very object");
+    let report = reap(&dir);
+    assert!(common::object_exists(&name), "an object a client reused was removed: {report:?}");
+}
+
+#[test]
+fn killed_after_ftruncate_the_object_is_reaped() {
+    let dir = state_dir("sized");
+    let name = killed_at(&dir, "sized", "after-size");
+    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    assert_eq!(reap(&dir).regions_unlinked, 1);
+    assert!(!common::object_exists(&name));
+}
+
+/// A dead owner's journal listing three regions.
+fn dead_journal(tag: &str) -> (PathBuf, Vec<String>, Sweep) {
+    let dir = state_dir(tag);
+    let prefix = prefix(tag);
+    let all = names(&prefix, 3);
+    let sweep = Sweep { names: all.clone(), dir: dir.clone() };
+    let mut child = hold(&dir, &prefix, 3, None);
+    wait_ready(&mut child);
+    child.kill().unwrap();
+    wait_killed(&mut child);
+    (dir, all, sweep)
+}
+
+#[test]
+fn a_reaper_paused_after_taking_the_lock_keeps_others_off_the_journal() {
+    let (dir, all, _sweep) = dead_journal("rlock");
+    let first = spawn(&dir, "reap", Some("reaper-locked:1:stop"));
+    wait_stopped(&first);
+    let report = reap(&dir);
+    assert_eq!((report.journals_reaped, report.regions_unlinked), (0, 0), "{report:?}");
+    assert_eq!(existing(&all).len(), 3);
+    let line = resume_and_report(first);
+    assert!(line.contains("unlinked=3 reaped=1"), "{line}");
+    assert!(existing(&all).is_empty());
+    assert_eq!(journals(&dir), 0);
+}
+
+#[test]
+fn a_reaper_that_locks_a_journal_another_reaper_removed_skips_it() {
+    let (dir, all, _sweep) = dead_journal("rtwo");
+    let late = spawn(&dir, "reap", Some("reaper-opened:1:stop"));
+    wait_stopped(&late);
+    assert_eq!(reap(&dir).regions_unlinked, 3);
+    // Other processes take the names again meanwhile.
+    for name in &all {
+        common::create_object(name);
+    }
+    let line = resume_and_report(late);
+    assert!(line.contains("unlinked=0 reaped=0 skipped=1"), "the late reaper replayed the journal: {line}");
+    assert_eq!(existing(&all).len(), 3);
+}
+
+#[test]
+fn a_reaper_killed_between_lock_and_unlink_leaves_the_journal_to_the_next() {
+    let (dir, all, _sweep) = dead_journal("rkill");
+    let mut dying = spawn(&dir, "reap", Some("reaper-checked:2"));
+    wait_killed(&mut dying);
+    let report = reap(&dir);
+    assert_eq!(report.journals_reaped, 1);
+    assert!(existing(&all).is_empty(), "{report:?}");
+    assert_eq!(journals(&dir), 0);
 }

@@ -224,3 +224,141 @@ fn a_failed_unlink_keeps_the_entry_and_reports_the_errno() {
     assert_eq!(reg.count(), 1, "failed entries stay tracked for a retry");
     assert_eq!(reg.unlink(b"/kept").unwrap_err().status(), Status::OS_ERROR);
 }
+
+/// A registry journaling into a state directory of its own.
+fn journaled(tag: &str, unlink: UnlinkPolicy) -> (Registry, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("tsm-reg-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let options = Options {
+        naming: NamingPolicy::Posix,
+        unlink,
+        state_dir: Some(dir.clone()),
+        ..Options::default()
+    };
+    (Registry::new(options).unwrap(), dir)
+}
+
+fn journal_names(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    triton_shm::journal::list_journals(dir)
+        .unwrap()
+        .into_iter()
+        .flat_map(|j| j.regions.into_iter().map(|r| r.name))
+        .collect()
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
+fn a_failed_second_create_keeps_the_first_regions_record() {
+    let (reg, dir) = journaled("twice", UnlinkPolicy::OwnedOnly);
+    let key = unique_key("tw");
+    let region = reg.create_region(key.as_bytes(), 4096).unwrap();
+    let e = reg.create_region(key.as_bytes(), 4096).unwrap_err();
+    assert_eq!(e.status(), Status::ALREADY_EXISTS);
+    assert_eq!(journal_names(&dir), vec![key.clone().into_bytes()], "the live region is no longer journaled");
+    region.close().unwrap();
+    assert!(journal_names(&dir).is_empty());
+    drop(reg);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: shared memory")]
+fn a_stale_region_never_releases_the_entry_made_after_an_unlink() {
+    let reg = registry(NamingPolicy::Posix, UnlinkPolicy::OwnedOnly);
+    let key = unique_key("st");
+    let first = reg.create_region(key.as_bytes(), 4096).unwrap();
+    assert_eq!(reg.unlink(key.as_bytes()).unwrap(), Unlinked::Removed);
+    let second = reg.create_region(key.as_bytes(), 4096).unwrap();
+    first.close().unwrap();
+    assert!(object_exists(&key), "closing the first region removed the second one's object");
+    assert!(reg.contains(key.as_bytes()));
+    second.close().unwrap();
+    assert!(!object_exists(&key));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: shared memory")]
+fn a_stale_region_never_releases_the_entry_made_after_a_cleanup() {
+    let reg = registry(NamingPolicy::Posix, UnlinkPolicy::OwnedOnly);
+    let key = unique_key("sc");
+    let first = reg.create_region(key.as_bytes(), 4096).unwrap();
+    assert_eq!(reg.cleanup_all().unlinked, 1);
+    let second = reg.create_region(key.as_bytes(), 4096).unwrap();
+    first.close().unwrap();
+    assert!(object_exists(&key), "closing the first region removed the second one's object");
+    second.close().unwrap();
+    assert!(!object_exists(&key));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
+fn creating_a_region_over_a_key_tracked_as_not_owned_makes_it_owned() {
+    let (reg, dir) = journaled("own", UnlinkPolicy::OwnedOnly);
+    let key = unique_key("ow");
+    reg.register(key.as_bytes(), false).unwrap();
+    let region = reg.create_region(key.as_bytes(), 4096).unwrap();
+    assert_eq!(journal_names(&dir), vec![key.clone().into_bytes()], "the created region is journaled");
+    region.close().unwrap();
+    let report = reg.cleanup_all();
+    assert_eq!((report.unlinked, report.released), (1, 0), "{report:?}");
+    assert!(!object_exists(&key), "a region this process created was never unlinked");
+    drop(reg);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
+fn a_freed_registrys_owned_regions_are_not_reaped_while_the_process_lives() {
+    let (first, dir) = journaled("free", UnlinkPolicy::OwnedOnly);
+    let key = unique_key("fr");
+    create_object(&key);
+    first.register(key.as_bytes(), true).unwrap();
+    drop(first);
+    let listed = triton_shm::journal::list_journals(&dir).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].alive, "freeing the registry released its journal's lock");
+    // The next registry of this process reaps when it first needs a journal.
+    let next = Registry::new(Options {
+        naming: NamingPolicy::Posix,
+        state_dir: Some(dir.clone()),
+        reap_on_create: true,
+        ..Options::default()
+    })
+    .unwrap();
+    let other = unique_key("fr");
+    let region = next.create_region(other.as_bytes(), 4096).unwrap();
+    assert!(object_exists(&key), "a region this process still uses was reaped");
+    region.close().unwrap();
+    remove_object(&key);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
+fn the_journal_stays_one_page_with_one_region_alive_through_a_million_lives() {
+    let (reg, dir) = journaled("bound", UnlinkPolicy::Never);
+    let kept_key = unique_key("bk");
+    let kept = reg.create_region(kept_key.as_bytes(), 4096).unwrap();
+    // Real creations and closes, then a million owned registrations and
+    // unlinks (the policy keeps the objects, so no system call is made).
+    for _ in 0..2000 {
+        let key = unique_key("bc");
+        reg.create_region(key.as_bytes(), 4096).unwrap().close().unwrap();
+        remove_object(&key);
+    }
+    let key = unique_key("bm");
+    for _ in 0..1_000_000 {
+        reg.register(key.as_bytes(), true).unwrap();
+        reg.unlink(key.as_bytes()).unwrap();
+    }
+    let sizes: Vec<u64> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .collect();
+    assert_eq!(sizes.len(), 1);
+    assert!(sizes[0] <= 4096, "the journal grew to {} bytes", sizes[0]);
+    assert_eq!(journal_names(&dir), vec![kept_key.clone().into_bytes()]);
+    drop(kept);
+    remove_object(&kept_key);
+    drop(reg);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -70,7 +70,10 @@ pub unsafe extern "C" fn triton_shm_cleanup_all(report: *mut CleanupReport) -> S
 /// value, a `struct_size` this library does not accept, or a backend that
 /// is not built in (`TRITON_SHM_BACKEND_XNU_MODEL` without the feature, or
 /// an unknown `TRITON_SHM_BACKEND` value). `*out` is written only on
-/// success.
+/// success. The state directory is not touched here: it is opened (and,
+/// with `reap_on_create`, the regions of dead owners reaped) when the
+/// registry first creates, or registers as owned, a region, and a refused
+/// state directory fails that call, never this one.
 ///
 /// Ownership: the caller owns the registry and frees it with
 /// `triton_shm_registry_free`, which does not unlink anything: call
@@ -96,7 +99,11 @@ pub unsafe extern "C" fn triton_shm_registry_new(
 }
 
 /// Free a registry made by `triton_shm_registry_new`. Tracked regions are
-/// forgotten, not unlinked. NULL and the default registry are no-ops.
+/// forgotten, not unlinked. Owned regions still tracked stay in the
+/// registry's journal, whose lock this process keeps until it exits: no
+/// other registry (of this process or another) reaps them while the
+/// process lives, and a reap after it exits removes them. NULL and the
+/// default registry are no-ops.
 ///
 /// # Safety
 /// `reg` is NULL, the default registry, or a registry from

@@ -6,8 +6,10 @@
 //! feature `xnu-model` (Linux only), `XnuModel` reproduces macOS's rules
 //! on Linux so that they can be tested here (see its docs for the list).
 
+mod boot_id;
 #[cfg(feature = "crash-points")]
 pub mod crash_point;
+pub mod journal_map;
 mod mapping;
 mod posix;
 mod process;
@@ -15,9 +17,11 @@ pub mod state_dir;
 #[cfg(all(feature = "xnu-model", target_os = "linux"))]
 mod xnu_model;
 
+pub use boot_id::boot_id;
 pub use mapping::Mapping;
+pub(crate) use posix::page_size;
 pub use posix::Posix;
-pub use process::current_pid;
+pub use process::{coarse_now_ns, current_pid};
 #[cfg(all(feature = "xnu-model", target_os = "linux"))]
 pub use xnu_model::XnuModel;
 
@@ -51,6 +55,24 @@ impl OpenFlags {
     };
 }
 
+/// What `fstat` says identifies an object, as the reaper compares it with
+/// what was recorded when the object was created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// `st_dev`; 0 where the system gives none (macOS).
+    pub device: u64,
+    /// `st_ino`; 0 where the system gives none (macOS has no inode for a
+    /// shared-memory object).
+    pub inode: u64,
+    /// `st_uid`: the object's owner.
+    pub uid: u32,
+    /// `st_size` (on macOS rounded up to a page).
+    pub size: u64,
+    /// `st_ctime` in nanoseconds since the epoch, where the system keeps it
+    /// (not on macOS).
+    pub changed_ns: Option<i64>,
+}
+
 /// The shared-memory system calls the library makes. Every method returns
 /// the raw errno on failure. The descriptor returned by `open` is closed
 /// when the `OwnedFd` drops.
@@ -80,6 +102,13 @@ pub trait ShmBackend: Send + Sync {
     /// is still in place and comes back with the errno.
     fn unmap(&self, mapping: Mapping) -> Result<(), (Mapping, i32)> {
         mapping.unmap()
+    }
+
+    /// `fstat(fd)` as an [`Identity`]. The default answers `ENOSYS`, which
+    /// the reaper takes as "cannot tell": it then unlinks nothing.
+    fn identity(&self, fd: BorrowedFd<'_>) -> Result<Identity, i32> {
+        let _ = fd;
+        Err(libc::ENOSYS)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The real POSIX backend, through nix. On Apple targets nix passes
 //! `shm_open`'s mode as `c_uint`, as the variadic prototype requires there.
 
-use super::{Mapping, OpenFlags, ShmBackend};
+use super::{Identity, Mapping, OpenFlags, ShmBackend};
 use nix::fcntl::OFlag;
 use nix::sys::mman::{MapFlags, ProtFlags};
 use nix::sys::stat::Mode;
@@ -94,5 +94,42 @@ impl ShmBackend for Posix {
 
     fn unlink(&self, name: &CStr) -> Result<(), i32> {
         nix::sys::mman::shm_unlink(name).map_err(|e| e as i32)
+    }
+
+    fn identity(&self, fd: BorrowedFd<'_>) -> Result<Identity, i32> {
+        use std::os::fd::AsRawFd;
+        let st = nix::sys::stat::fstat(fd.as_raw_fd()).map_err(|e| e as i32)?;
+        Ok(stat_identity(&st))
+    }
+}
+
+/// The identity `fstat` gives. macOS fills only mode, uid, gid and size for
+/// a shared-memory object: no device, no inode, no times.
+#[cfg(not(any(target_os = "macos", target_os = "ios")))]
+#[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+pub(crate) fn stat_identity(st: &nix::sys::stat::FileStat) -> Identity {
+    Identity {
+        device: st.st_dev as u64,
+        inode: st.st_ino as u64,
+        uid: st.st_uid,
+        size: u64::try_from(st.st_size).unwrap_or(0),
+        changed_ns: Some(
+            i64::from(st.st_ctime)
+                .saturating_mul(1_000_000_000)
+                .saturating_add(i64::from(st.st_ctime_nsec)),
+        ),
+    }
+}
+
+/// The identity `fstat` gives. macOS fills only mode, uid, gid and size for
+/// a shared-memory object: no device, no inode, no times.
+#[cfg(any(target_os = "macos", target_os = "ios"))]
+pub(crate) fn stat_identity(st: &nix::sys::stat::FileStat) -> Identity {
+    Identity {
+        device: 0,
+        inode: 0,
+        uid: st.st_uid,
+        size: u64::try_from(st.st_size).unwrap_or(0),
+        changed_ns: None,
     }
 }

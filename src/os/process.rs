@@ -16,6 +16,24 @@ extern "C" fn forget_pid_in_child() {
     CACHED_PID.store(0, Ordering::Relaxed);
 }
 
+/// Nanoseconds since the epoch from the clock the kernel keeps for file
+/// times (Linux: `CLOCK_REALTIME_COARSE`, a few nanoseconds through the
+/// vDSO, a tick's resolution); elsewhere the ordinary real-time clock.
+#[allow(clippy::useless_conversion)] // time_t and c_long are i64 only on 64-bit targets
+pub fn coarse_now_ns() -> i64 {
+    #[cfg(target_os = "linux")]
+    {
+        let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes the timespec it is given.
+        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut t) } == 0 {
+            return i64::from(t.tv_sec).saturating_mul(1_000_000_000).saturating_add(i64::from(t.tv_nsec));
+        }
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
 /// The pid of the calling process, correct in a forked child too.
 pub fn current_pid() -> u32 {
     INSTALL_FORK_HANDLER.call_once(|| {

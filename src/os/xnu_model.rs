@@ -162,4 +162,13 @@ impl ShmBackend for XnuModel {
             None => Err(libc::ENOENT),
         }
     }
+
+    fn identity(&self, fd: BorrowedFd<'_>) -> Result<super::Identity, i32> {
+        // As macOS: owner and rounded size, no inode, no times.
+        Ok(super::Identity {
+            uid: nix::unistd::geteuid().as_raw(),
+            size: self.size(fd)?,
+            ..super::Identity::default()
+        })
+    }
 }

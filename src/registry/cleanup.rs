@@ -164,6 +164,8 @@ mod tests {
             pinned: true,
             regions: 0,
             seq,
+            generation: seq,
+            slot: None,
         };
         (name, entry)
     }

@@ -1,56 +1,116 @@
-//! The registry's journal of owned regions: created on first use, written
-//! before a region is created and after it is gone.
+//! The registry's journal of owned regions. The state directory is opened
+//! (and the dead owners' regions reaped, with `reap_on_create`) only when
+//! the registry first needs a journal: when it creates, or registers as
+//! owned, its first region. A registry that only maps regions others
+//! created never touches it, so a refused state directory cannot stop it.
 
 use super::Registry;
-use crate::journal::Journal;
+use crate::journal::{self, Journal, SlotRef};
+use crate::log::{log_at, Level};
 use crate::os::state_dir::StateDir;
+use crate::os::Identity;
 use crate::status::Result;
+use std::sync::atomic::Ordering;
 
-/// The journal of owned regions: off, ready to be created on first use, or
-/// open and locked.
+/// The journal of owned regions, from off to open.
 pub(super) enum JournalSlot {
+    /// Journaling is off (an option, or a backend whose objects die with
+    /// the process).
     Off,
-    Idle(StateDir),
+    /// Not needed yet: the state directory has not been touched.
+    Unopened,
+    /// The state directory is open and checked; no journal file yet (or
+    /// the last attempt to make one failed, and the next region retries).
+    Ready(StateDir),
+    /// Open and locked.
     Open(Journal),
 }
 
 impl Registry {
-    /// Record in the journal, before it can exist, that `system` is ours.
-    /// Without a journal this does nothing.
-    pub(crate) fn journal_created(&self, system: &[u8], size: u64) -> Result<()> {
+    /// The open journal, making it first if needed. `None` without one.
+    fn with_journal<R>(&self, f: impl FnOnce(&mut Journal) -> Result<R>) -> Result<Option<R>> {
         if !self.inner.journaled {
-            return Ok(());
+            return Ok(None);
         }
         let mut slot = self.inner.journal.lock();
-        // The journal file is made on the first owned region. If that fails
-        // (a full disk), the slot stays Idle and the next region tries again:
-        // the region is refused, never created without a record.
-        if matches!(*slot, JournalSlot::Idle(_)) {
-            let JournalSlot::Idle(dir) = std::mem::replace(&mut *slot, JournalSlot::Off) else {
-                return Ok(());
-            };
-            match Journal::create(dir) {
-                Ok(journal) => *slot = JournalSlot::Open(journal),
-                Err((dir, error)) => {
-                    *slot = JournalSlot::Idle(dir);
-                    return Err(error);
+        loop {
+            match &mut *slot {
+                JournalSlot::Off => return Ok(None),
+                JournalSlot::Unopened => {
+                    let path = self.inner.options.state_dir_path();
+                    let dir = StateDir::open(&path, true).map_err(journal::state_dir_error)?;
+                    if self.inner.options.reap_on_create {
+                        self.reap_now(&path);
+                    }
+                    *slot = JournalSlot::Ready(dir);
                 }
+                JournalSlot::Ready(dir) => {
+                    let journal = Journal::create(dir)?;
+                    *slot = JournalSlot::Open(journal);
+                }
+                JournalSlot::Open(journal) if journal.owner_pid() != crate::os::current_pid() => {
+                    // A forked child: the journal is the parent's. The child's
+                    // own regions go to a journal of its own; dropping the
+                    // parent's copy here neither unlocks nor removes it.
+                    let dir = journal.dir().try_clone().map_err(journal::state_dir_error)?;
+                    *slot = JournalSlot::Ready(dir);
+                }
+                JournalSlot::Open(journal) => return f(journal).map(Some),
             }
         }
-        match &mut *slot {
-            JournalSlot::Open(journal) => journal.record_created(system, size),
-            _ => Ok(()),
+    }
+
+    fn reap_now(&self, path: &std::path::Path) {
+        match journal::reap_stale(path, self.inner.backend, false) {
+            Ok(report) => {
+                let reaped = u64::try_from(report.regions_unlinked).unwrap_or(u64::MAX);
+                self.inner.counters.reaped.store(reaped, Ordering::Relaxed);
+                if report.journals_reaped > 0 {
+                    log_at!(
+                        Level::Info,
+                        "reaped {} journal(s) of dead owners: {} region(s) unlinked, {} already gone, \
+                         {} left alone, {} failed",
+                        report.journals_reaped,
+                        report.regions_unlinked,
+                        report.regions_already_gone,
+                        report.regions_left_alone,
+                        report.regions_failed
+                    );
+                }
+            }
+            Err(e) => log_at!(Level::Warn, "reap on first journal use: {}", e.message()),
         }
     }
 
-    /// Record in the journal that `system` is no longer ours to clean up.
-    pub(crate) fn journal_removed(&self, system: &[u8]) {
-        if !self.inner.journaled {
-            return;
-        }
+    /// Record in the journal, before it can exist, that `system` is about
+    /// to be created with `size` bytes. Without a journal this does nothing.
+    pub(crate) fn journal_intent(&self, system: &[u8], size: u64) -> Result<Option<SlotRef>> {
+        self.with_journal(|j| j.record_intent(system, size))
+    }
+
+    /// Record that `system`, which exists, is owned.
+    pub(crate) fn journal_registered(&self, system: &[u8]) -> Result<Option<SlotRef>> {
+        self.with_journal(|j| j.record_registered(system))
+    }
+
+    /// Complete an intent with the identity of the object just created.
+    pub(crate) fn journal_identity(&self, slot: Option<SlotRef>, identity: &Identity) {
+        let Some(slot) = slot else { return };
         if let JournalSlot::Open(journal) = &mut *self.inner.journal.lock() {
-            journal.record_removed(system);
+            if journal.owner_pid() == crate::os::current_pid() {
+                journal.record_identity(slot, identity);
+            }
         }
     }
 
+    /// Free the record `slot`: its region is gone or no longer ours. Only
+    /// the journal's own process frees its records.
+    pub(crate) fn journal_release(&self, slot: Option<SlotRef>) {
+        let Some(slot) = slot else { return };
+        if let JournalSlot::Open(journal) = &mut *self.inner.journal.lock() {
+            if journal.owner_pid() == crate::os::current_pid() {
+                journal.release(slot);
+            }
+        }
+    }
 }

@@ -13,11 +13,10 @@ mod stats;
 pub use cleanup::CleanupReport;
 pub use stats::Stats;
 
-use crate::journal;
+use crate::journal::SlotRef;
 use crate::log::{log_at, Level};
 use crate::name::{self, NameError, NamingPolicy};
 use crate::options::{Options, UnlinkPolicy};
-use crate::os::state_dir::StateDir;
 use crate::os::{self, ShmBackend};
 use crate::status::{Error, Result, Status};
 use journal_slot::JournalSlot;
@@ -27,7 +26,6 @@ use stats::{bump, Counters};
 use std::borrow::Cow;
 use std::collections::hash_map;
 use std::ffi::{CStr, CString};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
 
 /// What keeps an entry tracked.
@@ -55,6 +53,11 @@ struct Entry {
     regions: u32,
     /// Order of registration in this registry: cleanup unlinks in this order.
     seq: u64,
+    /// Which entry of this key this is: a region releases only the entry it
+    /// joined, never a newer one made after an unlink or a cleanup.
+    generation: u64,
+    /// Its record in the owner's journal, if it has one.
+    slot: Option<SlotRef>,
 }
 
 /// What [`Registry::register`] did.
@@ -102,6 +105,17 @@ struct Inner {
 }
 
 
+/// How [`Registry::track`] journals an entry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Journaling {
+    /// Not at all (a region opened, not created).
+    No,
+    /// A new owned entry gets a registration record (`register`).
+    RecordIfNew,
+    /// The object was just created here; this is its creation record.
+    Created(Option<SlotRef>),
+}
+
 /// A key checked against the registry's policies: its system name as the C
 /// string the system calls take.
 pub(crate) struct Resolved {
@@ -134,10 +148,7 @@ static DEFAULT: LazyLock<Registry> = LazyLock::new(|| {
         log_at!(Level::Error, "default registry: {why}; using the real OS");
         os::system()
     });
-    Registry::with_backend(options.clone(), backend).unwrap_or_else(|e| {
-        log_at!(Level::Error, "default registry: {}; journaling disabled", e.message());
-        Registry::assemble(Options { journal: false, ..options }, backend, JournalSlot::Off)
-    })
+    Registry::build(options, backend)
 });
 
 /// The process-wide registry behind the seed's free functions, with default
@@ -160,41 +171,23 @@ impl Registry {
 
     /// An empty registry that makes its system calls through `backend`.
     ///
-    /// With `options.journal` and the real OS backend, the state directory
-    /// is opened (created 0700 if missing) and checked now, and, with
-    /// `options.reap_on_create`, the regions of dead owners are reaped.
-    /// Errors: [`Status::PERMISSION_DENIED`] when the state directory is
-    /// refused (a symlink, owned by someone else, writable by others), with
-    /// a message that names it and the fix.
+    /// No system call is made here. With `options.journal` and the real OS
+    /// backend, the state directory is opened (created 0700 if missing) and
+    /// checked when the registry first needs a journal: when it creates, or
+    /// registers as owned, its first region; with `options.reap_on_create`
+    /// the regions of dead owners are reaped at that moment. A state
+    /// directory that is refused then fails that call, never this one, so
+    /// a registry that only maps regions others created cannot fail
+    /// because of it. Never fails today; the `Result` is kept for backends
+    /// that may.
     pub fn with_backend(options: Options, backend: &'static dyn ShmBackend) -> Result<Self> {
+        Ok(Registry::build(options, backend))
+    }
+
+    fn build(options: Options, backend: &'static dyn ShmBackend) -> Self {
         let journaled = options.journal && backend.name() == os::system().name();
-        if !journaled {
-            return Ok(Registry::assemble(options, backend, JournalSlot::Off));
-        }
-        let path = options.state_dir_path();
-        let dir = StateDir::open(&path, true).map_err(|e| Error::new(Status::PERMISSION_DENIED, e.0))?;
-        let reap = options.reap_on_create;
-        let registry = Registry::assemble(options, backend, JournalSlot::Idle(dir));
-        if reap {
-            match journal::reap_stale(&path, backend, false) {
-                Ok(report) => {
-                    let reaped = u64::try_from(report.regions_unlinked).unwrap_or(u64::MAX);
-                    registry.inner.counters.reaped.store(reaped, Ordering::Relaxed);
-                    if report.journals_reaped > 0 {
-                        log_at!(
-                            Level::Info,
-                            "reaped {} journal(s) of dead owners: {} region(s) unlinked, {} already gone, {} failed",
-                            report.journals_reaped,
-                            report.regions_unlinked,
-                            report.regions_already_gone,
-                            report.regions_failed
-                        );
-                    }
-                }
-                Err(e) => log_at!(Level::Warn, "reap on create: {}", e.message()),
-            }
-        }
-        Ok(registry)
+        let slot = if journaled { JournalSlot::Unopened } else { JournalSlot::Off };
+        Registry::assemble(options, backend, slot)
     }
 
     fn assemble(options: Options, backend: &'static dyn ShmBackend, journal: JournalSlot) -> Self {
@@ -245,7 +238,7 @@ impl Registry {
     /// different key that reaches the same object is tracked.
     pub fn register(&self, key: &[u8], owned: bool) -> Result<Registration> {
         let system = self.checked_system_name(key)?;
-        self.track(key, system, owned, Hold::Pin, owned)
+        self.track(key, system, owned, Hold::Pin, Journaling::RecordIfNew).map(|(r, _)| r)
     }
 
     /// Check `key` against the reserved prefixes and the naming policy, and
@@ -301,16 +294,17 @@ impl Registry {
     }
 
     /// Track `key` for a registration (`Hold::Pin`) or an open region
-    /// (`Hold::Region`). With `journal`, a new entry is first recorded in the
-    /// journal (for owned names registered rather than created here).
+    /// (`Hold::Region`), journaled as `journaling` says. Returns what
+    /// happened and the generation of the entry, which a region keeps to
+    /// release exactly that entry.
     pub(crate) fn track(
         &self,
         key: &[u8],
         system: Cow<'_, [u8]>,
         owned: bool,
         hold: Hold,
-        journal: bool,
-    ) -> Result<Registration> {
+        journaling: Journaling,
+    ) -> Result<(Registration, u64)> {
         let policy = self.inner.options.naming;
         // Everything that allocates happens before the lock, so the critical
         // section only hashes once and inserts. Under `darwin` the identity is
@@ -323,6 +317,7 @@ impl Registry {
         let owner_pid = os::current_pid();
         let shard = self.inner.entries.index(&identity);
         let mut entries = self.inner.entries.lock_index(shard);
+        let generation = entries.registered() + 1;
         let vacant = match entries.entry(identity) {
             hash_map::Entry::Occupied(mut occupied) => {
                 let entry = occupied.get_mut();
@@ -334,14 +329,31 @@ impl Registry {
                     Hold::Pin => entry.pinned = true,
                     Hold::Region => entry.regions = entry.regions.saturating_add(1),
                 }
-                return Ok(Registration::AlreadyTracked);
+                if let Journaling::Created(slot) = journaling {
+                    // This process just created the object (O_EXCL) under a
+                    // key it tracked as not owned, or registered by name: it
+                    // is ours now, and its creation record replaces the old.
+                    let old = if entry.owner_pid == owner_pid { entry.slot.take() } else { None };
+                    entry.owned = true;
+                    entry.owner_pid = owner_pid;
+                    entry.slot = slot;
+                    let generation = entry.generation;
+                    drop(entries);
+                    self.journal_release(old);
+                    return Ok((Registration::AlreadyTracked, generation));
+                }
+                return Ok((Registration::AlreadyTracked, entry.generation));
             }
             hash_map::Entry::Vacant(vacant) => vacant,
         };
-        let system = self.stored_system_name(vacant.key(), &original);
-        if journal {
-            self.journal_created(system, 0)?;
-        }
+        let slot = match journaling {
+            Journaling::RecordIfNew if owned => {
+                let system = self.stored_system_name(vacant.key(), &original);
+                self.journal_registered(system)?
+            }
+            Journaling::Created(slot) => slot,
+            _ => None,
+        };
         let seq = self.inner.entries.next_seq();
         vacant.insert(Entry {
             original,
@@ -350,6 +362,8 @@ impl Registry {
             pinned: hold == Hold::Pin,
             regions: u32::from(hold == Hold::Region),
             seq,
+            generation,
+            slot,
         });
         entries.count_registration();
         drop(entries);
@@ -360,25 +374,35 @@ impl Registry {
             policy.system_name_cow(key).unwrap_or_default().escape_ascii(),
             if owned { "owned" } else { "not owned" }
         );
-        Ok(Registration::Added)
+        Ok((Registration::Added, generation))
     }
 
     /// A region of `key` closed: drop its hold, and when it was the last
     /// hold on an entry not pinned by `register`, untrack the entry and
     /// unlink it as the unlink policy says. An entry already untracked (by
     /// `unlink` or `cleanup_all`) is left alone.
-    pub(crate) fn release_region(&self, key: &[u8], resolved: &Resolved) -> Result<()> {
+    ///
+    /// `generation` is the entry the region joined: an entry made anew
+    /// after that one was untracked is not this region's to release. In a
+    /// forked child, the last region of an entry the parent registered
+    /// untracks it without unlinking: the object is the parent's.
+    pub(crate) fn release_region(&self, key: &[u8], resolved: &Resolved, generation: u64) -> Result<()> {
         let policy = self.inner.options.naming;
         let identity = policy.identity(resolved.system());
         let mut entries = self.inner.entries.lock(identity);
-        let Some(entry) = entries.get_mut(identity).filter(|e| *e.original == *key) else {
+        let Some(entry) = entries
+            .get_mut(identity)
+            .filter(|e| *e.original == *key && e.generation == generation)
+        else {
             return Ok(());
         };
         entry.regions = entry.regions.saturating_sub(1);
         if entry.regions > 0 || entry.pinned {
             return Ok(());
         }
-        self.remove_from_system(entry, resolved.system())?;
+        if entry.owner_pid == os::current_pid() {
+            self.remove_from_system(entry, resolved.system())?;
+        }
         entries.remove(identity);
         Ok(())
     }
@@ -478,8 +502,8 @@ impl Registry {
             Ok(Unlinked::Released) => {}
             Err(_) => bump(&counters.failed),
         }
-        if outcome.is_ok() && entry.owned {
-            self.journal_removed(system);
+        if outcome.is_ok() && entry.owned && entry.owner_pid == os::current_pid() {
+            self.journal_release(entry.slot);
         }
         outcome
     }

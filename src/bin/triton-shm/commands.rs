@@ -5,7 +5,7 @@ use crate::output::{num, Json};
 use crate::Args;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
-use triton_shm::journal::{self, JournalInfo};
+use triton_shm::journal::{self, JournalFormat, JournalInfo, Record, RecordKind};
 use triton_shm::name::{self, NamingPolicy};
 use triton_shm::os::{self, OpenFlags};
 use triton_shm::{Options, Registry};
@@ -90,6 +90,18 @@ pub fn normalize(args: &Args) -> Outcome {
     Ok(true)
 }
 
+/// What a record knows, in a word: `created` (with its identity),
+/// `creating` (the owner died before it could record one), `registered`,
+/// or `text` (a record of an earlier version's text journal).
+fn kind_word(r: &Record) -> &'static str {
+    match r.kind {
+        RecordKind::Created { .. } => "created",
+        RecordKind::Intent => "creating",
+        RecordKind::Registered => "registered",
+        RecordKind::Legacy => "text",
+    }
+}
+
 fn journal_json(j: &JournalInfo) -> Json {
     let header = j.header.as_ref();
     Json::Obj(vec![
@@ -97,6 +109,16 @@ fn journal_json(j: &JournalInfo) -> Json {
         ("pid", header.map_or(Json::Null, |h| num(h.pid))),
         ("alive", Json::Bool(j.alive)),
         ("started", header.map_or(Json::Null, |h| num(h.started))),
+        (
+            "format",
+            header.map_or(Json::Null, |h| {
+                Json::Str(match h.format {
+                    JournalFormat::Slots => "slots".to_owned(),
+                    JournalFormat::Text => "text".to_owned(),
+                })
+            }),
+        ),
+        ("boot_id", header.and_then(|h| h.boot_id.clone()).map_or(Json::Null, Json::Str)),
         ("bad_lines", num(j.bad_lines as u64)),
         ("error", j.error.clone().map_or(Json::Null, Json::Str)),
         (
@@ -105,8 +127,15 @@ fn journal_json(j: &JournalInfo) -> Json {
                 j.regions
                     .iter()
                     .map(|r| {
+                        let (device, inode) = match r.kind {
+                            RecordKind::Created { device, inode, .. } => (num(device), num(inode)),
+                            _ => (Json::Null, Json::Null),
+                        };
                         Json::Obj(vec![
                             ("name", Json::bytes(&r.name)),
+                            ("kind", Json::Str(kind_word(r).to_owned())),
+                            ("device", device),
+                            ("inode", inode),
                             ("size", num(r.size)),
                             ("since", num(r.since)),
                             ("age_seconds", num((now() - r.since).max(0))),
@@ -141,7 +170,13 @@ pub fn list(args: &Args) -> Outcome {
                     text += &format!("  unreadable: {e}\n");
                 }
                 for r in &j.regions {
-                    text += &format!("  '{}'  {} bytes  {} old\n", r.name.escape_ascii(), r.size, age(r.since));
+                    text += &format!(
+                        "  '{}'  {} bytes  {} old  {}\n",
+                        r.name.escape_ascii(),
+                        r.size,
+                        age(r.since),
+                        kind_word(r)
+                    );
                 }
             }
             text
@@ -164,14 +199,17 @@ pub fn reap(args: &Args) -> Outcome {
             ("regions_unlinked", num(report.regions_unlinked as u64)),
             ("regions_already_gone", num(report.regions_already_gone as u64)),
             ("regions_failed", num(report.regions_failed as u64)),
+            ("regions_left_alone", num(report.regions_left_alone as u64)),
         ]),
         || {
             format!(
-                "{} journal(s) of dead owners: {verb} {} region(s), {} already gone, {} failed; \
+                "{} journal(s) of dead owners: {verb} {} region(s), {} already gone, {} left alone \
+                 (not the object recorded, or not ours), {} kept for a retry; \
                  {} live journal(s) left alone, {} skipped\n",
                 report.journals_reaped,
                 report.regions_unlinked,
                 report.regions_already_gone,
+                report.regions_left_alone,
                 report.regions_failed,
                 report.journals_live,
                 report.journals_skipped

@@ -1,0 +1,561 @@
+//! Listing journals, and reaping the regions of dead owners.
+
+use super::{legacy, parse, slots, Header, JournalFormat, Parsed, Record, RecordKind};
+use crate::log::{log_at, Level};
+use crate::os::state_dir::{self, LockedFile, StateDir};
+use crate::os::{Identity, OpenFlags, ShmBackend};
+use crate::status::Result;
+use std::collections::HashSet;
+use std::ffi::CString;
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::AsFd;
+use std::path::Path;
+
+use super::table::state_dir_error;
+
+/// What one journal in the state directory holds. See [`list_journals`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalInfo {
+    /// File name inside the state directory.
+    pub file: String,
+    /// Whether a live process holds its lock.
+    pub alive: bool,
+    /// Its header, if readable.
+    pub header: Option<Header>,
+    /// The regions it lists as possibly existing.
+    pub regions: Vec<Record>,
+    /// Lines (text) or slots that did not decode.
+    pub bad_lines: usize,
+    /// Why it could not be read, if it could not.
+    pub error: Option<String>,
+}
+
+/// Counts from a reap (`reap_stale`; in C, `triton_shm_reap_stale` and
+/// `triton_shm_reap_report`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReapReport {
+    /// Journals whose owner was dead and which were processed.
+    pub journals_reaped: usize,
+    /// Journals held by a live owner (or by another reaper), left alone.
+    pub journals_live: usize,
+    /// Journals that could not be used (a symlink, another owner,
+    /// unreadable, no longer linked), or that were not reaped because some
+    /// journal could not be read (its regions might be live).
+    pub journals_skipped: usize,
+    /// Regions unlinked (or, in a dry run, that would be).
+    pub regions_unlinked: usize,
+    /// Regions listed but already gone.
+    pub regions_already_gone: usize,
+    /// Regions whose check or unlink failed for a reason that may pass
+    /// (their records are kept for the next reap; the log has each errno).
+    pub regions_failed: usize,
+    /// Records dropped without unlinking: the object under the name is not
+    /// the one recorded (replaced, another user's, newer than the record),
+    /// or it is another user's (`EACCES`/`EPERM`), or the journal is from an
+    /// earlier boot.
+    pub regions_left_alone: usize,
+}
+
+/// Read a journal's bytes. A live journal may be written while it is read:
+/// a slot that does not decode is read again (a few times) before it counts
+/// as bad.
+fn read_journal(file: &File) -> std::io::Result<Parsed> {
+    let mut parsed = Parsed::default();
+    for _ in 0..3 {
+        let mut bytes = Vec::new();
+        (&*file).read_to_end(&mut bytes)?;
+        std::io::Seek::rewind(&mut &*file)?;
+        parsed = parse(&bytes);
+        if parsed.bad_lines == 0 || !slots::is_slot_journal(&bytes) {
+            break;
+        }
+    }
+    Ok(parsed)
+}
+
+fn open_dir(path: &Path) -> Result<StateDir> {
+    StateDir::open(path, false).map_err(state_dir_error)
+}
+
+/// Describe every journal in the state directory `path` without changing
+/// anything. A missing directory lists nothing.
+pub fn list_journals(path: &Path) -> Result<Vec<JournalInfo>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let dir = open_dir(path)?;
+    let names = dir.journal_names().map_err(state_dir_error)?;
+    Ok(names
+        .into_iter()
+        .map(|file| {
+            let mut info = JournalInfo {
+                file: file.clone(),
+                alive: false,
+                header: None,
+                regions: Vec::new(),
+                bad_lines: 0,
+                error: None,
+            };
+            let opened = dir.open_journal(&file).map_err(|e| e.to_string()).and_then(|f| {
+                let parsed = read_journal(&f).map_err(|e| e.to_string())?;
+                Ok((StateDir::try_lock(f).map_err(|e| e.to_string())?, parsed))
+            });
+            match opened {
+                Ok((lock, parsed)) => {
+                    info.alive = lock.is_none();
+                    info.header = parsed.header;
+                    info.regions = parsed.live;
+                    info.bad_lines = parsed.bad_lines;
+                }
+                Err(e) => info.error = Some(e),
+            }
+            info
+        })
+        .collect())
+}
+
+/// What the reaper decides for one record.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The object is the one recorded: unlink it.
+    Unlink,
+    /// Gone already: drop the record.
+    Gone,
+    /// Not the object recorded, or not ours: drop the record, unlink nothing.
+    LeaveAlone(&'static str),
+    /// Cannot tell now (a failed call that may pass): keep the record.
+    Retry(String),
+}
+
+/// What the reaper compares a record with.
+pub(crate) struct Context {
+    /// The reaper's effective uid.
+    pub euid: u32,
+    /// The page size objects are rounded to (macOS).
+    pub page: u64,
+}
+
+/// Judge a record against the identity of the object now under its name.
+/// Pure, so that every rule is tested on its own.
+pub(crate) fn judge(record: &Record, found: &Identity, ctx: &Context) -> Verdict {
+    if found.uid != ctx.euid {
+        return Verdict::LeaveAlone("the object belongs to another user");
+    }
+    match record.kind {
+        RecordKind::Created { device, inode, uid } => {
+            if uid != found.uid {
+                return Verdict::LeaveAlone("the object's owner is not the one recorded");
+            }
+            if inode != 0 || found.inode != 0 {
+                // Linux: device and inode name the very object created, and
+                // its size is exact: a client that reopened it by name and
+                // sized it anew made it its own.
+                if (device, inode) != (found.device, found.inode) {
+                    return Verdict::LeaveAlone("another object now has the name (device/inode differ)");
+                }
+                if found.size != 0 && found.size != record.size {
+                    return Verdict::LeaveAlone("the object was sized anew after its owner died");
+                }
+            } else {
+                // macOS: no inode; the size the owner gave it, rounded up to
+                // a page, is what is left to compare.
+                let rounded = record.size.div_ceil(ctx.page.max(1)).saturating_mul(ctx.page.max(1));
+                if found.size != rounded {
+                    return Verdict::LeaveAlone("another object now has the name (size differs)");
+                }
+            }
+            Verdict::Unlink
+        }
+        RecordKind::Intent => {
+            // The owner died between the record and recording the identity:
+            // its object, if it made one, was never sized.
+            if found.size != 0 {
+                return Verdict::LeaveAlone("the object was sized, so it is not the one the owner was creating");
+            }
+            match found.changed_ns {
+                Some(changed) if changed < record.since_ns.saturating_sub(1_000_000_000) => {
+                    Verdict::LeaveAlone("the object is older than the record")
+                }
+                _ => Verdict::Unlink,
+            }
+        }
+        // A registration costs no system call, so it carries no identity:
+        // the owner's uid and the cross-checks are all there is. (The
+        // status change time cannot tell either: every store through a
+        // mapping moves it.)
+        RecordKind::Registered => Verdict::Unlink,
+        RecordKind::Legacy => match found.changed_ns {
+            // A text record has whole seconds. The object was made right
+            // after its record, and its status change time only moves on.
+            Some(changed) if changed < record.since_ns.saturating_sub(1_000_000_000) => {
+                Verdict::LeaveAlone("the object is older than its record")
+            }
+            _ => Verdict::Unlink,
+        },
+    }
+}
+
+fn check(record: &Record, backend: &dyn ShmBackend, ctx: &Context) -> Verdict {
+    let Ok(name) = CString::new(record.name.clone()) else {
+        return Verdict::LeaveAlone("the name holds a NUL byte");
+    };
+    let fd = match backend.open(&name, OpenFlags::EXISTING) {
+        Ok(fd) => fd,
+        Err(libc::ENOENT) => return Verdict::Gone,
+        Err(libc::EACCES | libc::EPERM) => return Verdict::LeaveAlone("the object belongs to another user"),
+        // A name no object can have.
+        Err(libc::EINVAL | libc::ENAMETOOLONG) => return Verdict::LeaveAlone("no object can have this name"),
+        Err(errno) => return Verdict::Retry(format!("shm_open: errno {errno}")),
+    };
+    #[cfg(feature = "crash-points")]
+    crate::os::crash_point::hit("reaper-checked");
+    match backend.identity(fd.as_fd()) {
+        Ok(found) => judge(record, &found, ctx),
+        Err(errno) => Verdict::Retry(format!("fstat: errno {errno}")),
+    }
+}
+
+/// What a first pass over the journals found: the names live journals
+/// list, the journals whose owner is dead, and how many journals could not
+/// be read (their names are unknown, so then nothing may be unlinked).
+struct Survey {
+    live_names: HashSet<Vec<u8>>,
+    dead: Vec<String>,
+    unreadable: usize,
+}
+
+fn survey(dir: &StateDir, names: &[String], report: &mut ReapReport) -> Survey {
+    let mut survey = Survey { live_names: HashSet::new(), dead: Vec::new(), unreadable: 0 };
+    for name in names {
+        let file = match dir.open_journal(name) {
+            Ok(file) => file,
+            Err(e) => {
+                log_at!(Level::Warn, "reaper: {e}");
+                report.journals_skipped += 1;
+                // A refusal (symlink, another owner) is not ours to read;
+                // a failed call (EMFILE...) hides names that may be live.
+                if e.errno.is_some() {
+                    survey.unreadable += 1;
+                }
+                continue;
+            }
+        };
+        match StateDir::try_lock(file) {
+            Ok(Some(locked)) => {
+                drop(locked); // closing releases it: reaped below, locked again
+                survey.dead.push(name.clone());
+            }
+            Ok(None) => {
+                report.journals_live += 1;
+                match dir.open_journal(name).map_err(|e| e.to_string()).and_then(|f| read_journal(&f).map_err(|e| e.to_string())) {
+                    Ok(parsed) => survey.live_names.extend(parsed.live.into_iter().map(|r| r.name)),
+                    Err(e) => {
+                        log_at!(Level::Warn, "reaper: cannot read the live journal {name}: {e}");
+                        survey.unreadable += 1;
+                    }
+                }
+            }
+            Err(e) => {
+                log_at!(Level::Warn, "reaper: {name}: {e}");
+                report.journals_skipped += 1;
+                survey.unreadable += 1;
+            }
+        }
+    }
+    survey
+}
+
+/// For each journal in the state directory `path` whose owner is dead (its
+/// lock can be taken), unlink the regions it lists that are provably the
+/// objects it recorded, and remove the journal. Journals of live owners are
+/// never touched. With `dry_run`, nothing is changed and `regions_unlinked`
+/// counts the regions that would be.
+///
+/// A region is unlinked only when all of these hold:
+/// * the journal is still linked under its name once locked (another
+///   reaper did not take it first), and was written in this boot;
+/// * no live journal lists the same name;
+/// * the object under the name is owned by the reaper's effective uid;
+/// * it is the object recorded: for a creation, the same device and inode
+///   (Linux) or the same page-rounded size (macOS, which has no inode);
+///   and, on Linux, the same size unless never sized; for a record made
+///   before creation whose owner died before `fstat`, an object never sized
+///   and not older than the record; for a registration (which records no
+///   identity, to cost no system call), any object of the reaper's uid;
+///   for a text record of an earlier version, an object not older than the
+///   record.
+///
+/// A record whose object is gone, is another's, or is not the one recorded
+/// is dropped; a record whose check or unlink failed otherwise (`EMFILE`,
+/// say) is kept, alone, for the next reap. When some journal cannot be
+/// read at all, no region is unlinked (its names are unknown). A missing
+/// directory reaps nothing. Journal files half-made by owners killed before
+/// naming them (`.*.tmp`, unlocked, a minute old) are removed.
+pub fn reap_stale(path: &Path, backend: &dyn ShmBackend, dry_run: bool) -> Result<ReapReport> {
+    let mut report = ReapReport::default();
+    if !path.exists() {
+        return Ok(report);
+    }
+    let dir = open_dir(path)?;
+    let names = dir.journal_names().map_err(state_dir_error)?;
+    let survey = survey(&dir, &names, &mut report);
+    if survey.unreadable > 0 {
+        log_at!(
+            Level::Warn,
+            "reaper: {} journal(s) could not be read; reaping nothing, since their regions may be live",
+            survey.unreadable
+        );
+        report.journals_skipped += survey.dead.len();
+        return Ok(report);
+    }
+    let ctx = Context {
+        euid: nix::unistd::geteuid().as_raw(),
+        page: crate::os::page_size(),
+    };
+    for name in &survey.dead {
+        reap_one(&dir, name, backend, dry_run, &survey.live_names, &ctx, &mut report);
+    }
+    if !dry_run {
+        remove_stale_temps(&dir);
+    }
+    Ok(report)
+}
+
+fn reap_one(
+    dir: &StateDir,
+    name: &str,
+    backend: &dyn ShmBackend,
+    dry_run: bool,
+    live_names: &HashSet<Vec<u8>>,
+    ctx: &Context,
+    report: &mut ReapReport,
+) {
+    let opened = dir.open_journal(name);
+    #[cfg(feature = "crash-points")]
+    crate::os::crash_point::hit("reaper-opened");
+    let locked = match opened.and_then(StateDir::try_lock) {
+        Ok(Some(locked)) => locked,
+        Ok(None) => {
+            // Another reaper has it now.
+            report.journals_live += 1;
+            return;
+        }
+        Err(e) => {
+            log_at!(Level::Warn, "reaper: {e}");
+            report.journals_skipped += 1;
+            return;
+        }
+    };
+    #[cfg(feature = "crash-points")]
+    crate::os::crash_point::hit("reaper-locked");
+    if !dir.still_linked(locked.file(), name) {
+        log_at!(Level::Info, "reaper: {name} was removed by another reaper; skipped");
+        report.journals_skipped += 1;
+        return;
+    }
+    let parsed = match read_journal(locked.file()) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            log_at!(Level::Warn, "reaper: cannot read {name}: {e}");
+            report.journals_skipped += 1;
+            return;
+        }
+    };
+    report.journals_reaped += 1;
+    let header = parsed.header.as_ref();
+    let earlier_boot = header
+        .and_then(|h| h.boot_id.as_deref())
+        .zip(crate::os::boot_id())
+        .is_some_and(|(then, now)| then != now);
+    // A model's objects lived in its dead process: nothing to unlink.
+    let real = header.is_none_or(|h| h.backend == "posix");
+    let mut kept: Vec<&Record> = Vec::new();
+    let mut resolved: Vec<&Record> = Vec::new();
+    for record in &parsed.live {
+        if earlier_boot || !real {
+            report.regions_left_alone += 1;
+            resolved.push(record);
+            continue;
+        }
+        if live_names.contains(&record.name) {
+            // A live owner has (or is creating) an object under this name:
+            // leave it, and keep the record until that owner is done.
+            log_at!(Level::Info, "reaper: '{}' is listed by a live journal; kept", record.name.escape_ascii());
+            report.regions_failed += 1;
+            kept.push(record);
+            continue;
+        }
+        let verdict = check(record, backend, ctx);
+        let verdict = match verdict {
+            Verdict::Unlink if dry_run => {
+                report.regions_unlinked += 1;
+                continue;
+            }
+            Verdict::Unlink => match CString::new(record.name.clone()).map(|c| backend.unlink(&c)) {
+                Ok(Ok(())) => {
+                    log_at!(Level::Info, "reaper: unlinked '{}' from {name}", record.name.escape_ascii());
+                    report.regions_unlinked += 1;
+                    Verdict::Unlink
+                }
+                Ok(Err(libc::ENOENT)) => Verdict::Gone,
+                Ok(Err(libc::EACCES | libc::EPERM)) => Verdict::LeaveAlone("shm_unlink was refused"),
+                Ok(Err(errno)) => Verdict::Retry(format!("shm_unlink: errno {errno}")),
+                Err(_) => Verdict::LeaveAlone("the name holds a NUL byte"),
+            },
+            other => other,
+        };
+        match verdict {
+            Verdict::Unlink => resolved.push(record),
+            Verdict::Gone => {
+                report.regions_already_gone += 1;
+                resolved.push(record);
+            }
+            Verdict::LeaveAlone(why) => {
+                log_at!(Level::Info, "reaper: '{}' from {name} left alone: {why}", record.name.escape_ascii());
+                report.regions_left_alone += 1;
+                resolved.push(record);
+            }
+            Verdict::Retry(why) => {
+                log_at!(Level::Error, "reaper: '{}' from {name}: {why}; kept for the next reap", record.name.escape_ascii());
+                report.regions_failed += 1;
+                kept.push(record);
+            }
+        }
+    }
+    if dry_run {
+        return;
+    }
+    if kept.is_empty() {
+        if let Err(e) = dir.remove(name) {
+            log_at!(Level::Warn, "reaper: {e}");
+        }
+    } else if let Err(errno) = keep_only(&locked, header, &resolved, &kept) {
+        log_at!(Level::Warn, "reaper: cannot drop the resolved records of {name}: errno {errno}");
+    }
+}
+
+/// Leave in the journal only the records still unresolved.
+fn keep_only(locked: &LockedFile, header: Option<&Header>, resolved: &[&Record], kept: &[&Record]) -> std::result::Result<(), i32> {
+    match header.map(|h| h.format) {
+        Some(JournalFormat::Slots) | None if resolved.iter().all(|r| r.slot.is_some()) && kept.iter().all(|r| r.slot.is_some()) => {
+            for r in resolved {
+                if let Some(index) = r.slot {
+                    let at = slots::slot_offset(index) as u64;
+                    state_dir::write_all_at(locked.as_fd(), &[0u8; 8], at)?;
+                }
+            }
+            Ok(())
+        }
+        _ => {
+            let text = legacy::rewrite(header, kept);
+            state_dir::truncate(locked, 0)?;
+            state_dir::write_all_at(locked.as_fd(), text.as_bytes(), 0)
+        }
+    }
+}
+
+/// Remove `.*.tmp` files nobody holds locked that are over a minute old:
+/// journals whose owner died between creating and naming them.
+fn remove_stale_temps(dir: &StateDir) {
+    let Ok(names) = dir.temp_names() else { return };
+    let now = super::now_ns() / 1_000_000_000;
+    for name in names {
+        let Ok(file) = dir.open_journal(&name) else { continue };
+        let old = state_dir::modified(&file).is_some_and(|m| now - m > 60);
+        if old {
+            if let Ok(Some(_locked)) = StateDir::try_lock(file) {
+                match dir.remove(&name) {
+                    Ok(()) => log_at!(Level::Info, "reaper: removed the half-made journal {name}"),
+                    Err(e) => log_at!(Level::Warn, "reaper: {e}"),
+                }
+            }
+        }
+    }
+}
+
+/// [`reap_stale`] on the state directory `options` names, against the real
+/// OS (journals are only kept for it). The Rust twin of
+/// `triton_shm_reap_stale`.
+pub fn reap(options: &crate::Options, dry_run: bool) -> Result<ReapReport> {
+    reap_stale(&options.state_dir_path(), crate::os::system(), dry_run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ME: u32 = 1000;
+
+    fn ctx() -> Context {
+        Context { euid: ME, page: 16384 }
+    }
+
+    fn record(kind: RecordKind, size: u64, since_ns: i64) -> Record {
+        Record { name: b"/r".to_vec(), size, since: since_ns / 1_000_000_000, since_ns, kind, seq: 1, slot: Some(0) }
+    }
+
+    fn object(device: u64, inode: u64, size: u64, changed_ns: Option<i64>) -> Identity {
+        Identity { device, inode, uid: ME, size, changed_ns }
+    }
+
+    const CREATED: RecordKind = RecordKind::Created { device: 5, inode: 77, uid: ME };
+
+    #[test]
+    fn a_created_record_unlinks_only_its_own_inode() {
+        let r = record(CREATED, 4096, 0);
+        assert_eq!(judge(&r, &object(5, 77, 4096, Some(1)), &ctx()), Verdict::Unlink);
+        assert!(matches!(judge(&r, &object(5, 78, 4096, Some(1)), &ctx()), Verdict::LeaveAlone(_)));
+        assert!(matches!(judge(&r, &object(6, 77, 4096, Some(1)), &ctx()), Verdict::LeaveAlone(_)));
+    }
+
+    #[test]
+    fn a_created_object_sized_anew_is_left_alone() {
+        let r = record(CREATED, 4096, 0);
+        assert_eq!(judge(&r, &object(5, 77, 0, None), &ctx()), Verdict::Unlink, "never sized");
+        assert!(matches!(judge(&r, &object(5, 77, 8192, None), &ctx()), Verdict::LeaveAlone(_)));
+    }
+
+    #[test]
+    fn another_users_object_is_never_unlinked() {
+        let r = record(CREATED, 4096, 0);
+        let theirs = Identity { uid: ME + 1, ..object(5, 77, 4096, None) };
+        assert!(matches!(judge(&r, &theirs, &ctx()), Verdict::LeaveAlone(_)));
+        let legacy = record(RecordKind::Legacy, 4096, 0);
+        assert!(matches!(judge(&legacy, &theirs, &ctx()), Verdict::LeaveAlone(_)));
+    }
+
+    #[test]
+    fn without_an_inode_the_rounded_size_decides() {
+        let r = record(RecordKind::Created { device: 0, inode: 0, uid: ME }, 100, 0);
+        assert_eq!(judge(&r, &object(0, 0, 16384, None), &ctx()), Verdict::Unlink);
+        assert!(matches!(judge(&r, &object(0, 0, 32768, None), &ctx()), Verdict::LeaveAlone(_)));
+    }
+
+    #[test]
+    fn an_intent_takes_only_an_unsized_object_no_older_than_itself() {
+        let t = 50_000_000_000;
+        let r = record(RecordKind::Intent, 4096, t);
+        assert_eq!(judge(&r, &object(1, 2, 0, Some(t + 5)), &ctx()), Verdict::Unlink);
+        assert!(matches!(judge(&r, &object(1, 2, 4096, Some(t + 5)), &ctx()), Verdict::LeaveAlone(_)));
+        assert!(matches!(judge(&r, &object(1, 2, 0, Some(t - 5_000_000_000)), &ctx()), Verdict::LeaveAlone(_)));
+    }
+
+    #[test]
+    fn a_registration_takes_its_users_object_even_written_since() {
+        let t = 50_000_000_000;
+        let r = record(RecordKind::Registered, 0, t);
+        assert_eq!(judge(&r, &object(1, 2, 4096, Some(t + 1)), &ctx()), Verdict::Unlink);
+    }
+
+    #[test]
+    fn a_text_record_takes_only_an_object_no_older_than_itself() {
+        let r = record(RecordKind::Legacy, 4096, 90_000_000_000);
+        assert_eq!(judge(&r, &object(1, 2, 4096, Some(101_000_000_000)), &ctx()), Verdict::Unlink);
+        // Written since: the time moves on, the object is still the owner's.
+        assert_eq!(judge(&r, &object(1, 2, 4096, Some(200_000_000_000)), &ctx()), Verdict::Unlink);
+        // Older than its record: a record planted to name an existing object.
+        assert!(matches!(judge(&r, &object(1, 2, 4096, Some(80_000_000_000)), &ctx()), Verdict::LeaveAlone(_)));
+    }
+}
