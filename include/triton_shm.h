@@ -159,7 +159,8 @@ enum triton_shm_status
   TRITON_SHM_NOT_FOUND = 200,
   /**
    * A different name that reaches the same shared-memory object is
-   * already tracked.
+   * already tracked, and the registry could unlink the object through
+   * either name.
    */
   TRITON_SHM_NAME_COLLISION = 201,
   /**
@@ -623,7 +624,9 @@ triton_shm_status triton_shm_options_from_env(struct triton_shm_options *opts, s
  * `TRITON_SHM_INVALID_NAME`;
  * `TRITON_SHM_RESERVED_NAME` (a Triton backend's own region, in any slash
  * spelling, or a host-reserved prefix); `TRITON_SHM_NAME_COLLISION` (a
- * different tracked key reaches the same object); `TRITON_SHM_NOT_FOUND`
+ * different tracked key reaches the same object and the registry could
+ * unlink it through either: that key is owned, or the unlink policy is
+ * `TRITON_SHM_UNLINK_ALL`); `TRITON_SHM_NOT_FOUND`
  * (no object under any name tried; the message lists them);
  * `TRITON_SHM_NAME_TOO_LONG` (also when nothing was found and a name a
  * client would use is longer than the OS allows: the message says which
@@ -854,7 +857,10 @@ void triton_shm_registry_free(struct triton_shm_registry *reg);
  * NULL; `TRITON_SHM_INVALID_NAME` or `TRITON_SHM_NAME_TOO_LONG` when the
  * naming policy refuses `name`; `TRITON_SHM_NAME_COLLISION` when a
  * different tracked name reaches the same object (`/a/b` and `/a_b` under
- * `darwin`, `/x` and `//x` under `posix`); the message names both.
+ * `darwin`, `/x` and `//x` under `posix`) and the registry could unlink it
+ * through either: one of them is owned, or the unlink policy is
+ * `TRITON_SHM_UNLINK_ALL`; the message names both. Names of one object
+ * that no unlink can reach are both tracked.
  *
  * # Safety
  * `reg` is NULL or a live registry; `name` is NULL or a NUL-terminated

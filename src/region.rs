@@ -175,7 +175,7 @@ impl Registry {
                 )
             })?;
         let resolved = self.resolve(key)?;
-        self.check_collision(key, &resolved)?;
+        self.check_collision(key, &resolved, true)?;
         let backend = self.backend();
         let system = resolved.system();
         // The record comes first, so a crash can never leave the object

@@ -42,7 +42,8 @@ pub enum Status {
     /// has that name.
     NOT_FOUND = 200,
     /// A different name that reaches the same shared-memory object is
-    /// already tracked.
+    /// already tracked, and the registry could unlink the object through
+    /// either name.
     NAME_COLLISION = 201,
     /// A shared-memory object with that name already exists; it was left
     /// untouched.

@@ -233,7 +233,7 @@ fn registry_lifecycle_through_the_abi() {
         assert!(yes);
         assert_eq!(triton_shm_registry_contains(reg, cs("").as_ptr(), &mut yes), Status::OK);
         assert!(!yes);
-        assert_eq!(triton_shm_registry_register(reg, cs("/a/b").as_ptr(), false), Status::OK);
+        assert_eq!(triton_shm_registry_register(reg, cs("/a/b").as_ptr(), true), Status::OK);
         assert_eq!(triton_shm_registry_register(reg, cs("/a_b").as_ptr(), false), Status::NAME_COLLISION);
         let msg = last_message();
         assert!(msg.contains("'/a_b'") && msg.contains("'/a/b'"), "{msg}");
@@ -245,7 +245,11 @@ fn registry_lifecycle_through_the_abi() {
 
         let mut report = triton_shm::CleanupReport::default();
         assert_eq!(triton_shm_registry_cleanup_all(reg, &mut report), Status::OK);
-        assert_eq!((report.unlinked, report.released, report.failed), (0, 2, 0));
+        // '/a/b' was registered as owned but never created: already gone.
+        assert_eq!(
+            (report.unlinked, report.already_gone, report.released, report.failed),
+            (0, 1, 1, 0)
+        );
         assert!(object_exists(&client), "a client's region survives cleanup by default");
         assert_eq!(triton_shm_registry_cleanup_all(reg, &mut report), Status::OK);
         assert_eq!((report.unlinked, report.released), (0, 0));

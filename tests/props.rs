@@ -492,8 +492,9 @@ fn op(keys: usize) -> impl Strategy<Value = Op> {
 struct Model {
     naming: NamingPolicy,
     unlink: UnlinkPolicy,
-    /// Object name (what the kernel compares) → (key as given, owned).
-    tracked: BTreeMap<Vec<u8>, (Vec<u8>, bool)>,
+    /// Object name (what the kernel compares) → the keys tracked for it, as
+    /// given, each with whether it is owned.
+    tracked: BTreeMap<Vec<u8>, Vec<(Vec<u8>, bool)>>,
     objects: BTreeSet<Vec<u8>>,
     refused: BTreeSet<Vec<u8>>,
     registered: u64,
@@ -544,16 +545,37 @@ impl Model {
             return Err(Status::RESERVED_NAME);
         }
         let object = self.object(&self.system(key)?);
-        match self.tracked.get(&object) {
-            Some((original, _)) if original == key => Ok(Registration::AlreadyTracked),
-            Some(_) => {
-                self.collisions_refused += 1;
-                Err(Status::NAME_COLLISION)
-            }
-            None => {
-                self.registered += 1;
-                self.tracked.insert(object, (key.to_vec(), owned));
-                Ok(Registration::Added)
+        let unlink = self.unlink;
+        let group = self.tracked.entry(object).or_default();
+        if group.iter().any(|(original, _)| original == key) {
+            return Ok(Registration::AlreadyTracked);
+        }
+        // Two keys of one object only where no unlink can reach it.
+        let may_share = |other_owned: bool| match unlink {
+            UnlinkPolicy::Never => true,
+            UnlinkPolicy::OwnedOnly => !owned && !other_owned,
+            UnlinkPolicy::All => false,
+        };
+        if group.iter().any(|(_, other_owned)| !may_share(*other_owned)) {
+            self.collisions_refused += 1;
+            return Err(Status::NAME_COLLISION);
+        }
+        self.registered += 1;
+        group.push((key.to_vec(), owned));
+        Ok(Registration::Added)
+    }
+
+    /// Number of keys tracked.
+    fn count(&self) -> usize {
+        self.tracked.values().map(Vec::len).sum()
+    }
+
+    /// Drop `key` from the keys tracked for `object`.
+    fn untrack(&mut self, object: &[u8], key: &[u8]) {
+        if let Some(group) = self.tracked.get_mut(object) {
+            group.retain(|(original, _)| original != key);
+            if group.is_empty() {
+                self.tracked.remove(object);
             }
         }
     }
@@ -582,20 +604,25 @@ impl Model {
 
     fn unlink(&mut self, key: &[u8]) -> Result<Unlinked, Status> {
         let object = self.object(&self.system(key)?);
-        let owned = match self.tracked.get(&object) {
-            Some((original, owned)) if original == key => *owned,
-            _ => return Err(Status::NOT_FOUND),
+        let owned = match self.tracked.get(&object).and_then(|g| g.iter().find(|(k, _)| k == key)) {
+            Some((_, owned)) => *owned,
+            None => return Err(Status::NOT_FOUND),
         };
         let outcome = self.remove(&object, owned)?;
-        self.tracked.remove(&object);
+        self.untrack(&object, key);
         Ok(outcome)
     }
 
     fn cleanup_all(&mut self) -> CleanupReport {
         let mut report = CleanupReport::default();
-        let entries: Vec<(Vec<u8>, bool)> =
-            self.tracked.iter().map(|(object, (_, owned))| (object.clone(), *owned)).collect();
-        for (object, owned) in entries {
+        let entries: Vec<(Vec<u8>, Vec<u8>, bool)> = self
+            .tracked
+            .iter()
+            .flat_map(|(object, group)| {
+                group.iter().map(move |(key, owned)| (object.clone(), key.clone(), *owned))
+            })
+            .collect();
+        for (object, key, owned) in entries {
             match self.remove(&object, owned) {
                 Ok(Unlinked::Removed) => report.unlinked += 1,
                 Ok(Unlinked::AlreadyGone) => report.already_gone += 1,
@@ -605,7 +632,7 @@ impl Model {
                     continue;
                 }
             }
-            self.tracked.remove(&object);
+            self.untrack(&object, &key);
         }
         report
     }
@@ -615,6 +642,7 @@ impl Model {
         let mut names: Vec<Vec<u8>> = self
             .tracked
             .values()
+            .flatten()
             .map(|(key, _)| self.system(key).expect("tracked keys are valid"))
             .collect();
         names.sort();
@@ -673,13 +701,13 @@ proptest! {
                 }
             }
 
-            prop_assert_eq!(registry.count(), model.tracked.len());
+            prop_assert_eq!(registry.count(), model.count());
             for key in &keys {
                 let tracked = model
                     .system(key)
                     .ok()
                     .and_then(|system| model.tracked.get(&model.object(&system)))
-                    .is_some_and(|(original, _)| original == key);
+                    .is_some_and(|group| group.iter().any(|(original, _)| original == key));
                 prop_assert_eq!(registry.contains(key), tracked, "{:?}", key.escape_ascii().to_string());
             }
             let mut names = registry.system_names();
@@ -689,7 +717,7 @@ proptest! {
             let stats = registry.stats();
             prop_assert_eq!(
                 (stats.tracked, stats.registered, stats.unlinked, stats.already_gone, stats.failed),
-                (model.tracked.len() as u64, model.registered, model.unlinked, model.already_gone, model.failed)
+                (model.count() as u64, model.registered, model.unlinked, model.already_gone, model.failed)
             );
             prop_assert_eq!(
                 (stats.collisions_refused, stats.reserved_refused),

@@ -39,9 +39,9 @@ fn registering_the_same_key_twice_is_idempotent() {
 
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
-fn darwin_refuses_two_keys_that_normalise_alike() {
+fn darwin_refuses_two_keys_that_normalise_alike_when_one_is_owned() {
     let reg = registry(NamingPolicy::Darwin, UnlinkPolicy::OwnedOnly);
-    reg.register(b"/a/b", false).unwrap();
+    reg.register(b"/a/b", true).unwrap();
     let err = reg.register(b"/a_b", false).unwrap_err();
     assert_eq!(err.status(), Status::NAME_COLLISION);
     assert!(err.message().contains("'/a_b'") && err.message().contains("'/a/b'"), "{err}");
@@ -50,12 +50,37 @@ fn darwin_refuses_two_keys_that_normalise_alike() {
 
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
-fn posix_refuses_two_keys_that_glibc_aliases() {
+fn posix_refuses_an_owned_key_beside_another_that_glibc_aliases() {
     let reg = registry(NamingPolicy::Posix, UnlinkPolicy::OwnedOnly);
     reg.register(b"/x1", false).unwrap();
-    let err = reg.register(b"//x1", false).unwrap_err();
+    let err = reg.register(b"//x1", true).unwrap_err();
     assert_eq!(err.status(), Status::NAME_COLLISION);
     assert!(err.message().contains("'//x1'") && err.message().contains("'/x1'"), "{err}");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
+fn two_client_keys_of_one_object_are_both_tracked_when_no_unlink_reaches_it() {
+    for unlink in [UnlinkPolicy::OwnedOnly, UnlinkPolicy::Never] {
+        let reg = registry(NamingPolicy::Posix, unlink);
+        assert_eq!(reg.register(b"/x2", false).unwrap(), Registration::Added);
+        assert_eq!(reg.register(b"x2", false).unwrap(), Registration::Added);
+        assert_eq!(reg.count(), 2);
+        assert!(reg.contains(b"/x2") && reg.contains(b"x2"));
+        assert_eq!(reg.unlink(b"x2").unwrap(), triton_shm::Unlinked::Released);
+        assert!(reg.contains(b"/x2") && !reg.contains(b"x2"));
+        assert_eq!(reg.unlink(b"/x2").unwrap(), triton_shm::Unlinked::Released);
+        assert_eq!(reg.count(), 0);
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
+fn unlink_all_refuses_even_two_client_keys_of_one_object() {
+    let reg = registry(NamingPolicy::Posix, UnlinkPolicy::All);
+    reg.register(b"/x3", false).unwrap();
+    let err = reg.register(b"x3", false).unwrap_err();
+    assert_eq!(err.status(), Status::NAME_COLLISION);
 }
 
 #[test]

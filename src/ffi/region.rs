@@ -40,7 +40,9 @@ fn check_flags(flags: u32) -> Result<()> {
 /// `TRITON_SHM_INVALID_NAME`;
 /// `TRITON_SHM_RESERVED_NAME` (a Triton backend's own region, in any slash
 /// spelling, or a host-reserved prefix); `TRITON_SHM_NAME_COLLISION` (a
-/// different tracked key reaches the same object); `TRITON_SHM_NOT_FOUND`
+/// different tracked key reaches the same object and the registry could
+/// unlink it through either: that key is owned, or the unlink policy is
+/// `TRITON_SHM_UNLINK_ALL`); `TRITON_SHM_NOT_FOUND`
 /// (no object under any name tried; the message lists them);
 /// `TRITON_SHM_NAME_TOO_LONG` (also when nothing was found and a name a
 /// client would use is longer than the OS allows: the message says which

@@ -131,7 +131,10 @@ pub unsafe extern "C" fn triton_shm_registry_free(reg: *mut Registry) {
 /// NULL; `TRITON_SHM_INVALID_NAME` or `TRITON_SHM_NAME_TOO_LONG` when the
 /// naming policy refuses `name`; `TRITON_SHM_NAME_COLLISION` when a
 /// different tracked name reaches the same object (`/a/b` and `/a_b` under
-/// `darwin`, `/x` and `//x` under `posix`); the message names both.
+/// `darwin`, `/x` and `//x` under `posix`) and the registry could unlink it
+/// through either: one of them is owned, or the unlink policy is
+/// `TRITON_SHM_UNLINK_ALL`; the message names both. Names of one object
+/// that no unlink can reach are both tracked.
 ///
 /// # Safety
 /// `reg` is NULL or a live registry; `name` is NULL or a NUL-terminated

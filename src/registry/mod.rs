@@ -235,7 +235,11 @@ impl Registry {
     /// Registering the same key again changes nothing and returns
     /// [`Registration::AlreadyTracked`]. Errors: those of
     /// [`Registry::system_name`], and [`Status::NAME_COLLISION`] when a
-    /// different key that reaches the same object is tracked.
+    /// different tracked key reaches the same object and this registry
+    /// could unlink it through either (one is owned under `OwnedOnly`, or
+    /// the policy is `All`). Two keys of one object that neither may
+    /// unlink (regions of clients under `OwnedOnly` or `Never`) are both
+    /// tracked, as upstream Triton accepts them.
     pub fn register(&self, key: &[u8], owned: bool) -> Result<Registration> {
         let system = self.checked_system_name(key)?;
         self.track(key, system, owned, Hold::Pin, Journaling::RecordIfNew).map(|(r, _)| r)
@@ -281,15 +285,21 @@ impl Registry {
     }
 
     /// Fail with [`Status::NAME_COLLISION`] if a different key that reaches
-    /// the same object is tracked. Checked before any system call; `track`
-    /// checks again under the lock.
-    pub(crate) fn check_collision(&self, key: &[u8], resolved: &Resolved) -> Result<()> {
+    /// the same object is tracked and may not share it with `key` (see
+    /// [`Registry::may_share`]), `key` being tracked as `owned`. Checked
+    /// before any system call; `track` checks again under the lock.
+    pub(crate) fn check_collision(&self, key: &[u8], resolved: &Resolved, owned: bool) -> Result<()> {
         let identity = self.inner.options.naming.identity(resolved.system());
-        match self.inner.entries.lock(identity).get(identity) {
-            Some(entry) if *entry.original != *key => {
-                Err(self.collision(key, &entry.original, resolved.system()))
-            }
-            _ => Ok(()),
+        let entries = self.inner.entries.lock(identity);
+        let Some(group) = entries.group(identity) else {
+            return Ok(());
+        };
+        let refused = group
+            .iter()
+            .find(|other| *other.original != *key && !self.may_share(other.owned, owned));
+        match refused {
+            Some(other) => Err(self.collision(key, &other.original, resolved.system())),
+            None => Ok(()),
         }
     }
 
@@ -318,18 +328,22 @@ impl Registry {
         let shard = self.inner.entries.index(&identity);
         let mut entries = self.inner.entries.lock_index(shard);
         let generation = entries.registered() + 1;
-        let vacant = match entries.entry(identity) {
+        let shared = match entries.group_entry(identity) {
+            hash_map::Entry::Vacant(vacant) => {
+                let slot = self.journal_new_entry(&journaling, owned, vacant.key(), &original)?;
+                let entry = self.new_entry(original, owned, hold, generation, slot);
+                vacant.insert(shards::Group::new(entry));
+                false
+            }
             hash_map::Entry::Occupied(mut occupied) => {
-                let entry = occupied.get_mut();
-                if *entry.original != *key {
-                    let system = self.stored_system_name(occupied.key(), &original);
-                    return Err(self.collision(key, &occupied.get().original, system));
-                }
-                match hold {
-                    Hold::Pin => entry.pinned = true,
-                    Hold::Region => entry.regions = entry.regions.saturating_add(1),
-                }
-                if let Journaling::Created(slot) = journaling {
+                if let Some(entry) = occupied.get_mut().find_mut(key) {
+                    match hold {
+                        Hold::Pin => entry.pinned = true,
+                        Hold::Region => entry.regions = entry.regions.saturating_add(1),
+                    }
+                    let Journaling::Created(slot) = journaling else {
+                        return Ok((Registration::AlreadyTracked, entry.generation));
+                    };
                     // This process just created the object (O_EXCL) under a
                     // key it tracked as not owned, or registered by name: it
                     // is ours now, and its creation record replaces the old.
@@ -342,30 +356,19 @@ impl Registry {
                     self.journal_release(old);
                     return Ok((Registration::AlreadyTracked, generation));
                 }
-                return Ok((Registration::AlreadyTracked, entry.generation));
+                // Another key reaches the same object.
+                let group = occupied.get();
+                if let Some(other) = group.iter().find(|other| !self.may_share(other.owned, owned)) {
+                    let system = self.stored_system_name(occupied.key(), &original);
+                    return Err(self.collision(key, &other.original, system));
+                }
+                let slot = self.journal_new_entry(&journaling, owned, occupied.key(), &original)?;
+                let entry = self.new_entry(original, owned, hold, generation, slot);
+                occupied.get_mut().push(entry);
+                true
             }
-            hash_map::Entry::Vacant(vacant) => vacant,
         };
-        let slot = match journaling {
-            Journaling::RecordIfNew if owned => {
-                let system = self.stored_system_name(vacant.key(), &original);
-                self.journal_registered(system)?
-            }
-            Journaling::Created(slot) => slot,
-            _ => None,
-        };
-        let seq = self.inner.entries.next_seq();
-        vacant.insert(Entry {
-            original,
-            owner_pid,
-            owned,
-            pinned: hold == Hold::Pin,
-            regions: u32::from(hold == Hold::Region),
-            seq,
-            generation,
-            slot,
-        });
-        entries.count_registration();
+        entries.count_registration(shared);
         drop(entries);
         log_at!(
             Level::Debug,
@@ -375,6 +378,56 @@ impl Registry {
             if owned { "owned" } else { "not owned" }
         );
         Ok((Registration::Added, generation))
+    }
+
+    /// The journal record of a new entry, as `journaling` says.
+    fn journal_new_entry(
+        &self,
+        journaling: &Journaling,
+        owned: bool,
+        identity: &[u8],
+        original: &[u8],
+    ) -> Result<Option<SlotRef>> {
+        match *journaling {
+            Journaling::RecordIfNew if owned => {
+                self.journal_registered(self.stored_system_name(identity, original))
+            }
+            Journaling::Created(slot) => Ok(slot),
+            _ => Ok(None),
+        }
+    }
+
+    fn new_entry(
+        &self,
+        original: Box<[u8]>,
+        owned: bool,
+        hold: Hold,
+        generation: u64,
+        slot: Option<SlotRef>,
+    ) -> Entry {
+        Entry {
+            original,
+            owner_pid: os::current_pid(),
+            owned,
+            pinned: hold == Hold::Pin,
+            regions: u32::from(hold == Hold::Region),
+            seq: self.inner.entries.next_seq(),
+            generation,
+            slot,
+        }
+    }
+
+    /// Whether two keys that reach one object may both be tracked, given
+    /// whether each was created here: only when no unlink of this registry
+    /// can reach the object through either, so untracking one never removes
+    /// what the other still names. (Two such keys are what upstream Triton
+    /// accepts for client regions, e.g. `/k` and `k` on Linux.)
+    fn may_share(&self, owned: bool, other_owned: bool) -> bool {
+        match self.inner.options.unlink {
+            UnlinkPolicy::Never => true,
+            UnlinkPolicy::OwnedOnly => !owned && !other_owned,
+            UnlinkPolicy::All => false,
+        }
     }
 
     /// A region of `key` closed: drop its hold, and when it was the last
@@ -391,8 +444,8 @@ impl Registry {
         let identity = policy.identity(resolved.system());
         let mut entries = self.inner.entries.lock(identity);
         let Some(entry) = entries
-            .get_mut(identity)
-            .filter(|e| *e.original == *key && e.generation == generation)
+            .find_mut(identity, key)
+            .filter(|e| e.generation == generation)
         else {
             return Ok(());
         };
@@ -403,7 +456,7 @@ impl Registry {
         if entry.owner_pid == os::current_pid() {
             self.remove_from_system(entry, resolved.system())?;
         }
-        entries.remove(identity);
+        entries.remove(identity, key);
         Ok(())
     }
 
@@ -422,32 +475,30 @@ impl Registry {
         let mut entries = self.inner.entries.lock(identity);
         // The entry stays in the table until its unlink succeeds, so a panic
         // in a log sink while the lock is held leaves it tracked.
-        let entry = match entries.get(identity) {
-            Some(entry) if *entry.original == *key => entry,
-            Some(entry) => {
-                return Err(Error::new(
-                    Status::NOT_FOUND,
-                    format!(
-                        "'{}' is not tracked; '{}' is, and reaches the same object '{}'",
-                        key.escape_ascii(),
-                        entry.original.escape_ascii(),
-                        system.escape_ascii()
-                    ),
-                ))
-            }
+        let entry = match entries.find(identity, key) {
+            Some(entry) => entry,
             None => {
+                let other = entries.group(identity).and_then(|group| group.iter().next());
                 return Err(Error::new(
                     Status::NOT_FOUND,
-                    format!(
-                        "'{}' (system name '{}') is not tracked",
-                        key.escape_ascii(),
-                        system.escape_ascii()
-                    ),
-                ))
+                    match other {
+                        Some(other) => format!(
+                            "'{}' is not tracked; '{}' is, and reaches the same object '{}'",
+                            key.escape_ascii(),
+                            other.original.escape_ascii(),
+                            system.escape_ascii()
+                        ),
+                        None => format!(
+                            "'{}' (system name '{}') is not tracked",
+                            key.escape_ascii(),
+                            system.escape_ascii()
+                        ),
+                    },
+                ));
             }
         };
         let outcome = self.remove_from_system(entry, &system)?;
-        entries.remove(identity);
+        entries.remove(identity, key);
         Ok(outcome)
     }
 
@@ -464,11 +515,7 @@ impl Registry {
             return false;
         };
         let identity = naming.identity(&system);
-        self.inner
-            .entries
-            .lock(identity)
-            .get(identity)
-            .is_some_and(|e| *e.original == *key)
+        self.inner.entries.lock(identity).find(identity, key).is_some()
     }
 
     /// The system names of every tracked region, in no particular order.

@@ -4,42 +4,154 @@
 use super::hashing::KeyHashing;
 use super::Entry;
 use parking_lot::{Mutex, MutexGuard};
-use std::collections::HashMap;
-use std::ops::{Deref, DerefMut};
 use std::cell::Cell;
+use std::collections::{hash_map, HashMap};
 
 /// Number of shards.
 const SHARDS: usize = 16;
 
-/// One shard: identity -> entry, plus the shard's registration counter.
+/// The entries that share one identity (reach one object). Nearly always
+/// one; more only for keys whose entries no unlink of the registry can
+/// reach (see `Registry::may_share`), so the second costs an allocation and
+/// the first none.
+pub(super) struct Group {
+    first: Entry,
+    more: Vec<Entry>,
+}
+
+impl Group {
+    pub(super) fn new(first: Entry) -> Self {
+        Group { first, more: Vec::new() }
+    }
+
+    /// Every entry of the group.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        std::iter::once(&self.first).chain(&self.more)
+    }
+
+    /// The entry of `key`, if it is in the group.
+    pub(super) fn find_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        std::iter::once(&mut self.first)
+            .chain(&mut self.more)
+            .find(|entry| *entry.original == *key)
+    }
+
+    pub(super) fn push(&mut self, entry: Entry) {
+        self.more.push(entry);
+    }
+
+    /// Take the entry of `key` out; `None` as the group when it was the
+    /// last one.
+    fn remove(mut self, key: &[u8]) -> (Option<Group>, Option<Entry>) {
+        if *self.first.original == *key {
+            if self.more.is_empty() {
+                return (None, Some(self.first));
+            }
+            let first = self.more.remove(0);
+            let removed = std::mem::replace(&mut self.first, first);
+            return (Some(self), Some(removed));
+        }
+        let removed = self
+            .more
+            .iter()
+            .position(|entry| *entry.original == *key)
+            .map(|index| self.more.remove(index));
+        (Some(self), removed)
+    }
+}
+
+/// One shard: identity -> the entries that reach that object, plus the
+/// shard's registration counter.
 pub(super) struct Table {
-    map: HashMap<Box<[u8]>, Entry, KeyHashing>,
+    map: HashMap<Box<[u8]>, Group, KeyHashing>,
+    /// Entries past the first of their group.
+    shared: usize,
     /// Names this shard has registered, ever.
     registered: u64,
 }
 
 impl Table {
-    /// Count a registration into this shard.
-    pub(super) fn count_registration(&mut self) {
+    /// Count a registration into this shard; `shared` when its entry joined
+    /// a group that was there (through [`Table::group_entry`]).
+    pub(super) fn count_registration(&mut self, shared: bool) {
         self.registered += 1;
+        self.shared += usize::from(shared);
     }
 
     /// Names this shard has registered, ever.
     pub(super) fn registered(&self) -> u64 {
         self.registered
     }
-}
 
-impl Deref for Table {
-    type Target = HashMap<Box<[u8]>, Entry, KeyHashing>;
-    fn deref(&self) -> &Self::Target {
-        &self.map
+    /// The group of `identity`, for inserting into it.
+    pub(super) fn group_entry(
+        &mut self,
+        identity: Box<[u8]>,
+    ) -> hash_map::Entry<'_, Box<[u8]>, Group> {
+        self.map.entry(identity)
     }
-}
 
-impl DerefMut for Table {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.map
+    /// The entries reaching the object `identity`.
+    pub(super) fn group(&self, identity: &[u8]) -> Option<&Group> {
+        self.map.get(identity)
+    }
+
+    /// The entry of `key` among those reaching `identity`.
+    pub(super) fn find(&self, identity: &[u8], key: &[u8]) -> Option<&Entry> {
+        self.map.get(identity)?.iter().find(|entry| *entry.original == *key)
+    }
+
+    /// [`Table::find`], for changing the entry.
+    pub(super) fn find_mut(&mut self, identity: &[u8], key: &[u8]) -> Option<&mut Entry> {
+        self.map.get_mut(identity)?.find_mut(key)
+    }
+
+    /// Take the entry of `key` among those reaching `identity` out.
+    pub(super) fn remove(&mut self, identity: &[u8], key: &[u8]) -> Option<Entry> {
+        let (identity, group) = self.map.remove_entry(identity)?;
+        let (rest, removed) = group.remove(key);
+        if let Some(rest) = rest {
+            self.shared -= usize::from(removed.is_some());
+            self.map.insert(identity, rest);
+        }
+        removed
+    }
+
+    /// Put an entry (back) in.
+    pub(super) fn insert(&mut self, identity: Box<[u8]>, entry: Entry) {
+        match self.map.entry(identity) {
+            hash_map::Entry::Occupied(mut group) => {
+                group.get_mut().push(entry);
+                self.shared += 1;
+            }
+            hash_map::Entry::Vacant(vacant) => {
+                vacant.insert(Group::new(entry));
+            }
+        }
+    }
+
+    /// Every entry with its identity.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
+        self.map
+            .iter()
+            .flat_map(|(identity, group)| group.iter().map(move |entry| (&**identity, entry)))
+    }
+
+    /// Take every entry out, each with its identity.
+    pub(super) fn drain(&mut self) -> impl Iterator<Item = (Box<[u8]>, Entry)> + '_ {
+        self.shared = 0;
+        self.map.drain().flat_map(|(identity, group)| {
+            let more = group.more.into_iter().map({
+                let identity = identity.clone();
+                move |entry| (identity.clone(), entry)
+            });
+            std::iter::once((identity, group.first)).chain(more)
+        })
+    }
+
+    /// Number of entries.
+    pub(super) fn len(&self) -> usize {
+        self.map.len() + self.shared
     }
 }
 
@@ -71,6 +183,7 @@ impl Shards {
                 .map(|_| {
                     Padded(Mutex::new(Table {
                         map: HashMap::with_hasher(hashing.clone()),
+                        shared: 0,
                         registered: 0,
                     }))
                 })
@@ -144,7 +257,7 @@ mod tests {
         let first = shards.next_seq();
         for i in 1..3 * SHARDS as u64 {
             assert_eq!(shards.next_seq(), first + i);
-            shards.lock_index(i as usize % SHARDS).count_registration();
+            shards.lock_index(i as usize % SHARDS).count_registration(false);
         }
         assert_eq!(shards.registered(), 3 * SHARDS as u64 - 1);
     }
