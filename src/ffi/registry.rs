@@ -3,7 +3,7 @@
 
 use super::options::{self, triton_shm_options};
 use super::{boundary, pointers};
-use crate::registry::{default_registry, CleanupReport, Registry};
+use crate::registry::{default_registry, is_default_registry, CleanupReport, Registry};
 use crate::status::{Error, Status};
 use std::ffi::c_char;
 
@@ -111,7 +111,7 @@ pub unsafe extern "C" fn triton_shm_registry_new(
 #[no_mangle]
 pub unsafe extern "C" fn triton_shm_registry_free(reg: *mut Registry) {
     boundary::value((), || {
-        if reg.is_null() || std::ptr::eq(reg, default_registry()) {
+        if reg.is_null() || is_default_registry(reg) {
             return;
         }
         // SAFETY: per the contract, `reg` came from `Box::into_raw` in

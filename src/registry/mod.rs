@@ -26,6 +26,7 @@ use stats::{bump, Counters};
 use std::borrow::Cow;
 use std::collections::hash_map;
 use std::ffi::{CStr, CString};
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, LazyLock};
 
 /// What keeps an entry tracked.
@@ -154,7 +155,19 @@ static DEFAULT: LazyLock<Registry> = LazyLock::new(|| {
 /// The process-wide registry behind the seed's free functions, with default
 /// options. It lives until the process exits and is never dropped.
 pub fn default_registry() -> &'static Registry {
-    &DEFAULT
+    let registry: &'static Registry = &DEFAULT;
+    DEFAULT_ADDRESS.store(std::ptr::from_ref(registry).cast_mut(), Ordering::Relaxed);
+    registry
+}
+
+/// Where the default registry lives once something has asked for it; NULL
+/// before. Lets [`is_default_registry`] answer without making it.
+static DEFAULT_ADDRESS: AtomicPtr<Registry> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Whether `registry` is the default registry, without creating it (so
+/// without reading the environment) when nothing has used it yet.
+pub(crate) fn is_default_registry(registry: *const Registry) -> bool {
+    std::ptr::eq(registry, DEFAULT_ADDRESS.load(Ordering::Relaxed))
 }
 
 impl Registry {
