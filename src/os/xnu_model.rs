@@ -61,8 +61,12 @@ pub struct XnuModel {
 
 impl XnuModel {
     /// Apple Silicon's page size.
+    ///
+    /// cbindgen:ignore
     pub const APPLE_SILICON_PAGE: u64 = 16 * 1024;
     /// Intel Macs' page size.
+    ///
+    /// cbindgen:ignore
     pub const INTEL_PAGE: u64 = 4 * 1024;
 
     /// The model as an Apple Silicon process sees it (16 KiB pages): the
