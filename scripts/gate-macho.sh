@@ -369,6 +369,13 @@ for archs in "arm64" "arm64;x86_64"; do
   got=$(printf '%s\n' $(llvm-lipo -archs "$lib/libtriton_shm.$major.dylib") | sort | tr '\n' ' ')
   want=$(printf '%s\n' "$archs" | tr ';' '\n' | sort | tr '\n' ' ')
   check "$archs: the installed dylib holds $want" [ "$got" = "$want" ]
+  # The package test of the install name, on its Apple branch (llvm-otool
+  # reads what otool does).
+  check "$archs: cmake/tests/installed_soname.cmake passes on its Apple branch" \
+    "$cmake" -DAPPLE=ON -DOTOOL="$(command -v llvm-otool || echo otool)" \
+    -DTRITON_SHM_SOURCE_DIR="$repo" -DSCRATCH_DIR="$cm/scratch" -DCARGO_TARGET_DIR="$cargo_target" \
+    -DGENERATOR="Unix Makefiles" -DPACKAGE_BUILD_DIR="$pkg" -DPREFIX="$prefix" \
+    -P cmake/tests/installed_soname.cmake
   check "$archs: minimum macOS of the installed dylib is 11.0" sh -c \
     'llvm-objdump --macho --arch=all --private-headers "$1" | grep -q "minos 11.0"' sh "$lib/libtriton_shm.$major.dylib"
 done

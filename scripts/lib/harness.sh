@@ -153,11 +153,13 @@ configure_build() {
 
 # --- Results --------------------------------------------------------------------------
 
-harness_results=$(mktemp -d "${TMPDIR:-/tmp}/triton-shm-results.XXXXXX")
+harness_results=
 
 # record NAME STATUS SUMMARY: keep a configuration's exit status and summary
 # for finish_harness.
 record() {
+  [ -n "$harness_results" ] ||
+    harness_results=$(mktemp -d "${TMPDIR:-/tmp}/triton-shm-results.XXXXXX") || exit 1
   printf '%s\n' "$2" >"$harness_results/$1.status"
   printf '%s\n' "$3" >"$harness_results/$1.summary"
 }
