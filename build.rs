@@ -27,7 +27,7 @@ fn main() {
             for arg in [
                 format!("-Wl,-install_name,@rpath/libtriton_shm.{major}.dylib"),
                 format!("-Wl,-current_version,{version}"),
-                format!("-Wl,-compatibility_version,{major}.{minor}"),
+                format!("-Wl,-compatibility_version,{major}.{minor}.0"),
                 "-Wl,-headerpad_max_install_names".to_owned(),
             ] {
                 println!("cargo:rustc-cdylib-link-arg={arg}");
