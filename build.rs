@@ -1,26 +1,53 @@
-//! Build script: generates the C header with cbindgen and sets the shared
-//! library's SONAME (Linux) or install name (macOS).
+//! Build script: names the shared library for its loader and, with the
+//! cargo feature `generate-header`, generates the C header with cbindgen.
+//!
+//! * Linux and the BSDs: SONAME `libtriton_shm.so.<major>`.
+//! * macOS: install name `@rpath/libtriton_shm.<major>.dylib`, current
+//!   version the package version, compatibility version `<major>.<minor>`
+//!   (a program linked against 0.2 refuses a 0.1 library; a 0.1 program
+//!   loads 0.2), and room in the header for `install_name_tool`. The CMake
+//!   package installs the library under that name.
+//!
+//! The committed `include/triton_shm.h` is the shipped header: a default build
+//! does not compile cbindgen. `scripts/header.sh` and its `--verify` drift
+//! check turn the feature on and write the result to `$OUT_DIR/triton_shm.h`.
 
 use std::env;
-use std::path::PathBuf;
 
 fn main() {
-    let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
-    let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("set by cargo");
-    let minor = env::var("CARGO_PKG_VERSION_MINOR").expect("set by cargo");
-    let patch = env::var("CARGO_PKG_VERSION_PATCH").expect("set by cargo");
+    let major = env::var("CARGO_PKG_VERSION_MAJOR").unwrap_or_default();
+    let minor = env::var("CARGO_PKG_VERSION_MINOR").unwrap_or_default();
+    let version = env::var("CARGO_PKG_VERSION").unwrap_or_default();
 
     match env::var("CARGO_CFG_TARGET_OS").as_deref() {
         Ok("linux") | Ok("android") | Ok("freebsd") | Ok("netbsd") | Ok("openbsd") => {
             println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libtriton_shm.so.{major}");
         }
         Ok("macos") | Ok("ios") => {
-            println!("cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libtriton_shm.dylib");
+            for arg in [
+                format!("-Wl,-install_name,@rpath/libtriton_shm.{major}.dylib"),
+                format!("-Wl,-current_version,{version}"),
+                format!("-Wl,-compatibility_version,{major}.{minor}.0"),
+                "-Wl,-headerpad_max_install_names".to_owned(),
+            ] {
+                println!("cargo:rustc-cdylib-link-arg={arg}");
+            }
         }
         _ => {}
     }
+    println!("cargo:rerun-if-changed=build.rs");
 
+    #[cfg(feature = "generate-header")]
+    generate_header(&major, &minor, &env::var("CARGO_PKG_VERSION_PATCH").unwrap_or_default());
+}
+
+/// Write `$OUT_DIR/triton_shm.h` from the sources and cbindgen.toml.
+#[cfg(feature = "generate-header")]
+fn generate_header(major: &str, minor: &str, patch: &str) {
+    use std::path::PathBuf;
+
+    let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src");
 

@@ -14,7 +14,11 @@
 // hold is reported in the table, not in the exit status.
 
 #include <dirent.h>
+#if defined(__APPLE__)
+#include <malloc/malloc.h>
+#else
 #include <malloc.h>
+#endif
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -491,8 +495,14 @@ void BenchThreads() {
 // ---------------------------------------------------------------- 6. memory
 
 size_t HeapInUse() {
+#if defined(__APPLE__)
+  malloc_statistics_t st;
+  malloc_zone_statistics(nullptr, &st);  // every zone
+  return st.size_in_use;
+#else
   const struct mallinfo2 mi = mallinfo2();
   return mi.uordblks + mi.hblkhd;
+#endif
 }
 
 void BenchMemory() {

@@ -21,6 +21,9 @@
  *
  * Prints "bad inputs: N cases, F failed" and exits non-zero if F > 0.
  */
+/* mkdtemp is POSIX 2008, but macOS's headers hide it when _POSIX_C_SOURCE is
+   set (check.h) unless _DARWIN_C_SOURCE is set too; other systems ignore it. */
+#define _DARWIN_C_SOURCE
 #include "check.h"
 
 #include <stdint.h>

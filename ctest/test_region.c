@@ -6,7 +6,9 @@
 #include "check.h"
 
 #define NAME_LEN 64
-#define CLIENT_SIZE 8192
+/* A multiple of every page size (4 KiB, 16 KiB on Apple Silicon): macOS
+   reports sizes rounded up to a page. */
+#define CLIENT_SIZE (64 * 1024)
 
 static triton_shm_region *const kUntouched = (triton_shm_region *)&check_failures;
 

@@ -13,6 +13,10 @@ static int on_model(void) {
   return backend != NULL && strcmp(backend, "xnu-model") == 0;
 }
 
+/* A multiple of every page size (4 KiB Linux and Intel Macs, 16 KiB Apple
+   Silicon), so that the size the kernel reports is the size asked for. */
+#define REGION_SIZE (64 * 1024)
+
 static void client_and_server_share_a_region(void) {
   triton_shm_registry *client = check_registry_new(TRITON_SHM_NAMING_DARWIN, 0);
   triton_shm_registry *server = check_registry_new(TRITON_SHM_NAMING_DARWIN, 0);
@@ -23,11 +27,11 @@ static void client_and_server_share_a_region(void) {
   /* Inner slashes: the darwin policy normalises them. */
   snprintf(key, sizeof key, "/p%ld/in/0", (long)getpid());
 
-  REQUIRE_OK(triton_shm_region_create(client, key, 3 * 4096, 0, &owned));
+  REQUIRE_OK(triton_shm_region_create(client, key, REGION_SIZE, 0, &owned));
   CHECK_OK(triton_shm_region_system_name(owned, system, sizeof system, NULL));
   CHECK(strchr(system + 1, '/') == NULL);
   data = triton_shm_region_data(owned);
-  for (i = 0; i < 3 * 4096; i++) data[i] = (unsigned char)(i % 251);
+  for (i = 0; i < REGION_SIZE; i++) data[i] = (unsigned char)(i % 251);
 
   /* The server maps it at an unaligned offset and sees the client's bytes. */
   REQUIRE_OK(triton_shm_region_open(server, key, 4097, 100, 0, &mapped));
@@ -43,15 +47,24 @@ static void client_and_server_share_a_region(void) {
   CHECK_STATUS(triton_shm_region_create(server, key, 64, 0, &refused), TRITON_SHM_ALREADY_EXISTS);
   CHECK(refused == (triton_shm_region *)&check_failures);
 
-  /* Past the end: on macOS the end is the size rounded up to 16 KiB. */
+  /* Past the end: a multiple of every page size ends where it was asked to,
+     on Linux and macOS alike. */
+  CHECK_STATUS(triton_shm_region_open(server, key, REGION_SIZE, 1, 0, &refused),
+               TRITON_SHM_OUT_OF_BOUNDS);
+  CHECK(refused == (triton_shm_region *)&check_failures);
+
+  /* On macOS an unaligned size ends at the creator's page: 16 KiB on the
+     model (Apple Silicon), 4 KiB on an Intel Mac, the size itself on Linux. */
   if (on_model()) {
-    REQUIRE_OK(triton_shm_region_open(server, key, 3 * 4096, 16384 - 3 * 4096, 0, &mapped));
+    triton_shm_region *small = NULL;
+    char small_key[NAME_LEN];
+    snprintf(small_key, sizeof small_key, "/p%ld_small", (long)getpid());
+    REQUIRE_OK(triton_shm_region_create(client, small_key, 3 * 4096, 0, &small));
+    REQUIRE_OK(triton_shm_region_open(server, small_key, 3 * 4096, 16384 - 3 * 4096, 0, &mapped));
     CHECK_OK(triton_shm_region_close(mapped));
-    CHECK_STATUS(triton_shm_region_open(server, key, 16384, 1, 0, &refused),
+    CHECK_STATUS(triton_shm_region_open(server, small_key, 16384, 1, 0, &refused),
                  TRITON_SHM_OUT_OF_BOUNDS);
-  } else {
-    CHECK_STATUS(triton_shm_region_open(server, key, 3 * 4096, 1, 0, &refused),
-                 TRITON_SHM_OUT_OF_BOUNDS);
+    CHECK_OK(triton_shm_region_close(small));
   }
 
   /* The creator's close unlinks it. */

@@ -16,6 +16,10 @@ build="$repo/build/bench"
 "$cmake" -S "$repo/benches" -B "$build" -DCMAKE_BUILD_TYPE=Release >&2
 "$cmake" --build "$build" --parallel 2 >&2
 
-echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
-  "Linux $(uname -r)" >&2
+if [ -r /proc/cpuinfo ]; then
+  cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+else
+  cpu=$(sysctl -n machdep.cpu.brand_string 2>/dev/null || uname -m)
+fi
+echo "machine: $(getconf _NPROCESSORS_ONLN) CPUs, $cpu, $(uname -s) $(uname -r)" >&2
 exec "$build/triton_shm_bench" "$@"

@@ -1,26 +1,26 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # Build triton-shm with its CMake package (cmake/), install it into PREFIX,
 # then build the demo (examples/) against the installed copy with
-# find_package and run it.
+# find_package and run it. Linux and macOS (Homebrew's cmake, Xcode's clang).
 #
 #   scripts/install.sh [PREFIX]
 #
 # PREFIX defaults to dist/ in the repository; a relative PREFIX is taken from
 # the current directory. The package is built in build/package (Release) and
-# the demo in build/demo.
-set -euo pipefail
-
-repo=$(cd "$(dirname "$0")/.." && pwd)
+# the demo in build/demo. cmake is installed when missing, and said so
+# (ensure_cmake in scripts/lib/harness.sh).
+set -eu
+script=scripts/install.sh
+# shellcheck source=lib/harness.sh
+. "$(dirname "$0")/lib/harness.sh"
 prefix=${1:-$repo/dist}
-case "$prefix" in
+case $prefix in
   /*) ;;
   *) prefix="$PWD/$prefix" ;;
 esac
 
-step() { printf '\n==> %s\n' "$*"; }
-
 step "Looking for cmake"
-cmake=$("$repo/scripts/ensure-cmake.sh" | tail -n 1)
+ensure_cmake
 echo "using $cmake ($("$cmake" --version | head -n 1))"
 
 package_build="$repo/build/package"
@@ -31,8 +31,8 @@ step "Configuring the package in $package_build"
   -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_INSTALL_PREFIX="$prefix"
 
-step "Building (cargo build --release)"
-"$cmake" --build "$package_build" --parallel
+step "Building (cargo, release)"
+"$cmake" --build "$package_build" --parallel "$jobs"
 
 step "Installing into $prefix"
 "$cmake" --install "$package_build" --prefix "$prefix"
@@ -58,7 +58,7 @@ echo "  pkg-config     $prefix/$libdir/pkgconfig/triton_shm.pc"
 echo "Files:"
 while IFS= read -r file || [ -n "$file" ]; do
   echo "  $file"
-done < "$package_build/install_manifest.txt"
+done <"$package_build/install_manifest.txt"
 echo
 echo "Use it from CMake with -DCMAKE_PREFIX_PATH=$prefix and"
 echo "  find_package(TritonShm 0.1 CONFIG REQUIRED)"

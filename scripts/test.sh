@@ -1,47 +1,88 @@
-#!/usr/bin/env bash
-# Runs every test of triton-shm: the Rust suites, clippy, the header drift
-# check, the exported-symbol check, the C/C++ harness under CTest (against
-# the add_subdirectory build and an installed prefix), the CMake package's
-# own tests, the interop test with the real Triton Python client, and the
-# verification gates (sanitizers, valgrind, miri, fuzzing, macOS clippy).
-# Installs what it needs (cmake through scripts/ensure-cmake.sh, the Python
-# client into a virtual environment, clang and valgrind, the nightly
-# toolchain with miri, cargo-fuzz, the macOS targets) and says so. Run from
-# anywhere.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+#!/bin/sh
+# Runs every test of triton-shm, on Linux and on macOS: the shell scripts'
+# own check, the Rust suites (with the property tests and the header drift
+# check, once each), clippy, the C/C++ harness under CTest (against the
+# add_subdirectory build and an installed prefix), the exported-symbol
+# check, the CMake package's own tests, the interop test with the real
+# Triton Python client, the native and Rust verification gates, and the
+# Mach-O gate (macOS builds checked from Linux). What cannot run on the host
+# is skipped with a message naming it.
+#
+# Installs what it needs and says so: cmake, clang and valgrind, dash, the
+# shell linter (apt-get as root on Debian or Ubuntu; on macOS: Homebrew's
+# cmake and shellcheck, Xcode's clang), the Python client and zig into virtual
+# environments, the nightly toolchain with miri, cargo-fuzz, the macOS
+# targets. Every release build of the checkout shares build/cargo-target;
+# the debug test builds use target/. Run from anywhere.
+set -u
+script=scripts/test.sh
+# shellcheck source=lib/harness.sh
+. "$(dirname "$0")/lib/harness.sh"
+cd "$repo" || exit 1
 
-step() { printf '\n==> %s\n' "$*"; }
+timings=
 
-step "cargo test, with the XNU model (unit, integration, header drift and compile checks)"
-cargo test --locked --all-features --all-targets
-cargo test --locked --all-features --doc
+# stage TITLE COMMAND...: run one stage; stop at the first that fails.
+stage() {
+  _title=$1
+  shift
+  step "$_title"
+  _started=$(date +%s)
+  if ! "$@"; then
+    echo
+    echo "$script: FAILED in stage: $_title"
+    exit 1
+  fi
+  timings="$timings$(printf '%5ss  %s' "$(($(date +%s) - _started))" "$_title")
+"
+}
 
-step "cargo clippy -D warnings (with and without the XNU model)"
-cargo clippy --locked --all-targets --all-features -- -D warnings
-cargo clippy --locked --all-targets -- -D warnings
+rust_tests() {
+  # Includes tests/header.rs's drift check (the generate-header feature)
+  # and tests/props.rs: neither runs anywhere else in this command.
+  cargo test --locked --all-features --all-targets &&
+    cargo test --locked --all-features --doc
+}
 
-step "header drift check"
-scripts/header.sh --verify
+clippy_both() {
+  cargo clippy --locked --all-targets --all-features -- -D warnings &&
+    cargo clippy --locked --all-targets -- -D warnings
+}
 
-step "exported symbols match the header"
-cargo build --locked --release --lib
-scripts/check-exports.sh target/release/libtriton_shm.so
+# The library as it ships (scripts/check-exports.sh builds it with the
+# package's command into the shared target dir, where the CMake builds left
+# it), and its stripped size.
+exports_and_size() {
+  lib="$cargo_target/release/$(shared_library_name)"
+  cargo rustc --locked --release --lib --crate-type cdylib,staticlib --target-dir "$cargo_target" &&
+    scripts/check-exports.sh "$lib" || return 1
+  # A measurement reported, not a gate: macOS's strip
+  # keeps a dylib's exports only with -x.
+  stripped="$cargo_target/stripped-$(shared_library_name)"
+  strip_flags=
+  is_macos && strip_flags=-x
+  # shellcheck disable=SC2086 # one flag or none
+  if cp "$lib" "$stripped" && strip $strip_flags "$stripped"; then
+    echo "shipped shared library, stripped: $(wc -c <"$stripped" | tr -d ' ') bytes"
+  else
+    echo "could not strip a copy of $lib: size not measured"
+  fi
+  rm -f "$stripped"
+}
 
-step "C/C++ harness under CTest (add_subdirectory build, then installed package)"
-scripts/ctest.sh
-
-step "CMake package tests (add_subdirectory, FetchContent, find_package, relocation)"
-scripts/package-tests.sh
-
-step "interop with the real Triton Python client (tritonclient from PyPI)"
-scripts/interop.sh
-
-step "native gates: the CTest harness under ASan+UBSan (clang) and under valgrind"
-scripts/gates-native.sh
-
-step "Rust gates: miri on the pure code, fuzz smoke runs, clippy for the macOS targets"
-scripts/gates-rust.sh
+stage "shell scripts: POSIX sh (dash -n) and shellcheck" scripts/check-shell.sh
+stage "cargo test, all features (unit, integration, property tests, header drift and compile checks, doc tests)" rust_tests
+stage "cargo clippy -D warnings (all features, then none)" clippy_both
+stage "C/C++ harness under CTest (add_subdirectory build, then installed package)" scripts/ctest.sh
+stage "exported symbols match the header" exports_and_size
+stage "CMake package tests (add_subdirectory, FetchContent, find_package, relocation)" scripts/package-tests.sh
+stage "interop with the real Triton Python client (tritonclient from PyPI)" \
+  scripts/interop.sh "$cargo_target/release/$(shared_library_name)"
+stage "native gates: the CTest harness under ASan+UBSan (clang) and valgrind" scripts/gates-native.sh
+stage "Rust gates: miri on the pure code, fuzz smoke runs, clippy for the macOS targets" scripts/gates-rust.sh
+stage "Mach-O gate: both macOS targets built with zig and checked" scripts/gate-macho.sh
 
 echo
-echo "all test stages passed"
+echo "stage times:"
+printf '%s' "$timings"
+echo "all test stages passed in $(($(date +%s) - harness_start))s"

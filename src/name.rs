@@ -7,7 +7,10 @@
 //!
 //! * [`NamingPolicy::Darwin`] normalises the key with [`normalize`] and then
 //!   enforces XNU's `PSHMNAMLEN` limit of 31 bytes, leading slash included
-//!   (xnu `bsd/sys/posix_shm.h`).
+//!   (xnu `bsd/sys/posix_shm.h`). The limit is the only rule the kernel
+//!   checks: a name without a leading `/` or with inner ones is a valid XNU
+//!   name. "One leading `/`, no other" is the seed's convention, which keeps
+//!   names portable; it is not a kernel rule.
 //! * [`NamingPolicy::Posix`] hands the key to the OS as given, after checking it
 //!   against the rules glibc's `shm_open` applies (glibc `posix/shm-directory.c`):
 //!   something after the leading slashes, no other `/`, at most `NAME_MAX` (255)
@@ -127,6 +130,13 @@ impl fmt::Display for NameError {
             NameError::InnerSlash => {
                 f.write_str("the name contains a '/' after its leading slashes")
             }
+            NameError::TooLong { len, max } if *max == DARWIN_NAME_MAX => write!(
+                f,
+                "the name is {len} bytes long, the limit is {max} on macOS (PSHMNAMLEN, \
+                 counting the leading '/'; Python's multiprocessing.shared_memory, which \
+                 Triton's Python client uses, prepends '/' to every key, so a Python \
+                 client's key is at most 30 bytes)"
+            ),
             NameError::TooLong { len, max } => {
                 write!(f, "the name is {len} bytes long, the limit is {max}")
             }
@@ -230,7 +240,10 @@ fn for_each_replaced(src: &[u8], mut emit: impl FnMut(usize, &[u8])) {
         // The last word may overlap the one before it.
         let start = at.min(len - 8);
         let word: [u8; 8] = src[start..start + 8].try_into().expect("8 bytes");
-        emit(start, &replace_slashes_in_word(u64::from_le_bytes(word)).to_le_bytes());
+        emit(
+            start,
+            &replace_slashes_in_word(u64::from_le_bytes(word)).to_le_bytes(),
+        );
         at += 8;
         if at >= len {
             return;
@@ -358,14 +371,24 @@ mod tests {
     fn every_way_to_normalise_gives_the_same_bytes() {
         // Writing into a caller's buffer (write_to) is checked through the C
         // ABI in tests/ffi.rs and ctest/, where the buffer is C's.
-        for key in ["/simple_name", "//double_slash", "/a/b/c", "x", "///m///s///", "/caf\u{e9}/x"] {
+        for key in [
+            "/simple_name",
+            "//double_slash",
+            "/a/b/c",
+            "x",
+            "///m///s///",
+            "/caf\u{e9}/x",
+        ] {
             let n = Normalized::new(key.as_bytes()).unwrap();
             assert_eq!(n.to_vec(), normalize(key.as_bytes()).unwrap(), "{key}");
             assert_eq!(n.len(), n.to_vec().len());
             let c_key = std::ffi::CString::new(key).unwrap();
             assert_eq!(Normalized::from_c_str(&c_key).unwrap().to_vec(), n.to_vec());
         }
-        assert_eq!(Normalized::from_c_str(c"///").unwrap_err(), NameError::Empty);
+        assert_eq!(
+            Normalized::from_c_str(c"///").unwrap_err(),
+            NameError::Empty
+        );
     }
 
     #[test]
@@ -373,14 +396,24 @@ mod tests {
         for len in 1..40 {
             for slash_every in 1..5 {
                 let key: Vec<u8> = (0..len)
-                    .map(|i| if i % slash_every == 0 { b'/' } else { b'.' + (i % 7) as u8 })
+                    .map(|i| {
+                        if i % slash_every == 0 {
+                            b'/'
+                        } else {
+                            b'.' + (i % 7) as u8
+                        }
+                    })
                     .chain(*b"x")
                     .collect();
                 let rest = strip_leading_slashes(&key);
                 let expected: Vec<u8> = std::iter::once(b'/')
                     .chain(rest.iter().map(|&b| if b == b'/' { b'_' } else { b }))
                     .collect();
-                assert_eq!(normalize(&key).unwrap(), expected, "len {len}, slash every {slash_every}");
+                assert_eq!(
+                    normalize(&key).unwrap(),
+                    expected,
+                    "len {len}, slash every {slash_every}"
+                );
             }
         }
         // Every byte value next to a slash is left alone.
@@ -426,7 +459,10 @@ mod tests {
     #[test]
     fn darwin_allows_31_bytes_and_refuses_32() {
         let ok = format!("/{}", "x".repeat(30));
-        assert_eq!(NamingPolicy::Darwin.system_name(ok.as_bytes()).unwrap(), ok.as_bytes());
+        assert_eq!(
+            NamingPolicy::Darwin.system_name(ok.as_bytes()).unwrap(),
+            ok.as_bytes()
+        );
         let long = format!("/{}", "x".repeat(31));
         assert_eq!(
             NamingPolicy::Darwin.system_name(long.as_bytes()),
@@ -435,10 +471,43 @@ mod tests {
     }
 
     #[test]
+    fn a_31_byte_key_is_refused_saying_that_python_prepends_a_slash() {
+        let key = "k".repeat(31);
+        let e = NamingPolicy::Darwin
+            .system_name(key.as_bytes())
+            .unwrap_err();
+        assert_eq!(e, NameError::TooLong { len: 32, max: 31 });
+        let text = e.to_string();
+        assert!(text.contains("32 bytes long, the limit is 31"), "{text}");
+        assert!(
+            text.contains("prepends '/'") && text.contains("at most 30 bytes"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_posix_limit_says_nothing_about_python() {
+        let e = NameError::TooLong {
+            len: 256,
+            max: POSIX_NAME_MAX,
+        };
+        assert_eq!(
+            e.to_string(),
+            "the name is 256 bytes long, the limit is 255"
+        );
+    }
+
+    #[test]
     fn darwin_limit_counts_the_normalised_name() {
         // 30 bytes after many slashes still fits once the slashes collapse.
         let key = format!("////{}", "x".repeat(30));
-        assert_eq!(NamingPolicy::Darwin.system_name(key.as_bytes()).unwrap().len(), 31);
+        assert_eq!(
+            NamingPolicy::Darwin
+                .system_name(key.as_bytes())
+                .unwrap()
+                .len(),
+            31
+        );
     }
 
     #[test]
@@ -489,13 +558,23 @@ mod tests {
         }
         // Inner slashes that normalisation turns into the prefix.
         assert!(is_reserved(b"/triton/python/backend/shm/region/1", &[]));
-        for fine in ["/triton__backend_shm_region_", "/my_triton_python_backend_shm_region_", "/input0"] {
+        for fine in [
+            "/triton__backend_shm_region_",
+            "/my_triton_python_backend_shm_region_",
+            "/input0",
+        ] {
             assert!(!is_reserved(fine.as_bytes(), &[]), "{fine}");
         }
         // The word is "_backend_shm_region_x": a later occurrence counts even
         // when the first one follows an empty word, in every slash spelling.
-        assert!(is_reserved(b"triton__backend_shm_region_x_backend_shm_region_", &[]));
-        assert!(is_reserved(b"/triton_/backend_shm_region_x/_backend_shm_region_", &[]));
+        assert!(is_reserved(
+            b"triton__backend_shm_region_x_backend_shm_region_",
+            &[]
+        ));
+        assert!(is_reserved(
+            b"/triton_/backend_shm_region_x/_backend_shm_region_",
+            &[]
+        ));
         assert!(!is_reserved(b"/triton__backend_shm_region_", &[]));
         let extra = vec![b"/host_private_".to_vec()];
         assert!(is_reserved(b"//host_private_7", &extra));
@@ -504,7 +583,11 @@ mod tests {
 
     #[test]
     fn platform_policy_matches_target() {
-        let expected = if cfg!(target_vendor = "apple") { "darwin" } else { "posix" };
+        let expected = if cfg!(target_vendor = "apple") {
+            "darwin"
+        } else {
+            "posix"
+        };
         assert_eq!(NamingPolicy::platform().as_str(), expected);
     }
 }

@@ -1,7 +1,7 @@
 //! No descriptor is left open after 10k failed opens, on either backend.
 //! Own test binary with one test, so no other test opens descriptors while
-//! `/proc/self/fd` is counted.
-// Not under miri: every test here makes system calls (it counts descriptors in /proc).
+//! `/dev/fd` is counted (Linux and macOS both have it).
+// Not under miri: every test here makes system calls (it counts descriptors in /dev/fd).
 #![cfg(not(miri))]
 
 mod common;
@@ -12,7 +12,7 @@ use triton_shm::os::BackendKind;
 use triton_shm::{Options, Registry, Status};
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd").count()
+    std::fs::read_dir("/dev/fd").expect("/dev/fd").count()
 }
 
 fn check(backend: BackendKind) {
@@ -32,7 +32,10 @@ fn check(backend: BackendKind) {
         } else {
             reg.open_region(missing.as_bytes(), 0, 1).unwrap_err()
         };
-        assert!(matches!(e.status(), Status::OUT_OF_BOUNDS | Status::NOT_FOUND), "{e}");
+        assert!(
+            matches!(e.status(), Status::OUT_OF_BOUNDS | Status::NOT_FOUND),
+            "{e}"
+        );
     }
     assert_eq!(open_fds(), before, "{backend:?} leaked descriptors");
     region.close().unwrap();

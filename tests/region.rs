@@ -97,7 +97,10 @@ macro_rules! lifecycle_suite {
                     assert_eq!(e.status(), Status::INVALID_ARGUMENT, "{e}");
                     assert_eq!(e.errno(), None, "refused before any system call");
                 }
-                assert_eq!(reg.open_region(key.as_bytes(), 0, 1).unwrap_err().status(), Status::NOT_FOUND);
+                assert_eq!(
+                    reg.open_region(key.as_bytes(), 0, 1).unwrap_err().status(),
+                    Status::NOT_FOUND
+                );
             }
 
             #[test]
@@ -139,8 +142,14 @@ macro_rules! lifecycle_suite {
                         assert_eq!(e.status(), Status::RESERVED_NAME, "{key}: {e}");
                     }
                 }
-                let e = reg.open_region(b"/triton/python/backend/shm/region/0", 0, 1).unwrap_err();
-                assert_eq!(e.status(), Status::RESERVED_NAME, "normalises into the prefix");
+                let e = reg
+                    .open_region(b"/triton/python/backend/shm/region/0", 0, 1)
+                    .unwrap_err();
+                assert_eq!(
+                    e.status(),
+                    Status::RESERVED_NAME,
+                    "normalises into the prefix"
+                );
             }
 
             #[test]
@@ -187,6 +196,8 @@ lifecycle_suite!(system_backend, BackendKind::System);
 #[cfg(feature = "xnu-model")]
 lifecycle_suite!(xnu_model_backend, BackendKind::XnuModel);
 
+// macOS reports the size rounded up to a page (see the XNU model's tests).
+#[cfg(target_os = "linux")]
 #[test]
 fn linux_sizes_are_exact_and_unaligned_sizes_bound_exactly() {
     let reg = registry(BackendKind::System, NamingPolicy::Posix);
@@ -228,7 +239,10 @@ mod xnu_model_only {
         let long = format!("/{}", "x".repeat(31));
         let _fd = m.open(&c(&ok), OpenFlags::CREATE_NEW).unwrap();
         m.unlink(&c(&ok)).unwrap();
-        assert_eq!(m.open(&c(&long), OpenFlags::CREATE_NEW).unwrap_err(), libc::ENAMETOOLONG);
+        assert_eq!(
+            m.open(&c(&long), OpenFlags::CREATE_NEW).unwrap_err(),
+            libc::ENAMETOOLONG
+        );
         assert_eq!(m.unlink(&c(&long)).unwrap_err(), libc::EINVAL);
     }
 
@@ -237,15 +251,130 @@ mod xnu_model_only {
         let m = model();
         let name = format!("/t{}", std::process::id());
         let fd = m.open(&c(&name), OpenFlags::CREATE_NEW).unwrap();
-        assert_eq!(m.map(fd.as_fd(), 0, 1).unwrap_err(), libc::EINVAL, "mmap before ftruncate");
+        assert_eq!(
+            m.map(fd.as_fd(), 0, 1).unwrap_err(),
+            libc::EINVAL,
+            "mmap before ftruncate"
+        );
         m.set_size(fd.as_fd(), 1000).unwrap();
-        assert_eq!(m.set_size(fd.as_fd(), 1000).unwrap_err(), libc::EINVAL, "second ftruncate");
+        assert_eq!(
+            m.set_size(fd.as_fd(), 1000).unwrap_err(),
+            libc::EINVAL,
+            "second ftruncate"
+        );
         assert_eq!(m.size(fd.as_fd()).unwrap(), 16384);
-        let trunc = OpenFlags { truncate: true, ..OpenFlags::EXISTING };
-        assert_eq!(m.open(&c(&name), trunc).unwrap_err(), libc::EINVAL, "O_TRUNC on a sized object");
-        assert!(m.map(fd.as_fd(), 0, 16384).is_ok(), "the rounded size is mappable");
-        assert_eq!(m.map(fd.as_fd(), 1, 16384).unwrap_err(), libc::EINVAL, "past the rounded size");
+        let trunc = OpenFlags {
+            truncate: true,
+            ..OpenFlags::EXISTING
+        };
+        assert_eq!(
+            m.open(&c(&name), trunc).unwrap_err(),
+            libc::EINVAL,
+            "O_TRUNC on a sized object"
+        );
+        assert!(
+            m.map(fd.as_fd(), 0, 16384).is_ok(),
+            "the rounded size is mappable"
+        );
+        assert_eq!(
+            m.map(fd.as_fd(), 1, 16384).unwrap_err(),
+            libc::EINVAL,
+            "past the rounded size"
+        );
         m.unlink(&c(&name)).unwrap();
+    }
+
+    fn view(page: u64) -> XnuModel {
+        XnuModel::with_page_size(page).unwrap()
+    }
+
+    #[test]
+    fn intel_pages_round_sizes_to_4k() {
+        let m = view(XnuModel::INTEL_PAGE);
+        let name = format!("/i{}", std::process::id());
+        let fd = m.open(&c(&name), OpenFlags::CREATE_NEW).unwrap();
+        m.set_size(fd.as_fd(), 1000).unwrap();
+        assert_eq!(m.size(fd.as_fd()).unwrap(), 4096);
+        assert!(
+            m.map(fd.as_fd(), 0, 4096).is_ok(),
+            "the rounded size is mappable"
+        );
+        assert_eq!(
+            m.map(fd.as_fd(), 1, 4096).unwrap_err(),
+            libc::EINVAL,
+            "past the rounded size"
+        );
+        m.unlink(&c(&name)).unwrap();
+    }
+
+    #[test]
+    fn the_size_is_rounded_with_the_creators_page_size() {
+        let intel = view(XnuModel::INTEL_PAGE);
+        let silicon = view(XnuModel::APPLE_SILICON_PAGE);
+        let name = format!("/p{}", std::process::id());
+        let fd = intel.open(&c(&name), OpenFlags::CREATE_NEW).unwrap();
+        intel.set_size(fd.as_fd(), 1000).unwrap();
+        let opened = silicon.open(&c(&name), OpenFlags::EXISTING).unwrap();
+        assert_eq!(
+            silicon.size(opened.as_fd()).unwrap(),
+            4096,
+            "a 4 KiB creator's rounding"
+        );
+        intel.unlink(&c(&name)).unwrap();
+    }
+
+    #[test]
+    fn the_kernel_refuses_unaligned_mmap_offsets_on_both_page_sizes() {
+        for page in [XnuModel::INTEL_PAGE, XnuModel::APPLE_SILICON_PAGE] {
+            let m = view(page);
+            let name = format!("/u{}_{page}", std::process::id());
+            let fd = m.open(&c(&name), OpenFlags::CREATE_NEW).unwrap();
+            m.set_size(fd.as_fd(), 4 * page).unwrap();
+            for offset in [1, page / 2, page + 1] {
+                assert_eq!(
+                    m.mmap(fd.as_fd(), offset, 100).unwrap_err(),
+                    libc::EINVAL,
+                    "offset {offset}"
+                );
+            }
+            assert!(m.mmap(fd.as_fd(), page, 100).is_ok(), "an aligned offset");
+            m.unlink(&c(&name)).unwrap();
+        }
+        let silicon = view(XnuModel::APPLE_SILICON_PAGE);
+        let name = format!("/v{}", std::process::id());
+        let fd = silicon.open(&c(&name), OpenFlags::CREATE_NEW).unwrap();
+        silicon.set_size(fd.as_fd(), 65536).unwrap();
+        assert_eq!(
+            silicon.mmap(fd.as_fd(), 4096, 100).unwrap_err(),
+            libc::EINVAL,
+            "4 KiB is not a 16 KiB boundary"
+        );
+        silicon.unlink(&c(&name)).unwrap();
+    }
+
+    #[test]
+    fn unaligned_region_offsets_work_because_the_library_aligns_them() {
+        for page in [XnuModel::INTEL_PAGE, XnuModel::APPLE_SILICON_PAGE] {
+            let m = view(page);
+            let name = format!("/a{}_{page}", std::process::id());
+            let fd = m.open(&c(&name), OpenFlags::CREATE_NEW).unwrap();
+            m.set_size(fd.as_fd(), 65536).unwrap();
+            let whole = m.map(fd.as_fd(), 0, 65536).unwrap();
+            assert!(whole.write_at(4097, b"here"));
+            let part = m.map(fd.as_fd(), 4097, 4).unwrap();
+            let mut got = [0u8; 4];
+            assert!(part.read_at(0, &mut got));
+            assert_eq!(&got, b"here", "page {page}");
+            m.unlink(&c(&name)).unwrap();
+        }
+    }
+
+    #[test]
+    fn only_power_of_two_page_sizes_are_views() {
+        assert!(XnuModel::with_page_size(12288).is_none());
+        assert!(XnuModel::with_page_size(0).is_none());
+        assert_eq!(view(XnuModel::INTEL_PAGE).page_size(), 4096);
+        assert_eq!(XnuModel::shared().page_size(), XnuModel::APPLE_SILICON_PAGE);
     }
 
     #[test]
@@ -272,7 +401,10 @@ mod xnu_model_only {
         let region = reg.open_region(key.as_bytes(), 0, 4096).unwrap();
         assert_eq!(region.system_name(), python_name.as_bytes());
         region.close().unwrap();
-        assert!(m.open(&c(&python_name), OpenFlags::EXISTING).is_ok(), "not owned: not unlinked");
+        assert!(
+            m.open(&c(&python_name), OpenFlags::EXISTING).is_ok(),
+            "not owned: not unlinked"
+        );
         m.unlink(&c(&python_name)).unwrap();
         let e = reg.open_region(key.as_bytes(), 0, 1).unwrap_err();
         assert_eq!(e.status(), Status::NOT_FOUND);

@@ -18,9 +18,13 @@ foreach(item Cargo.toml Cargo.lock build.rs cbindgen.toml src include cmake
   endif()
 endforeach()
 
-if(IS_DIRECTORY "${CARGO_TARGET_DIR}")
-  file(COPY "${CARGO_TARGET_DIR}/" DESTINATION "${root}/cargo-target")
-endif()
+# The host's profiles only (the package builds release and tool, and probes
+# its system libraries in native-static-libs), not other targets' builds.
+foreach(part release tool native-static-libs)
+  if(IS_DIRECTORY "${CARGO_TARGET_DIR}/${part}")
+    file(COPY "${CARGO_TARGET_DIR}/${part}" DESTINATION "${root}/cargo-target")
+  endif()
+endforeach()
 set(CARGO_TARGET_DIR "${root}/cargo-target")
 
 set(marker "Building triton-shm")

@@ -31,6 +31,55 @@ pub(crate) fn oflags(flags: OpenFlags) -> OFlag {
     o
 }
 
+/// Where a mapping of `len` bytes at byte `offset` starts and how long it is:
+/// from the page boundary at or below `offset` (pages of `page` bytes), so
+/// that the file offset handed to `mmap` is always aligned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PageWindow {
+    /// The aligned file offset.
+    pub(crate) offset: u64,
+    /// Bytes from the aligned offset to `offset`.
+    pub(crate) lead: usize,
+    /// `lead + len`.
+    pub(crate) len: NonZeroUsize,
+}
+
+/// The [`PageWindow`] for `len` bytes at `offset`.
+pub(crate) fn page_window(offset: u64, len: usize, page: u64) -> Result<PageWindow, i32> {
+    let aligned = offset - offset % page;
+    let lead = usize::try_from(offset - aligned).map_err(|_| libc::EINVAL)?;
+    let map_len = len.checked_add(lead).ok_or(libc::EOVERFLOW)?;
+    let map_len = NonZeroUsize::new(map_len).ok_or(libc::EINVAL)?;
+    Ok(PageWindow {
+        offset: aligned,
+        lead,
+        len: map_len,
+    })
+}
+
+/// `mmap` the window, shared and read-write.
+pub(crate) fn map_window(fd: BorrowedFd<'_>, window: PageWindow) -> Result<Mapping, i32> {
+    let file_offset = libc::off_t::try_from(window.offset).map_err(|_| libc::EOVERFLOW)?;
+    // SAFETY: a fresh shared mapping of a descriptor we were handed; no
+    // existing Rust memory is affected, and the result is owned by the
+    // returned Mapping, the only thing that unmaps it.
+    let base = unsafe {
+        nix::sys::mman::mmap(
+            None,
+            window.len,
+            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+            MapFlags::MAP_SHARED,
+            fd,
+            file_offset,
+        )
+    }
+    .map_err(|e| e as i32)?;
+    // SAFETY: base and window.len come from the successful mmap above, and
+    // lead < window.len because window.len = lead + len with len > 0, or
+    // lead is 0.
+    Ok(unsafe { Mapping::from_raw(base, window.len.get(), window.lead) })
+}
+
 /// `mmap` `len` bytes from the page boundary at or below `offset`, with
 /// pages of `page` bytes.
 pub(crate) fn map_aligned(
@@ -39,29 +88,7 @@ pub(crate) fn map_aligned(
     len: usize,
     page: u64,
 ) -> Result<Mapping, i32> {
-    let aligned = offset - offset % page;
-    let lead = usize::try_from(offset - aligned).map_err(|_| libc::EINVAL)?;
-    let map_len = len.checked_add(lead).ok_or(libc::EOVERFLOW)?;
-    let map_len = NonZeroUsize::new(map_len).ok_or(libc::EINVAL)?;
-    let file_offset = libc::off_t::try_from(aligned).map_err(|_| libc::EOVERFLOW)?;
-    // SAFETY: a fresh shared mapping of a descriptor we were handed; no
-    // existing Rust memory is affected, and the result is owned by the
-    // returned Mapping, the only thing that unmaps it.
-    let base = unsafe {
-        nix::sys::mman::mmap(
-            None,
-            map_len,
-            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-            MapFlags::MAP_SHARED,
-            fd,
-            file_offset,
-        )
-    }
-    .map_err(|e| e as i32)?;
-    // SAFETY: base/map_len come from the successful mmap above, and
-    // lead < map_len because len > 0 (map_len is non-zero and len is checked
-    // by the caller) or lead is 0.
-    Ok(unsafe { Mapping::from_raw(base, map_len.get(), lead) })
+    map_window(fd, page_window(offset, len, page)?)
 }
 
 impl ShmBackend for Posix {

@@ -8,15 +8,22 @@
 //!   any name error from `shm_unlink` is `EINVAL`;
 //! * `ftruncate` works once per object: a second call gives `EINVAL`, and so
 //!   does `O_TRUNC` on an object that has a size;
-//! * `fstat` reports the size rounded up to a 16 KiB page;
+//! * `fstat` reports the size rounded up to the page size of the process
+//!   that called `ftruncate` (16 KiB on Apple Silicon, 4 KiB on Intel);
 //! * `mmap` before `ftruncate`, or past the rounded size, gives `EINVAL`;
-//!   an unaligned offset is accepted and rounded down to the page.
+//!   so does a file offset that is not a multiple of the page size: libSystem's
+//!   64-bit `mmap` adds `MAP_UNIX03`, and with it the kernel refuses
+//!   unaligned offsets (xnu `libsyscall/wrappers/unix03/mmap.c`). The
+//!   library's own alignment ([`ShmBackend::map`]) is what makes unaligned
+//!   region offsets work, and the model checks it.
 //!
 //! Objects are memfds, so mappings are real shared memory within this
-//! process. The model is process-local: another process cannot see its
-//! objects.
+//! process. One model kernel serves the whole process; each [`XnuModel`] is a
+//! view of it with its own page size, as two processes on one Mac can have
+//! (an x86_64 program under Rosetta beside an arm64 one). Another process
+//! cannot see the model's objects.
 
-use super::posix::{map_aligned, page_size};
+use super::posix::{map_window, page_size, page_window};
 use super::{Mapping, OpenFlags, ShmBackend};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -26,14 +33,13 @@ use std::sync::LazyLock;
 
 /// XNU's `PSHMNAMLEN`.
 const NAME_MAX: usize = 31;
-/// Apple Silicon's page size.
-pub const PAGE: u64 = 16 * 1024;
 
-/// Per object: whether `ftruncate` ran, and the size it set.
+/// Per object: whether `ftruncate` ran, and the size `fstat` reports: the
+/// size it set, rounded up to the page size of the process that set it.
 #[derive(Clone, Copy, Debug, Default)]
 struct Sizing {
     truncated: bool,
-    size: u64,
+    rounded: u64,
 }
 
 #[derive(Default)]
@@ -44,18 +50,87 @@ struct Kernel {
     sizing: HashMap<u64, Sizing>,
 }
 
-/// The model; one instance per process stands for the kernel.
+/// The one model kernel of this process.
+static KERNEL: LazyLock<Mutex<Kernel>> = LazyLock::new(|| Mutex::new(Kernel::default()));
+
+/// A process's view of the model kernel: its calls, with its page size.
 pub struct XnuModel {
-    kernel: Mutex<Kernel>,
+    kernel: &'static Mutex<Kernel>,
+    page: u64,
 }
 
 impl XnuModel {
-    /// The process's model kernel.
+    /// Apple Silicon's page size.
+    ///
+    /// cbindgen:ignore
+    pub const APPLE_SILICON_PAGE: u64 = 16 * 1024;
+    /// Intel Macs' page size.
+    ///
+    /// cbindgen:ignore
+    pub const INTEL_PAGE: u64 = 4 * 1024;
+
+    /// The model as an Apple Silicon process sees it (16 KiB pages): the
+    /// backend `TRITON_SHM_BACKEND=xnu-model` selects.
     pub fn shared() -> &'static XnuModel {
         static MODEL: LazyLock<XnuModel> = LazyLock::new(|| XnuModel {
-            kernel: Mutex::new(Kernel::default()),
+            kernel: &KERNEL,
+            page: XnuModel::APPLE_SILICON_PAGE,
         });
         &MODEL
+    }
+
+    /// A view of the same model kernel from a process whose pages are `page`
+    /// bytes ([`XnuModel::INTEL_PAGE`], [`XnuModel::APPLE_SILICON_PAGE`]). `None` unless `page`
+    /// is a power of two and a multiple of this machine's page size, which
+    /// the real mappings behind the model need.
+    pub fn with_page_size(page: u64) -> Option<XnuModel> {
+        (page.is_power_of_two() && page % page_size() == 0).then_some(XnuModel {
+            kernel: &KERNEL,
+            page,
+        })
+    }
+
+    /// This view's page size.
+    pub fn page_size(&self) -> u64 {
+        self.page
+    }
+
+    /// The kernel's `mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+    /// offset)` as libSystem issues it (with `MAP_UNIX03`): `EINVAL` for an
+    /// offset that is not a multiple of the page size, before `ftruncate`,
+    /// for a zero length, or past the rounded size. The mapping starts at
+    /// `offset` itself.
+    pub fn mmap(&self, fd: BorrowedFd<'_>, offset: u64, len: usize) -> Result<Mapping, i32> {
+        self.check_mmap(fd, offset, len)?;
+        map_window(fd, page_window(offset, len, self.page)?)
+    }
+
+    /// The kernel's checks of [`XnuModel::mmap`].
+    fn check_mmap(&self, fd: BorrowedFd<'_>, offset: u64, len: usize) -> Result<(), i32> {
+        if offset % self.page != 0 || len == 0 {
+            return Err(libc::EINVAL);
+        }
+        let sizing = self.sizing(fd)?;
+        let end = u64::try_from(len).ok().and_then(|l| offset.checked_add(l));
+        if !sizing.truncated || end.is_none_or(|end| end > sizing.rounded) {
+            return Err(libc::EINVAL);
+        }
+        Ok(())
+    }
+
+    fn sizing(&self, fd: BorrowedFd<'_>) -> Result<Sizing, i32> {
+        let ino = inode(fd)?;
+        Ok(self
+            .kernel
+            .lock()
+            .sizing
+            .get(&ino)
+            .copied()
+            .unwrap_or_default())
+    }
+
+    fn round_up(&self, size: u64) -> Option<u64> {
+        size.checked_add(self.page - 1).map(|s| s - s % self.page)
     }
 }
 
@@ -65,12 +140,9 @@ fn inode(fd: BorrowedFd<'_>) -> Result<u64, i32> {
         .map_err(|e| e as i32)
 }
 
-fn round_up(size: u64) -> Option<u64> {
-    size.checked_add(PAGE - 1).map(|s| s - s % PAGE)
-}
-
 fn duplicate(fd: &OwnedFd) -> Result<OwnedFd, i32> {
-    fd.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+    fd.try_clone()
+        .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
 }
 
 impl ShmBackend for XnuModel {
@@ -100,8 +172,11 @@ impl ShmBackend for XnuModel {
         if !flags.create {
             return Err(libc::ENOENT);
         }
-        let memfd = nix::sys::memfd::memfd_create(c"xnu-model", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC)
-            .map_err(|e| e as i32)?;
+        let memfd = nix::sys::memfd::memfd_create(
+            c"xnu-model",
+            nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC,
+        )
+        .map_err(|e| e as i32)?;
         let ino = inode(memfd.as_fd())?;
         let caller = duplicate(&memfd)?;
         kernel.sizing.insert(ino, Sizing::default());
@@ -116,40 +191,30 @@ impl ShmBackend for XnuModel {
         if sizing.truncated {
             return Err(libc::EINVAL);
         }
-        let rounded = round_up(size).ok_or(libc::EINVAL)?;
+        // vm_map_round_page with the calling process's page mask.
+        let rounded = self.round_up(size).ok_or(libc::EINVAL)?;
         let len = libc::off_t::try_from(rounded).map_err(|_| libc::EINVAL)?;
         nix::unistd::ftruncate(fd, len).map_err(|e| e as i32)?;
         *sizing = Sizing {
             truncated: true,
-            size,
+            rounded,
         };
         Ok(())
     }
 
     fn size(&self, fd: BorrowedFd<'_>) -> Result<u64, i32> {
-        let ino = inode(fd)?;
-        let sizing = self.kernel.lock().sizing.get(&ino).copied().unwrap_or_default();
-        if !sizing.truncated {
-            return Ok(0);
-        }
-        round_up(sizing.size).ok_or(libc::EOVERFLOW)
+        Ok(self.sizing(fd)?.rounded)
     }
 
     fn map(&self, fd: BorrowedFd<'_>, offset: u64, len: usize) -> Result<Mapping, i32> {
-        let rounded = self.size(fd)?;
-        let sized = self
-            .kernel
-            .lock()
-            .sizing
-            .get(&inode(fd)?)
-            .is_some_and(|s| s.truncated);
-        let end = u64::try_from(len).ok().and_then(|l| offset.checked_add(l));
-        if !sized || len == 0 || end.is_none_or(|end| end > rounded) {
+        if len == 0 {
             return Err(libc::EINVAL);
         }
-        // XNU rounds the offset down to its page; a 16 KiB boundary is also
-        // a host page boundary, so the real mmap accepts it.
-        map_aligned(fd, offset, len, PAGE.max(page_size()))
+        // What the library does before it calls mmap: map from the page
+        // boundary at or below the offset, and point past the lead.
+        let window = page_window(offset, len, self.page)?;
+        self.check_mmap(fd, window.offset, window.len.get())?;
+        map_window(fd, window)
     }
 
     fn unlink(&self, name: &CStr) -> Result<(), i32> {
