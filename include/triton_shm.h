@@ -71,31 +71,6 @@
 #define TRITON_SHM_BACKEND_XNU_MODEL 2
 
 /*
- Format version in the header.
- */
-#define VERSION 2
-
-/*
- Bytes before the first slot.
- */
-#define HEADER_BYTES 256
-
-/*
- Words in one slot.
- */
-#define SLOT_WORDS 42
-
-/*
- Bytes in one slot.
- */
-#define SLOT_BYTES (SLOT_WORDS * 8)
-
-/*
- The longest system name a slot holds (`/` and 255 bytes: Linux's limit).
- */
-#define NAME_CAPACITY 256
-
-/*
  Longest `darwin` system name in bytes, leading slash included (`PSHMNAMLEN`).
  */
 #define TRITON_SHM_DARWIN_NAME_MAX 31
