@@ -386,6 +386,11 @@ typedef struct triton_shm_reap_report {
    earlier boot.
    */
   size_t regions_left_alone;
+  /*
+   Regions a live journal lists too: left alone for now, their records
+   kept until that owner is done with the name.
+   */
+  size_t regions_deferred;
 } triton_shm_reap_report;
 
 

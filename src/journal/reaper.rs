@@ -56,6 +56,9 @@ pub struct ReapReport {
     /// or it is another user's (`EACCES`/`EPERM`), or the journal is from an
     /// earlier boot.
     pub regions_left_alone: usize,
+    /// Regions a live journal lists too: left alone for now, their records
+    /// kept until that owner is done with the name.
+    pub regions_deferred: usize,
 }
 
 /// Read a journal's bytes. A live journal may be written while it is read:
@@ -383,7 +386,7 @@ fn reap_one(
             // A live owner has (or is creating) an object under this name:
             // leave it, and keep the record until that owner is done.
             log_at!(Level::Info, "reaper: '{}' is listed by a live journal; kept", record.name.escape_ascii());
-            report.regions_failed += 1;
+            report.regions_deferred += 1;
             kept.push(record);
             continue;
         }
