@@ -279,7 +279,8 @@ fn survey(dir: &StateDir, names: &[String], report: &mut ReapReport) -> Survey {
 /// A region is unlinked only when all of these hold:
 /// * the journal is still linked under its name once locked (another
 ///   reaper did not take it first), and was written in this boot;
-/// * no live journal lists the same name;
+/// * no live journal lists the same name (otherwise the record is kept,
+///   counted in `regions_deferred`);
 /// * the object under the name is owned by the reaper's effective uid;
 /// * it is the object recorded: for a creation, the same device and inode
 ///   (Linux) or the same page-rounded size (macOS, which has no inode);
