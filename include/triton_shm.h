@@ -71,31 +71,6 @@
 #define TRITON_SHM_BACKEND_XNU_MODEL 2
 
 /**
- * Format version in the header.
- */
-#define VERSION 2
-
-/**
- * Bytes before the first slot.
- */
-#define HEADER_BYTES 256
-
-/**
- * Words in one slot.
- */
-#define SLOT_WORDS 42
-
-/**
- * Bytes in one slot.
- */
-#define SLOT_BYTES (SLOT_WORDS * 8)
-
-/**
- * The longest system name a slot holds (`/` and 255 bytes: Linux's limit).
- */
-#define NAME_CAPACITY 256
-
-/**
  * Longest `darwin` system name in bytes, leading slash included (`PSHMNAMLEN`).
  */
 #define TRITON_SHM_DARWIN_NAME_MAX 31
@@ -414,6 +389,11 @@ typedef struct triton_shm_reap_report {
    * earlier boot.
    */
   size_t regions_left_alone;
+  /**
+   * Regions a live journal lists too: left alone for now, their records
+   * kept until that owner is done with the name.
+   */
+  size_t regions_deferred;
 } triton_shm_reap_report;
 
 

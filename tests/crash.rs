@@ -70,7 +70,11 @@ impl Drop for Sweep {
 
 fn journals(dir: &Path) -> usize {
     std::fs::read_dir(dir)
-        .map(|d| d.filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".journal")).count())
+        .map(|d| d.filter_map(Result::ok).filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.ends_with(".slots") || name.ends_with(".journal")
+        })
+        .count())
         .unwrap_or(0)
 }
 

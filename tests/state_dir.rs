@@ -255,7 +255,7 @@ fn a_name_a_live_journal_lists_is_never_unlinked() {
     std::fs::write(dir.join("1-0-0.journal"), text).unwrap();
     let report = reap(&dir);
     assert!(common::object_exists(&key), "a region a live journal lists was unlinked: {report:?}");
-    assert_eq!((report.regions_unlinked, report.journals_live), (0, 1));
+    assert_eq!((report.regions_unlinked, report.journals_live, report.regions_deferred), (0, 1, 1));
     region.close().unwrap();
     drop(reg);
     std::fs::remove_dir_all(&dir).unwrap();

@@ -56,6 +56,9 @@ pub struct ReapReport {
     /// or it is another user's (`EACCES`/`EPERM`), or the journal is from an
     /// earlier boot.
     pub regions_left_alone: usize,
+    /// Regions a live journal lists too: left alone for now, their records
+    /// kept until that owner is done with the name.
+    pub regions_deferred: usize,
 }
 
 /// Read a journal's bytes. A live journal may be written while it is read:
@@ -276,7 +279,8 @@ fn survey(dir: &StateDir, names: &[String], report: &mut ReapReport) -> Survey {
 /// A region is unlinked only when all of these hold:
 /// * the journal is still linked under its name once locked (another
 ///   reaper did not take it first), and was written in this boot;
-/// * no live journal lists the same name;
+/// * no live journal lists the same name (otherwise the record is kept,
+///   counted in `regions_deferred`);
 /// * the object under the name is owned by the reaper's effective uid;
 /// * it is the object recorded: for a creation, the same device and inode
 ///   (Linux) or the same page-rounded size (macOS, which has no inode);
@@ -383,7 +387,7 @@ fn reap_one(
             // A live owner has (or is creating) an object under this name:
             // leave it, and keep the record until that owner is done.
             log_at!(Level::Info, "reaper: '{}' is listed by a live journal; kept", record.name.escape_ascii());
-            report.regions_failed += 1;
+            report.regions_deferred += 1;
             kept.push(record);
             continue;
         }

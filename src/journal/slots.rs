@@ -19,14 +19,24 @@
 /// First bytes of every slot journal.
 pub const MAGIC: &[u8; 16] = b"triton-shm-slot2";
 /// Format version in the header.
+///
+/// cbindgen:ignore
 pub const VERSION: u32 = 2;
 /// Bytes before the first slot.
+///
+/// cbindgen:ignore
 pub const HEADER_BYTES: usize = 256;
 /// Words in one slot.
+///
+/// cbindgen:ignore
 pub const SLOT_WORDS: usize = 42;
 /// Bytes in one slot.
+///
+/// cbindgen:ignore
 pub const SLOT_BYTES: usize = SLOT_WORDS * 8;
 /// The longest system name a slot holds (`/` and 255 bytes: Linux's limit).
+///
+/// cbindgen:ignore
 pub const NAME_CAPACITY: usize = 256;
 
 pub(crate) const W_STATE: usize = 0;

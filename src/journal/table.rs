@@ -91,7 +91,9 @@ impl Journal {
             let mut content = vec![0u8; len];
             content[..HEADER_BYTES].copy_from_slice(&slots::encode_header(&header));
             let stem = format!("{pid}-{}-{nonce:016x}", started_ns / 1_000_000_000);
-            let name = format!("{stem}.journal");
+            // `.slots`, not `.journal`: a reaper of an earlier version
+            // lists only `*.journal`, and cannot read this format.
+            let name = format!("{stem}.slots");
             match dir.create_locked(&format!(".{stem}.tmp"), &name, &content) {
                 Ok(file) => {
                     let reserved = RESERVED_SLOTS;

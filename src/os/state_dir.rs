@@ -338,9 +338,13 @@ impl StateDir {
         Ok(names)
     }
 
-    /// Names of the journals (`*.journal`) in the directory.
+    /// Names of the journals in the directory: `*.slots` (this version's
+    /// slot tables) and `*.journal` (the text journals of earlier
+    /// versions).
     pub fn journal_names(&self) -> Result<Vec<String>, StateDirError> {
-        self.names_where(|name| name.ends_with(b".journal") && !name.starts_with(b"."))
+        self.names_where(|name| {
+            (name.ends_with(b".slots") || name.ends_with(b".journal")) && !name.starts_with(b".")
+        })
     }
 
     /// Names of journals still being created (`.*.tmp`), or left half-made

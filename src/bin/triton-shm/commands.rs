@@ -200,17 +200,19 @@ pub fn reap(args: &Args) -> Outcome {
             ("regions_already_gone", num(report.regions_already_gone as u64)),
             ("regions_failed", num(report.regions_failed as u64)),
             ("regions_left_alone", num(report.regions_left_alone as u64)),
+            ("regions_deferred", num(report.regions_deferred as u64)),
         ]),
         || {
             format!(
                 "{} journal(s) of dead owners: {verb} {} region(s), {} already gone, {} left alone \
-                 (not the object recorded, or not ours), {} kept for a retry; \
-                 {} live journal(s) left alone, {} skipped\n",
+                 (not the object recorded, or not ours), {} kept for a retry, {} deferred \
+                 (a live journal lists them too); {} live journal(s) left alone, {} skipped\n",
                 report.journals_reaped,
                 report.regions_unlinked,
                 report.regions_already_gone,
                 report.regions_left_alone,
                 report.regions_failed,
+                report.regions_deferred,
                 report.journals_live,
                 report.journals_skipped
             )
