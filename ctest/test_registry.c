@@ -176,7 +176,8 @@ static void posix_collision_between_slash_spellings(void) {
   snprintf(one, sizeof one, "/p%ld", (long)getpid());
   snprintf(two, sizeof two, "//p%ld", (long)getpid());
   snprintf(bare, sizeof bare, "p%ld", (long)getpid());
-  CHECK_OK(triton_shm_registry_register(reg, one, false));
+  /* Owned: closing it would unlink the object the others name. */
+  CHECK_OK(triton_shm_registry_register(reg, one, true));
   CHECK_STATUS(triton_shm_registry_register(reg, two, false), TRITON_SHM_NAME_COLLISION);
   CHECK_LAST_ERROR_CONTAINS(one);
   CHECK_LAST_ERROR_CONTAINS(two);

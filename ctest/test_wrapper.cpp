@@ -192,8 +192,8 @@ void RegistryTracksAndRefusesCollisions() {
   EXPECT(status.ok());
   const std::string nested = "/k" + std::to_string(getpid()) + "/b";
   const std::string flat = "/k" + std::to_string(getpid()) + "_b";
-  EXPECT(registry.Register(nested, false).ok());
-  EXPECT(registry.Register(nested, false).ok());
+  EXPECT(registry.Register(nested, true).ok());
+  EXPECT(registry.Register(nested, true).ok());
   triton_shm::Status collision = registry.Register(flat, false);
   EXPECT_CODE(collision, TRITON_SHM_NAME_COLLISION);
   EXPECT(collision.message().find(nested) != std::string::npos);

@@ -80,6 +80,12 @@ impl Registry {
         })?;
         self.check_reserved(key)?;
         let candidates = self.client_names(key)?;
+        if let [ClientName::Valid(only)] = candidates.as_slice() {
+            // One name to try (posix): a collision shows before any system
+            // call. With several, only the name that opens says which object
+            // it is, and `track` checks that one.
+            self.check_collision(key, &Resolved { c_system: only.clone() }, false)?;
+        }
         let backend = self.backend();
         let mut tried: Vec<String> = Vec::new();
         let mut opened = None;
@@ -93,6 +99,11 @@ impl Registry {
                     break;
                 }
                 Err(libc::ENOENT) => tried.push(format!("'{}'", name.to_bytes().escape_ascii())),
+                // A spelling this OS cannot name (glibc refuses an inner
+                // '/', so darwin naming on Linux meets it): no object has it.
+                Err(libc::EINVAL | libc::ENAMETOOLONG) if !std::ptr::eq(candidate, &candidates[0]) => {
+                    tried.push(format!("'{}'", name.to_bytes().escape_ascii()));
+                }
                 Err(errno) => return Err(os_error(errno, "shm_open", name.to_bytes(), key)),
             }
         }

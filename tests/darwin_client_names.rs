@@ -152,6 +152,21 @@ fn a_missing_region_names_every_spelling_tried() {
 }
 
 #[test]
+fn a_spelling_that_opens_an_owned_keys_object_is_a_collision() {
+    let w = word();
+    let normalised = format!("/{w}_in");
+    let reg = registry(UnlinkPolicy::OwnedOnly);
+    let mine = reg.create_region(normalised.as_bytes(), 4096).unwrap();
+    let key = format!("/{w}/in");
+    let e = reg.open_region(key.as_bytes(), 0, 4096).unwrap_err();
+    assert_eq!(e.status(), Status::NAME_COLLISION, "{e}");
+    assert_eq!(reg.count(), 1, "nothing tracked for the refused key");
+    assert_eq!(reg.stats().mapped_bytes, 4096, "its mapping is gone again");
+    mine.close().unwrap();
+    assert!(!exists(&normalised));
+}
+
+#[test]
 fn posix_naming_tries_only_the_key() {
     let reg = Registry::new(Options {
         naming: NamingPolicy::Posix,

@@ -13,11 +13,10 @@
 // live in the model and are made through triton-shm with posix naming, so
 // that their names reach the model byte for byte).
 //
-//   manager_scenarios [--set current|needs-lib-fix] [--only SCENARIO] [--list]
+//   manager_scenarios [--only SCENARIO] [--list]
 //
-// "current" holds the scenarios this library passes; "needs-lib-fix" those
-// that wait for a library change (each names it). A scenario marked alone
-// runs only with --only, in a process of its own. Prints one line per
+// Runs every scenario but those marked alone, which run only with --only,
+// in a process of its own. Prints one line per
 // scenario and a summary; exits 1 if any scenario failed or none ran.
 #include <dirent.h>
 #include <fcntl.h>
@@ -880,8 +879,6 @@ ADisabledManagerTouchesNoFile()
 
 // A server that maps client regions needs no journal: registering,
 // unregistering and destroying the manager leave nothing under TMPDIR.
-// Today freeing a registry makes the process's default registry, whose
-// journal creates the state directory.
 void
 AServingManagerTouchesNoFile()
 {
@@ -974,11 +971,9 @@ LibraryDetailGoesToTheVerboseLog()
   CHECK(found);
 }
 
-// ---- scenarios waiting for library changes -----------------------------------
-
 // Linux: "/k", "k" and "//k" are one object (glibc strips leading slashes).
-// Upstream registers each; the library refuses the second as a collision
-// even though the server never unlinks.
+// Upstream registers each, and so does the drop-in: the server never
+// unlinks, so no unlink can reach the object through another key.
 void
 OneObjectUnderTwoKeys()
 {
@@ -1005,8 +1000,7 @@ OneObjectUnderTwoKeys()
 }
 
 // macOS: the C++ client creates its key verbatim, so key "k" is the object
-// "k". The darwin policy tries only the normalised "/k" and "/" + key
-// (it should try the key as given too).
+// "k", which the darwin policy finds after the normalised "/k".
 void
 VerbatimKeysWithoutASlash()
 {
@@ -1027,49 +1021,48 @@ VerbatimKeysWithoutASlash()
 
 struct Scenario {
   const char* name;
-  const char* set;
   void (*run)();
   bool alone = false;  // only with --only, in a process of its own
 };
 
 const Scenario kScenarios[] = {
-    {"register_then_status", "current", RegisterThenStatus},
-    {"unregister_before_and_after_register", "current",
+    {"register_then_status", RegisterThenStatus},
+    {"unregister_before_and_after_register",
      UnregisterBeforeAndAfterRegister},
-    {"unregister_all_removes_every_region", "current",
+    {"unregister_all_removes_every_region",
      UnregisterAllRemovesEveryRegion},
-    {"duplicate_names_are_refused", "current", DuplicateNamesAreRefused},
-    {"missing_keys_are_refused", "current", MissingKeysAreRefused},
-    {"reserved_keys_are_refused_with_any_slashes", "current",
+    {"duplicate_names_are_refused", DuplicateNamesAreRefused},
+    {"missing_keys_are_refused", MissingKeysAreRefused},
+    {"reserved_keys_are_refused_with_any_slashes",
      ReservedKeysAreRefusedWithAnySlashes},
-    {"one_key_under_two_names", "current", OneKeyUnderTwoNames},
-    {"get_memory_info_checks_offsets", "current", GetMemoryInfoChecksOffsets},
-    {"registrations_out_of_bounds_are_refused", "current",
+    {"one_key_under_two_names", OneKeyUnderTwoNames},
+    {"get_memory_info_checks_offsets", GetMemoryInfoChecksOffsets},
+    {"registrations_out_of_bounds_are_refused",
      RegistrationsOutOfBoundsAreRefused},
-    {"macos_reports_page_rounded_sizes", "current",
+    {"macos_reports_page_rounded_sizes",
      MacosReportsPageRoundedSizes},
-    {"large_region_at_a_large_offset", "current", LargeRegionAtALargeOffset},
-    {"unaligned_offsets_work", "current", UnalignedOffsetsWork},
-    {"data_is_visible_both_ways", "current", DataIsVisibleBothWays},
-    {"client_regions_outlive_the_manager", "current",
+    {"large_region_at_a_large_offset", LargeRegionAtALargeOffset},
+    {"unaligned_offsets_work", UnalignedOffsetsWork},
+    {"data_is_visible_both_ways", DataIsVisibleBothWays},
+    {"client_regions_outlive_the_manager",
      ClientRegionsOutliveTheManager},
-    {"deferred_unregister_with_one_holder", "current",
+    {"deferred_unregister_with_one_holder",
      DeferredUnregisterWithOneHolder},
-    {"deferred_unregister_with_two_holders", "current",
+    {"deferred_unregister_with_two_holders",
      DeferredUnregisterWithTwoHolders},
-    {"a_holder_outlives_the_manager", "current", AHolderOutlivesTheManager},
-    {"a_disabled_manager_touches_no_file", "current",
+    {"a_holder_outlives_the_manager", AHolderOutlivesTheManager},
+    {"a_disabled_manager_touches_no_file",
      ADisabledManagerTouchesNoFile, true},
-    {"a_serving_manager_touches_no_file", "needs-lib-fix",
+    {"a_serving_manager_touches_no_file",
      AServingManagerTouchesNoFile, true},
-    {"the_environment_cannot_make_the_server_unlink", "current",
+    {"the_environment_cannot_make_the_server_unlink",
      TheEnvironmentCannotMakeTheServerUnlink},
-    {"a_registry_that_cannot_be_made_fails_the_registration", "current",
+    {"a_registry_that_cannot_be_made_fails_the_registration",
      ARegistryThatCannotBeMadeFailsTheRegistration},
-    {"library_detail_goes_to_the_verbose_log", "current",
+    {"library_detail_goes_to_the_verbose_log",
      LibraryDetailGoesToTheVerboseLog},
-    {"one_object_under_two_keys", "needs-lib-fix", OneObjectUnderTwoKeys},
-    {"verbatim_keys_without_a_slash", "needs-lib-fix",
+    {"one_object_under_two_keys", OneObjectUnderTwoKeys},
+    {"verbatim_keys_without_a_slash",
      VerbatimKeysWithoutASlash},
 };
 
@@ -1078,23 +1071,19 @@ const Scenario kScenarios[] = {
 int
 main(int argc, char** argv)
 {
-  std::string set = "current";
   std::string only;
   for (int i = 1; i < argc; i++) {
     const std::string arg = argv[i];
-    if (arg == "--set" && i + 1 < argc) {
-      set = argv[++i];
-    } else if (arg == "--only" && i + 1 < argc) {
+    if (arg == "--only" && i + 1 < argc) {
       only = argv[++i];
     } else if (arg == "--list") {
       for (const Scenario& s : kScenarios) {
-        std::printf("%s %s%s\n", s.set, s.name, s.alone ? " (alone)" : "");
+        std::printf("%s%s\n", s.name, s.alone ? " (alone)" : "");
       }
       return 0;
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--set current|needs-lib-fix] [--only SCENARIO] "
-                   "[--list]\n",
+                   "usage: %s [--only SCENARIO] [--list]\n",
                    argv[0]);
       return 2;
     }
@@ -1116,11 +1105,11 @@ main(int argc, char** argv)
   std::printf("naming %s, backend %s, scenarios '%s'\n",
               DarwinNaming() ? "darwin" : "posix",
               OnXnuModel() ? "xnu-model" : "system",
-              only.empty() ? set.c_str() : only.c_str());
+              only.empty() ? "all" : only.c_str());
 
   int passed = 0, failed = 0;
   for (const Scenario& s : kScenarios) {
-    if (only.empty() ? (set != s.set || s.alone) : only != s.name) continue;
+    if (only.empty() ? s.alone : only != s.name) continue;
     scenario_failures = 0;
     s.run();
     if (scenario_failures == 0) {
