@@ -81,10 +81,9 @@
 #define TRITON_SHM_POSIX_NAME_MAX 255
 
 /**
- * Outcome of a library call. In C: `triton_shm_status`, whose constants
- * carry the prefix `TRITON_SHM_` (`Status::NOT_FOUND` is
- * `TRITON_SHM_NOT_FOUND`). The variants are spelled as the C constants so
- * that one name means one thing in both languages.
+ * Outcome of a library call. Each outcome has one name, the same in every
+ * language but for the `TRITON_SHM_` prefix that C's constants carry
+ * (`TRITON_SHM_NOT_FOUND`).
  *
  */
 enum triton_shm_status
@@ -279,8 +278,54 @@ typedef struct triton_shm_options {
 } triton_shm_options;
 
 /**
- * Counts from a cleanup-all (`Registry::cleanup_all`; in C,
- * `triton_shm_cleanup_report`). Every field counts tracked regions.
+ * Counts from a reap (`reap_stale`; in C, `triton_shm_reap_stale` and
+ * `triton_shm_reap_report`).
+ */
+typedef struct triton_shm_reap_report {
+  /**
+   * Journals whose owner was dead and which were processed.
+   */
+  size_t journals_reaped;
+  /**
+   * Journals held by a live owner (or by another reaper), left alone.
+   */
+  size_t journals_live;
+  /**
+   * Journals that could not be used (a symlink, another owner,
+   * unreadable, no longer linked), or that were not reaped because some
+   * journal could not be read (its regions might be live).
+   */
+  size_t journals_skipped;
+  /**
+   * Regions unlinked (or, in a dry run, that would be).
+   */
+  size_t regions_unlinked;
+  /**
+   * Regions listed but already gone.
+   */
+  size_t regions_already_gone;
+  /**
+   * Regions whose check or unlink failed for a reason that may pass
+   * (their records are kept for the next reap; the log has each errno).
+   */
+  size_t regions_failed;
+  /**
+   * Records dropped without unlinking: the object under the name is not
+   * the one recorded (replaced, another user's, newer than the record),
+   * or it is another user's (`EACCES`/`EPERM`), or the journal is from an
+   * earlier boot.
+   */
+  size_t regions_left_alone;
+  /**
+   * Regions a live journal lists too: left alone for now, their records
+   * kept until that owner is done with the name.
+   */
+  size_t regions_deferred;
+} triton_shm_reap_report;
+
+/**
+ * Counts from a cleanup-all of a registry. Every field counts tracked
+ * regions.
  */
 typedef struct triton_shm_cleanup_report {
   /**
@@ -349,52 +394,6 @@ typedef struct triton_shm_stats {
    */
   uint64_t reaped;
 } triton_shm_stats;
-
-/**
- * Counts from a reap (`reap_stale`; in C, `triton_shm_reap_stale` and
- * `triton_shm_reap_report`).
- */
-typedef struct triton_shm_reap_report {
-  /**
-   * Journals whose owner was dead and which were processed.
-   */
-  size_t journals_reaped;
-  /**
-   * Journals held by a live owner (or by another reaper), left alone.
-   */
-  size_t journals_live;
-  /**
-   * Journals that could not be used (a symlink, another owner,
-   * unreadable, no longer linked), or that were not reaped because some
-   * journal could not be read (its regions might be live).
-   */
-  size_t journals_skipped;
-  /**
-   * Regions unlinked (or, in a dry run, that would be).
-   */
-  size_t regions_unlinked;
-  /**
-   * Regions listed but already gone.
-   */
-  size_t regions_already_gone;
-  /**
-   * Regions whose check or unlink failed for a reason that may pass
-   * (their records are kept for the next reap; the log has each errno).
-   */
-  size_t regions_failed;
-  /**
-   * Records dropped without unlinking: the object under the name is not
-   * the one recorded (replaced, another user's, newer than the record),
-   * or it is another user's (`EACCES`/`EPERM`), or the journal is from an
-   * earlier boot.
-   */
-  size_t regions_left_alone;
-  /**
-   * Regions a live journal lists too: left alone for now, their records
-   * kept until that owner is done with the name.
-   */
-  size_t regions_deferred;
-} triton_shm_reap_report;
 
 
 
@@ -517,21 +516,6 @@ triton_shm_status triton_shm_system_name(const char *name,
                                          size_t *out_written);
 
 /**
- * The name `reg`'s naming policy hands the OS for `name`. Arguments,
- * outputs and statuses as for `triton_shm_system_name`, plus
- * `TRITON_SHM_NULL_ARGUMENT` if `reg` is NULL.
- *
- * # Safety
- * `reg` is NULL or a live registry; the other pointers as for
- * `triton_shm_normalize_name`.
- */
-triton_shm_status triton_shm_registry_system_name(const struct triton_shm_registry *reg,
-                                                  const char *name,
-                                                  char *out,
-                                                  size_t out_len,
-                                                  size_t *out_written);
-
-/**
  * Fill the caller's options struct with the library's defaults and set
  * `struct_size`. No environment variable is read: a host that wants the
  * `TRITON_SHM_*` variables calls `triton_shm_options_from_env` instead.
@@ -578,6 +562,36 @@ triton_shm_status triton_shm_options_init(struct triton_shm_options *opts, size_
  * `opts` is NULL or writable for `opts_size` bytes.
  */
 triton_shm_status triton_shm_options_from_env(struct triton_shm_options *opts, size_t opts_size);
+
+/**
+ * Reap the regions of dead owners: for each journal in the state directory
+ * whose lock can be taken (its owner died without cleaning up), unlink
+ * each region it lists that is provably the object the owner created
+ * (same device and inode on Linux; on macOS, which has no inode, the
+ * same owner and page-rounded size), owned by this user and listed by no
+ * live journal, then remove the journal. Journals of live owners are
+ * never touched, whatever their pid; a journal of an earlier boot is
+ * removed without unlinking anything. A missing state directory reaps
+ * nothing.
+ *
+ * Arguments: `opts` (may be NULL for the defaults) names the state
+ * directory; `report` (may be NULL) receives the counts, also on failure.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_INVALID_ARGUMENT` for bad options;
+ * `TRITON_SHM_PERMISSION_DENIED` when the state directory is refused (a
+ * symlink, owned by someone else, writable by others);
+ * `TRITON_SHM_NOT_FOUND`, `TRITON_SHM_OS_ERROR` or
+ * `TRITON_SHM_PERMISSION_DENIED` (by errno) when it cannot be opened or
+ * listed; `TRITON_SHM_OS_ERROR` when some check or unlink failed for a
+ * reason that may pass (`report->regions_failed`; those records alone are
+ * kept for the next reap).
+ *
+ * # Safety
+ * `opts` is NULL or a struct filled by `triton_shm_options_init`;
+ * `report` is NULL or writable.
+ */
+triton_shm_status triton_shm_reap_stale(const struct triton_shm_options *opts,
+                                        struct triton_shm_reap_report *report);
 
 /**
  * Open and map `byte_size` bytes at `offset` of the shared-memory region a
@@ -916,6 +930,21 @@ triton_shm_status triton_shm_registry_contains(const struct triton_shm_registry 
                                                bool *out);
 
 /**
+ * The name `reg`'s naming policy hands the OS for `name`. Arguments,
+ * outputs and statuses as for `triton_shm_system_name`, plus
+ * `TRITON_SHM_NULL_ARGUMENT` if `reg` is NULL.
+ *
+ * # Safety
+ * `reg` is NULL or a live registry; the other pointers as for
+ * `triton_shm_normalize_name`.
+ */
+triton_shm_status triton_shm_registry_system_name(const struct triton_shm_registry *reg,
+                                                  const char *name,
+                                                  char *out,
+                                                  size_t out_len,
+                                                  size_t *out_written);
+
+/**
  * Store `reg`'s statistics in `*out`.
  *
  * Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `reg` or `out`
@@ -945,36 +974,6 @@ triton_shm_status triton_shm_stats_format(const struct triton_shm_stats *stats,
                                           char *out,
                                           size_t out_len,
                                           size_t *out_written);
-
-/**
- * Reap the regions of dead owners: for each journal in the state directory
- * whose lock can be taken (its owner died without cleaning up), unlink
- * each region it lists that is provably the object the owner created
- * (same device and inode on Linux; on macOS, which has no inode, the
- * same owner and page-rounded size), owned by this user and listed by no
- * live journal, then remove the journal. Journals of live owners are
- * never touched, whatever their pid; a journal of an earlier boot is
- * removed without unlinking anything. A missing state directory reaps
- * nothing.
- *
- * Arguments: `opts` (may be NULL for the defaults) names the state
- * directory; `report` (may be NULL) receives the counts, also on failure.
- *
- * Returns `TRITON_SHM_OK`; `TRITON_SHM_INVALID_ARGUMENT` for bad options;
- * `TRITON_SHM_PERMISSION_DENIED` when the state directory is refused (a
- * symlink, owned by someone else, writable by others);
- * `TRITON_SHM_NOT_FOUND`, `TRITON_SHM_OS_ERROR` or
- * `TRITON_SHM_PERMISSION_DENIED` (by errno) when it cannot be opened or
- * listed; `TRITON_SHM_OS_ERROR` when some check or unlink failed for a
- * reason that may pass (`report->regions_failed`; those records alone are
- * kept for the next reap).
- *
- * # Safety
- * `opts` is NULL or a struct filled by `triton_shm_options_init`;
- * `report` is NULL or writable.
- */
-triton_shm_status triton_shm_reap_stale(const struct triton_shm_options *opts,
-                                        struct triton_shm_reap_report *report);
 
 /**
  * The version of the loaded library as a static string, `"MAJOR.MINOR.PATCH"`.

@@ -33,7 +33,7 @@ mod registry;
 mod status;
 
 pub use log::{set_sink as set_log_sink, Level, Sink as LogSink};
-pub use options::{Options, UnlinkPolicy, ENV_VARS};
+pub use options::{Options, UnknownPolicy, UnlinkPolicy, ENV_VARS};
 pub use region::Region;
 pub use registry::{default_registry, CleanupReport, Registration, Registry, Stats, Unlinked};
 pub use status::{Error, Result, Status};

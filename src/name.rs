@@ -122,6 +122,25 @@ pub enum NameError {
     },
 }
 
+impl NameError {
+    /// The library's error for this refusal of `key`: its status
+    /// ([`Status::NAME_TOO_LONG`](crate::Status::NAME_TOO_LONG) or
+    /// [`Status::INVALID_NAME`](crate::Status::INVALID_NAME)) and a message
+    /// naming the key and `context` (the policy that refused it).
+    pub(crate) fn for_key(self, key: &[u8], context: &str) -> crate::Error {
+        let status = match self {
+            NameError::TooLong { .. } => crate::Status::NAME_TOO_LONG,
+            NameError::Empty | NameError::InteriorNul | NameError::InnerSlash => {
+                crate::Status::INVALID_NAME
+            }
+        };
+        crate::Error::new(
+            status,
+            format!("invalid shared-memory name '{}' ({context}): {self}", key.escape_ascii()),
+        )
+    }
+}
+
 impl fmt::Display for NameError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

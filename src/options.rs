@@ -3,7 +3,9 @@
 use crate::name::NamingPolicy;
 use crate::os::BackendKind;
 use crate::status::{Error, Result, Status};
+use std::fmt;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 /// Which tracked regions `unlink`, `cleanup_all` and closing a region remove
 /// from the system.
@@ -42,13 +44,66 @@ impl UnlinkPolicy {
         }
     }
 
-    /// The policy an environment variable may choose: those that unlink
-    /// nothing this process did not create.
-    fn parse_from_env(value: &str) -> Option<Self> {
-        match value {
-            "owned-only" => Some(UnlinkPolicy::OwnedOnly),
-            "never" => Some(UnlinkPolicy::Never),
-            _ => None,
+}
+
+impl fmt::Display for UnlinkPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A word that names no policy, from [`str::parse`] of a [`NamingPolicy`]
+/// or an [`UnlinkPolicy`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownPolicy {
+    /// What kind of policy was asked for: `naming` or `unlink`.
+    pub kind: &'static str,
+    /// The word given.
+    pub value: String,
+    /// The words accepted, as the options list them.
+    pub expected: &'static str,
+}
+
+impl fmt::Display for UnknownPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "'{}' is not a {} policy; expected {}", self.value, self.kind, self.expected)
+    }
+}
+
+impl std::error::Error for UnknownPolicy {}
+
+impl FromStr for UnlinkPolicy {
+    type Err = UnknownPolicy;
+
+    /// `owned-only`, `all` or `never`, as [`UnlinkPolicy::as_str`] spells
+    /// them.
+    fn from_str(word: &str) -> std::result::Result<Self, UnknownPolicy> {
+        [UnlinkPolicy::OwnedOnly, UnlinkPolicy::All, UnlinkPolicy::Never]
+            .into_iter()
+            .find(|policy| policy.as_str() == word)
+            .ok_or_else(|| UnknownPolicy {
+                kind: "unlink",
+                value: word.to_owned(),
+                expected: "owned-only | all | never",
+            })
+    }
+}
+
+impl FromStr for NamingPolicy {
+    type Err = UnknownPolicy;
+
+    /// `darwin` or `posix`, or `platform` for [`NamingPolicy::platform`].
+    fn from_str(word: &str) -> std::result::Result<Self, UnknownPolicy> {
+        match word {
+            "platform" => Ok(NamingPolicy::platform()),
+            _ => [NamingPolicy::Darwin, NamingPolicy::Posix]
+                .into_iter()
+                .find(|policy| policy.as_str() == word)
+                .ok_or_else(|| UnknownPolicy {
+                    kind: "naming",
+                    value: word.to_owned(),
+                    expected: "platform | darwin | posix",
+                }),
         }
     }
 }
@@ -149,15 +204,11 @@ impl Options {
     pub fn from_env() -> Result<Options> {
         let mut options = Options::default();
         if let Some(v) = env_value("TRITON_SHM_NAMING")? {
-            options.naming = match v.as_str() {
-                "platform" => NamingPolicy::platform(),
-                "darwin" => NamingPolicy::Darwin,
-                "posix" => NamingPolicy::Posix,
-                other => return Err(bad_env("TRITON_SHM_NAMING", other)),
-            };
+            options.naming = v.parse().map_err(|_| bad_env("TRITON_SHM_NAMING", &v))?;
         }
         if let Some(v) = env_value("TRITON_SHM_UNLINK_POLICY")? {
-            if v == UnlinkPolicy::All.as_str() {
+            let unlink = v.parse().map_err(|_| bad_env("TRITON_SHM_UNLINK_POLICY", &v))?;
+            if unlink == UnlinkPolicy::All {
                 return Err(Error::new(
                     Status::INVALID_ARGUMENT,
                     "TRITON_SHM_UNLINK_POLICY='all' is refused: the environment may not make a \
@@ -165,8 +216,7 @@ impl Options {
                      expected owned-only | never",
                 ));
             }
-            options.unlink = UnlinkPolicy::parse_from_env(&v)
-                .ok_or_else(|| bad_env("TRITON_SHM_UNLINK_POLICY", &v))?;
+            options.unlink = unlink;
         }
         if let Some(on) = on_off("TRITON_SHM_JOURNAL")? {
             options.journal = on;
@@ -192,10 +242,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_environment_may_choose_only_policies_that_unlink_what_was_created() {
-        assert_eq!(UnlinkPolicy::parse_from_env("owned-only"), Some(UnlinkPolicy::OwnedOnly));
-        assert_eq!(UnlinkPolicy::parse_from_env("never"), Some(UnlinkPolicy::Never));
-        assert_eq!(UnlinkPolicy::parse_from_env("all"), None);
+    fn policies_parse_the_words_they_display() {
+        for policy in [UnlinkPolicy::OwnedOnly, UnlinkPolicy::All, UnlinkPolicy::Never] {
+            assert_eq!(policy.to_string().parse::<UnlinkPolicy>(), Ok(policy));
+        }
+        for policy in [NamingPolicy::Darwin, NamingPolicy::Posix] {
+            assert_eq!(policy.to_string().parse::<NamingPolicy>(), Ok(policy));
+        }
+        assert_eq!("platform".parse::<NamingPolicy>(), Ok(NamingPolicy::platform()));
+    }
+
+    #[test]
+    fn an_unknown_policy_word_says_what_is_expected() {
+        let e = "windows".parse::<NamingPolicy>().unwrap_err();
+        assert_eq!(e.to_string(), "'windows' is not a naming policy; expected platform | darwin | posix");
+        let e = "some".parse::<UnlinkPolicy>().unwrap_err();
+        assert_eq!(e.kind, "unlink");
+        assert_eq!(e.expected, "owned-only | all | never");
+    }
+
+    #[test]
+    fn the_environment_is_not_offered_the_unlink_all_policy() {
         assert!(!ENV_VARS.iter().any(|(n, v)| *n == "TRITON_SHM_UNLINK_POLICY" && v.contains("all")));
     }
 }

@@ -8,8 +8,8 @@
 use crate::log::{log_at, Level};
 use crate::name::{self, NamingPolicy, DARWIN_NAME_MAX};
 use crate::os::{Mapping, OpenFlags};
-use crate::registry::{name_error, Hold, Journaling, Registry, Resolved};
-use crate::status::{Error, Result, Status};
+use crate::registry::{Hold, Journaling, Registry, Resolved};
+use crate::status::{Error, ErrnoText, Result, Status};
 use std::borrow::Cow;
 use std::ffi::CString;
 use std::os::fd::AsFd;
@@ -31,12 +31,6 @@ pub struct Region {
     released: bool,
     /// The registry entry this region joined.
     generation: u64,
-}
-
-impl std::fmt::Debug for Resolved {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "'{}'", self.system().escape_ascii())
-    }
 }
 
 fn check_size(byte_size: usize) -> Result<()> {
@@ -256,8 +250,9 @@ impl Registry {
                     Ok(()) | Err(libc::ENOENT) => self.journal_release(slot),
                     Err(errno) => log_at!(
                         Level::Error,
-                        "could not remove '{}' after a failed create: errno {errno}",
-                        system.escape_ascii()
+                        "could not remove '{}' after a failed create: {}",
+                        system.escape_ascii(),
+                        ErrnoText(errno)
                     ),
                 }
                 Err(error)
@@ -294,7 +289,7 @@ impl Registry {
             return Ok(vec![ClientName::Valid(c_name(system)?)]);
         }
         let normalised = name::normalize(key)
-            .map_err(|e| name_error(e, key, &format!("{naming} naming policy")))?;
+            .map_err(|e| e.for_key(key, &format!("{naming} naming policy")))?;
         let mut python = Vec::with_capacity(key.len() + 1);
         python.push(b'/');
         python.extend_from_slice(key);

@@ -8,10 +8,9 @@
 use std::ffi::CStr;
 use std::fmt;
 
-/// Outcome of a library call. In C: `triton_shm_status`, whose constants
-/// carry the prefix `TRITON_SHM_` (`Status::NOT_FOUND` is
-/// `TRITON_SHM_NOT_FOUND`). The variants are spelled as the C constants so
-/// that one name means one thing in both languages.
+/// Outcome of a library call. Each outcome has one name, the same in every
+/// language but for the `TRITON_SHM_` prefix that C's constants carry
+/// (`TRITON_SHM_NOT_FOUND`).
 ///
 /// cbindgen:prefix-with-name=false
 /// cbindgen:rename-all=prefix:TRITON_SHM_
@@ -60,7 +59,7 @@ pub enum Status {
 impl Status {
     /// Every status, in numeric order.
     pub fn all() -> &'static [Status] {
-        &ALL
+        ALL
     }
 
     /// The C name of the status, e.g. `"TRITON_SHM_NOT_FOUND"`.
@@ -71,22 +70,7 @@ impl Status {
 
     /// The C name of the status as a NUL-terminated string.
     pub const fn c_name(self) -> &'static CStr {
-        match self {
-            Status::OK => c"TRITON_SHM_OK",
-            Status::NULL_ARGUMENT => c"TRITON_SHM_NULL_ARGUMENT",
-            Status::INVALID_ARGUMENT => c"TRITON_SHM_INVALID_ARGUMENT",
-            Status::INVALID_NAME => c"TRITON_SHM_INVALID_NAME",
-            Status::NAME_TOO_LONG => c"TRITON_SHM_NAME_TOO_LONG",
-            Status::BUFFER_TOO_SMALL => c"TRITON_SHM_BUFFER_TOO_SMALL",
-            Status::OUT_OF_BOUNDS => c"TRITON_SHM_OUT_OF_BOUNDS",
-            Status::RESERVED_NAME => c"TRITON_SHM_RESERVED_NAME",
-            Status::NOT_FOUND => c"TRITON_SHM_NOT_FOUND",
-            Status::NAME_COLLISION => c"TRITON_SHM_NAME_COLLISION",
-            Status::ALREADY_EXISTS => c"TRITON_SHM_ALREADY_EXISTS",
-            Status::OS_ERROR => c"TRITON_SHM_OS_ERROR",
-            Status::PERMISSION_DENIED => c"TRITON_SHM_PERMISSION_DENIED",
-            Status::INTERNAL => c"TRITON_SHM_INTERNAL",
-        }
+        status_table::c_name(self)
     }
 
     /// The status with numeric value `code`, if there is one.
@@ -95,22 +79,50 @@ impl Status {
     }
 }
 
-const ALL: [Status; 14] = [
-    Status::OK,
-    Status::NULL_ARGUMENT,
-    Status::INVALID_ARGUMENT,
-    Status::INVALID_NAME,
-    Status::NAME_TOO_LONG,
-    Status::BUFFER_TOO_SMALL,
-    Status::OUT_OF_BOUNDS,
-    Status::RESERVED_NAME,
-    Status::NOT_FOUND,
-    Status::NAME_COLLISION,
-    Status::ALREADY_EXISTS,
-    Status::OS_ERROR,
-    Status::PERMISSION_DENIED,
-    Status::INTERNAL,
-];
+/// The one list of statuses besides the enum itself (which cbindgen must
+/// read as written): every other table is generated from it, and the
+/// generated `match` fails to compile when a variant is missing.
+macro_rules! status_table {
+    ($($variant:ident),* $(,)?) => {
+        mod status_table {
+            use super::Status;
+            use std::ffi::CStr;
+
+            pub(super) const ALL: &[Status] = &[$(Status::$variant),*];
+
+            pub(super) const fn c_name(status: Status) -> &'static CStr {
+                match status {
+                    $(Status::$variant => {
+                        match CStr::from_bytes_with_nul(
+                            concat!("TRITON_SHM_", stringify!($variant), "\0").as_bytes(),
+                        ) {
+                            Ok(name) => name,
+                            Err(_) => c"TRITON_SHM_UNKNOWN_STATUS",
+                        }
+                    })*
+                }
+            }
+        }
+        use status_table::ALL;
+    };
+}
+
+status_table!(
+    OK,
+    NULL_ARGUMENT,
+    INVALID_ARGUMENT,
+    INVALID_NAME,
+    NAME_TOO_LONG,
+    BUFFER_TOO_SMALL,
+    OUT_OF_BOUNDS,
+    RESERVED_NAME,
+    NOT_FOUND,
+    NAME_COLLISION,
+    ALREADY_EXISTS,
+    OS_ERROR,
+    PERMISSION_DENIED,
+    INTERNAL,
+);
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -148,12 +160,9 @@ impl Error {
             libc::EEXIST => Status::ALREADY_EXISTS,
             _ => Status::OS_ERROR,
         };
-        // The errno's own text, once: io::Error's Display would append
-        // " (os error N)" after the number this message already gives.
-        let text = nix::errno::Errno::from_raw(errno).desc();
         Error {
             status,
-            message: format!("{context}: errno {errno} ({text})"),
+            message: format!("{context}: {}", ErrnoText(errno)),
             errno: Some(errno),
         }
     }
@@ -181,6 +190,19 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// How every message of the library shows an errno: `errno 2 (No such file
+/// or directory)`, the number and its text once each (io::Error's Display
+/// would repeat the number as " (os error 2)").
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ErrnoText(pub(crate) i32);
+
+impl fmt::Display for ErrnoText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = nix::errno::Errno::from_raw(self.0).desc();
+        write!(f, "errno {} ({text})", self.0)
+    }
+}
 
 /// Result type of the library's fallible calls.
 pub type Result<T> = std::result::Result<T, Error>;

@@ -41,7 +41,7 @@ fn usage_errors_exit_2_and_say_what_is_wrong() {
     assert_eq!(out.status.code(), Some(2));
     let out = run(&["--naming", "windows", "inspect", "/x"], None);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("platform, darwin or posix"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("platform | darwin | posix"));
 }
 
 #[test]

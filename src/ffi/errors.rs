@@ -14,10 +14,10 @@ use std::ffi::c_char;
 /// Ownership: the returned string is static; never free it.
 #[no_mangle]
 pub extern "C" fn triton_shm_status_name(status: u32) -> *const c_char {
-    match Status::from_code(status) {
-        Some(s) => s.c_name().as_ptr(),
-        None => c"TRITON_SHM_UNKNOWN_STATUS".as_ptr(),
-    }
+    const UNKNOWN: &std::ffi::CStr = c"TRITON_SHM_UNKNOWN_STATUS";
+    boundary::value(UNKNOWN.as_ptr(), || {
+        Status::from_code(status).map_or(UNKNOWN, Status::c_name).as_ptr()
+    })
 }
 
 /// Copy this thread's last error message into `buf`.

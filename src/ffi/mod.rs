@@ -15,6 +15,7 @@ mod last_error;
 pub mod log;
 pub mod names;
 pub mod options;
+pub mod reaper;
 pub mod region;
 mod pointers;
 pub mod registry;

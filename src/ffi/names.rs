@@ -2,8 +2,8 @@
 
 use super::{boundary, pointers};
 use crate::name;
-use crate::registry::{default_registry, name_error, Registry};
-use crate::status::Status;
+use crate::registry::{default_registry, Registry};
+use crate::status::{Result, Status};
 use std::ffi::c_char;
 
 /// The seed's `NormalizeSharedMemoryName`: strip every leading `/`, replace
@@ -39,7 +39,7 @@ pub unsafe extern "C" fn triton_shm_normalize_name(
         let key = c_key.to_bytes();
         pointers::require_out(out, "out")?;
         let normalized =
-            name::Normalized::from_c_str(c_key).map_err(|e| name_error(e, key, "normalisation"))?;
+            name::Normalized::from_c_str(c_key).map_err(|e| e.for_key(key, "normalisation"))?;
         if pointers::overlaps(key, out, out_len) {
             // Normalising in place: go through a copy.
             // SAFETY: forwarded from this function's contract.
@@ -77,32 +77,25 @@ pub unsafe extern "C" fn triton_shm_system_name(
     out_written: *mut usize,
 ) -> Status {
     // SAFETY: forwarded from this function's contract.
-    unsafe { triton_shm_registry_system_name(default_registry(), name, out, out_len, out_written) }
+    boundary::status(|| unsafe { system_name(default_registry(), name, out, out_len, out_written) })
 }
 
-/// The name `reg`'s naming policy hands the OS for `name`. Arguments,
-/// outputs and statuses as for `triton_shm_system_name`, plus
-/// `TRITON_SHM_NULL_ARGUMENT` if `reg` is NULL.
+/// The body of the system-name exports: `reg`'s system name for `name`,
+/// into the caller's buffer.
 ///
 /// # Safety
-/// `reg` is NULL or a live registry; the other pointers as for
-/// `triton_shm_normalize_name`.
-#[no_mangle]
-pub unsafe extern "C" fn triton_shm_registry_system_name(
-    reg: *const Registry,
+/// As for `triton_shm_normalize_name`.
+pub(super) unsafe fn system_name(
+    reg: &Registry,
     name: *const c_char,
     out: *mut c_char,
     out_len: usize,
     out_written: *mut usize,
-) -> Status {
-    boundary::status(|| {
-        // SAFETY: forwarded from this function's contract.
-        let reg = unsafe { pointers::object(reg, "reg") }?;
-        // SAFETY: forwarded from this function's contract.
-        let key = unsafe { pointers::c_bytes(name, "name") }?;
-        pointers::require_out(out, "out")?;
-        let system = reg.system_name(key)?;
-        // SAFETY: forwarded from this function's contract.
-        unsafe { pointers::write_c_string(&system, out, out_len, out_written) }
-    })
+) -> Result<()> {
+    // SAFETY: forwarded from this function's contract.
+    let key = unsafe { pointers::c_bytes(name, "name") }?;
+    pointers::require_out(out, "out")?;
+    let system = reg.system_name(key)?;
+    // SAFETY: forwarded from this function's contract.
+    unsafe { pointers::write_c_string(&system, out, out_len, out_written) }
 }

@@ -99,10 +99,12 @@ impl triton_shm_options {
     fn from_env() -> Result<Self> {
         let env = Options::from_env()?;
         Ok(triton_shm_options {
-            naming_policy: match std::env::var("TRITON_SHM_NAMING").as_deref() {
-                Err(_) | Ok("" | "platform") => TRITON_SHM_NAMING_PLATFORM,
-                Ok(_) if env.naming == NamingPolicy::Darwin => TRITON_SHM_NAMING_DARWIN,
-                Ok(_) => TRITON_SHM_NAMING_POSIX,
+            // The platform's own policy stays "platform", whether the
+            // variable named it or left it unset.
+            naming_policy: match env.naming {
+                naming if naming == NamingPolicy::platform() => TRITON_SHM_NAMING_PLATFORM,
+                NamingPolicy::Darwin => TRITON_SHM_NAMING_DARWIN,
+                NamingPolicy::Posix => TRITON_SHM_NAMING_POSIX,
             },
             unlink_policy: match env.unlink {
                 UnlinkPolicy::OwnedOnly => TRITON_SHM_UNLINK_OWNED_ONLY,

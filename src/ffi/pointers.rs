@@ -58,6 +58,13 @@ pub(crate) fn into_handle<T>(value: T) -> *mut T {
     Box::into_raw(Box::new(value))
 }
 
+/// The handle C gets for an object that lives as long as the process. Every
+/// export turns a handle back into a shared reference only (see
+/// [`object`]), so handing out `*mut` grants nothing a `&T` does not.
+pub(crate) fn static_handle<T>(value: &'static T) -> *mut T {
+    std::ptr::from_ref(value).cast_mut()
+}
+
 /// Take back the object behind a non-NULL handle from [`into_handle`].
 ///
 /// # Safety

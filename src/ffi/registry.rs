@@ -2,9 +2,9 @@
 //! registry instances (one per `SharedMemoryManager`).
 
 use super::options::{self, triton_shm_options};
-use super::{boundary, pointers};
+use super::{boundary, names, pointers};
 use crate::registry::{default_registry, is_default_registry, CleanupReport, Registry};
-use crate::status::{Error, Status};
+use crate::status::{Error, Result, Status};
 use std::ffi::c_char;
 
 /// The process-wide default registry behind `triton_shm_register_region`,
@@ -15,11 +15,7 @@ use std::ffi::c_char;
 /// `triton_shm_registry_free` does nothing. Never NULL.
 #[no_mangle]
 pub extern "C" fn triton_shm_default_registry() -> *mut Registry {
-    // The pointer is only ever turned back into a shared reference (every
-    // registry operation takes `&Registry`), so handing out `*mut` is sound.
-    boundary::value(std::ptr::null_mut(), || {
-        (default_registry() as *const Registry).cast_mut()
-    })
+    boundary::value(std::ptr::null_mut(), || pointers::static_handle(default_registry()))
 }
 
 /// The seed's `RegisterSharedMemoryRegion`: track `name` in the default
@@ -32,8 +28,8 @@ pub extern "C" fn triton_shm_default_registry() -> *mut Registry {
 /// `name` is NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn triton_shm_register_region(name: *const c_char) -> Status {
-    // SAFETY: the default registry is live; `name` is forwarded.
-    unsafe { triton_shm_registry_register(triton_shm_default_registry(), name, true) }
+    // SAFETY: forwarded from this function's contract.
+    boundary::status(|| unsafe { register(default_registry(), name, true) })
 }
 
 /// The seed's `UnlinkSharedMemoryRegion` on the default registry. Returns as
@@ -43,8 +39,8 @@ pub unsafe extern "C" fn triton_shm_register_region(name: *const c_char) -> Stat
 /// `name` is NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn triton_shm_unlink_region(name: *const c_char) -> Status {
-    // SAFETY: the default registry is live; `name` is forwarded.
-    unsafe { triton_shm_registry_unlink(triton_shm_default_registry(), name) }
+    // SAFETY: forwarded from this function's contract.
+    boundary::status(|| unsafe { unlink(default_registry(), name) })
 }
 
 /// The seed's `CleanupAllSharedMemoryRegions` on the default registry.
@@ -54,8 +50,8 @@ pub unsafe extern "C" fn triton_shm_unlink_region(name: *const c_char) -> Status
 /// `report` is NULL or writable for a `triton_shm_cleanup_report`.
 #[no_mangle]
 pub unsafe extern "C" fn triton_shm_cleanup_all(report: *mut CleanupReport) -> Status {
-    // SAFETY: the default registry is live; `report` is forwarded.
-    unsafe { triton_shm_registry_cleanup_all(triton_shm_default_registry(), report) }
+    // SAFETY: forwarded from this function's contract.
+    boundary::status(|| unsafe { cleanup_all(default_registry(), report) })
 }
 
 /// Create an empty registry. One per `SharedMemoryManager` keeps managers
@@ -91,9 +87,9 @@ pub unsafe extern "C" fn triton_shm_registry_new(
         pointers::require_out(out, "out")?;
         // SAFETY: forwarded from this function's contract.
         let options = unsafe { options::read(opts) }?;
-        let registry = Box::into_raw(Box::new(Registry::new(options)?));
+        let registry = Registry::new(options)?;
         // SAFETY: `out` is non-NULL and writable per the contract.
-        unsafe { pointers::write_opt(out, registry) };
+        unsafe { pointers::write_opt(out, pointers::into_handle(registry)) };
         Ok(())
     })
 }
@@ -114,9 +110,9 @@ pub unsafe extern "C" fn triton_shm_registry_free(reg: *mut Registry) {
         if reg.is_null() || is_default_registry(reg) {
             return;
         }
-        // SAFETY: per the contract, `reg` came from `Box::into_raw` in
+        // SAFETY: per the contract, `reg` came from into_handle in
         // `triton_shm_registry_new` and is freed once.
-        drop(unsafe { Box::from_raw(reg) });
+        drop(unsafe { pointers::take_handle(reg) });
     })
 }
 
@@ -149,9 +145,18 @@ pub unsafe extern "C" fn triton_shm_registry_register(
         // SAFETY: forwarded from this function's contract.
         let reg = unsafe { pointers::object(reg, "reg") }?;
         // SAFETY: forwarded from this function's contract.
-        let key = unsafe { pointers::c_bytes(name, "name") }?;
-        reg.register(key, owned).map(drop)
+        unsafe { register(reg, name, owned) }
     })
+}
+
+/// The body of the register exports.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string.
+unsafe fn register(reg: &Registry, name: *const c_char, owned: bool) -> Result<()> {
+    // SAFETY: forwarded from this function's contract.
+    let key = unsafe { pointers::c_bytes(name, "name") }?;
+    reg.register(key, owned).map(drop)
 }
 
 /// Stop tracking `name` and, if it is owned or the unlink policy is
@@ -178,9 +183,18 @@ pub unsafe extern "C" fn triton_shm_registry_unlink(
         // SAFETY: forwarded from this function's contract.
         let reg = unsafe { pointers::object(reg, "reg") }?;
         // SAFETY: forwarded from this function's contract.
-        let key = unsafe { pointers::c_bytes(name, "name") }?;
-        reg.unlink(key).map(drop)
+        unsafe { unlink(reg, name) }
     })
+}
+
+/// The body of the unlink exports.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string.
+unsafe fn unlink(reg: &Registry, name: *const c_char) -> Result<()> {
+    // SAFETY: forwarded from this function's contract.
+    let key = unsafe { pointers::c_bytes(name, "name") }?;
+    reg.unlink(key).map(drop)
 }
 
 /// Unlink every region this process registered in `reg`, as the unlink
@@ -205,21 +219,30 @@ pub unsafe extern "C" fn triton_shm_registry_cleanup_all(
     boundary::status(|| {
         // SAFETY: forwarded from this function's contract.
         let reg = unsafe { pointers::object(reg, "reg") }?;
-        let counts = reg.cleanup_all();
         // SAFETY: forwarded from this function's contract.
-        unsafe { pointers::write_opt(report, counts) };
-        if counts.failed > 0 {
-            return Err(Error::new(
-                Status::OS_ERROR,
-                format!(
-                    "cleanup left {} region(s) tracked because shm_unlink failed; \
-                     the log has each errno",
-                    counts.failed
-                ),
-            ));
-        }
-        Ok(())
+        unsafe { cleanup_all(reg, report) }
     })
+}
+
+/// The body of the cleanup-all exports.
+///
+/// # Safety
+/// `report` is NULL or writable.
+unsafe fn cleanup_all(reg: &Registry, report: *mut CleanupReport) -> Result<()> {
+    let counts = reg.cleanup_all();
+    // SAFETY: forwarded from this function's contract.
+    unsafe { pointers::write_opt(report, counts) };
+    if counts.failed > 0 {
+        return Err(Error::new(
+            Status::OS_ERROR,
+            format!(
+                "cleanup left {} region(s) tracked because shm_unlink failed; \
+                 the log has each errno",
+                counts.failed
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Store in `*out` the number of regions `reg` tracks.
@@ -266,5 +289,28 @@ pub unsafe extern "C" fn triton_shm_registry_contains(
         // SAFETY: non-NULL and writable per the contract.
         unsafe { pointers::write_opt(out, reg.contains(key)) };
         Ok(())
+    })
+}
+
+/// The name `reg`'s naming policy hands the OS for `name`. Arguments,
+/// outputs and statuses as for `triton_shm_system_name`, plus
+/// `TRITON_SHM_NULL_ARGUMENT` if `reg` is NULL.
+///
+/// # Safety
+/// `reg` is NULL or a live registry; the other pointers as for
+/// `triton_shm_normalize_name`.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_registry_system_name(
+    reg: *const Registry,
+    name: *const c_char,
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+) -> Status {
+    boundary::status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let reg = unsafe { pointers::object(reg, "reg") }?;
+        // SAFETY: forwarded from this function's contract.
+        unsafe { names::system_name(reg, name, out, out_len, out_written) }
     })
 }

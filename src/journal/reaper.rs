@@ -4,7 +4,7 @@ use super::{legacy, parse, slots, Header, JournalFormat, Parsed, Record, RecordK
 use crate::log::{log_at, Level};
 use crate::os::state_dir::{self, LockedFile, StateDir};
 use crate::os::{Identity, OpenFlags, ShmBackend};
-use crate::status::Result;
+use crate::status::{ErrnoText, Result};
 use std::collections::HashSet;
 use std::ffi::CString;
 use std::fs::File;
@@ -210,13 +210,13 @@ fn check(record: &Record, backend: &dyn ShmBackend, ctx: &Context) -> Verdict {
         Err(libc::EACCES | libc::EPERM) => return Verdict::LeaveAlone("the object belongs to another user"),
         // A name no object can have.
         Err(libc::EINVAL | libc::ENAMETOOLONG) => return Verdict::LeaveAlone("no object can have this name"),
-        Err(errno) => return Verdict::Retry(format!("shm_open: errno {errno}")),
+        Err(errno) => return Verdict::Retry(format!("shm_open: {}", ErrnoText(errno))),
     };
     #[cfg(feature = "crash-points")]
     crate::os::crash_point::hit("reaper-checked");
     match backend.identity(fd.as_fd()) {
         Ok(found) => judge(record, &found, ctx),
-        Err(errno) => Verdict::Retry(format!("fstat: errno {errno}")),
+        Err(errno) => Verdict::Retry(format!("fstat: {}", ErrnoText(errno))),
     }
 }
 
@@ -405,7 +405,7 @@ fn reap_one(
                 }
                 Ok(Err(libc::ENOENT)) => Verdict::Gone,
                 Ok(Err(libc::EACCES | libc::EPERM)) => Verdict::LeaveAlone("shm_unlink was refused"),
-                Ok(Err(errno)) => Verdict::Retry(format!("shm_unlink: errno {errno}")),
+                Ok(Err(errno)) => Verdict::Retry(format!("shm_unlink: {}", ErrnoText(errno))),
                 Err(_) => Verdict::LeaveAlone("the name holds a NUL byte"),
             },
             other => other,
@@ -436,7 +436,7 @@ fn reap_one(
             log_at!(Level::Warn, "reaper: {e}");
         }
     } else if let Err(errno) = keep_only(&locked, header, &resolved, &kept) {
-        log_at!(Level::Warn, "reaper: cannot drop the resolved records of {name}: errno {errno}");
+        log_at!(Level::Warn, "reaper: cannot drop the resolved records of {name}: {}", ErrnoText(errno));
     }
 }
 

@@ -14,6 +14,7 @@
 //! file description, and an unlock from the child would release the
 //! parent's lock.
 
+use crate::status::ErrnoText;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::{FileStat, Mode, SFlag};
@@ -51,7 +52,7 @@ impl std::fmt::Display for StateDirError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)?;
         match self.errno {
-            Some(errno) => write!(f, ": {}", errno_text(Errno::from_raw(errno))),
+            Some(errno) => write!(f, ": {}", ErrnoText(errno)),
             None => Ok(()),
         }
     }
@@ -95,10 +96,6 @@ impl AsFd for LockedFile {
 /// directory (`$TMPDIR`, else `/tmp`).
 pub fn default_path() -> PathBuf {
     std::env::temp_dir().join(format!("triton-shm-{}", nix::unistd::geteuid()))
-}
-
-fn errno_text(e: Errno) -> String {
-    format!("{} ({})", e.desc(), e as i32)
 }
 
 fn check_owned(st: &FileStat, what: &str, path: &Path) -> Result<(), StateDirError> {

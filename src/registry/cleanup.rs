@@ -5,8 +5,8 @@ use crate::log::{log_at, Level};
 use crate::os;
 use parking_lot::MutexGuard;
 
-/// Counts from a cleanup-all (`Registry::cleanup_all`; in C,
-/// `triton_shm_cleanup_report`). Every field counts tracked regions.
+/// Counts from a cleanup-all of a registry. Every field counts tracked
+/// regions.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CleanupReport {

@@ -27,9 +27,7 @@ impl KeyHashing {
 impl KeyHashing {
     /// One keyed round over a single word.
     pub(super) fn mix_word(&self, word: u64) -> u64 {
-        let product = u128::from(self.seed ^ word) * u128::from(self.multiplier);
-        // Truncations on purpose: fold the two halves of the product.
-        (product as u64) ^ ((product >> 64) as u64)
+        folded_multiply(self.seed ^ word, self.multiplier)
     }
 }
 
@@ -44,6 +42,14 @@ impl std::hash::BuildHasher for KeyHashing {
     }
 }
 
+/// The 128-bit product of `a` and `b`, its two halves xored: the one round
+/// every hash here is made of.
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    // Truncations on purpose: fold the two halves of the product.
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
 pub(super) struct KeyHasher {
     state: u64,
     multiplier: u64,
@@ -51,9 +57,7 @@ pub(super) struct KeyHasher {
 
 impl KeyHasher {
     fn mix(&mut self, word: u64) {
-        let product = u128::from(self.state ^ word) * u128::from(self.multiplier);
-        // Truncations on purpose: fold the two halves of the product.
-        self.state = (product as u64) ^ ((product >> 64) as u64);
+        self.state = folded_multiply(self.state ^ word, self.multiplier);
     }
 }
 
@@ -80,7 +84,6 @@ impl std::hash::Hasher for KeyHasher {
 
     fn finish(&self) -> u64 {
         // One more round so the last word reaches every bit.
-        let product = u128::from(self.state.rotate_left(23)) * u128::from(self.multiplier);
-        (product as u64) ^ ((product >> 64) as u64)
+        folded_multiply(self.state.rotate_left(23), self.multiplier)
     }
 }

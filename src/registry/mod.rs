@@ -15,7 +15,7 @@ pub use stats::Stats;
 
 use crate::journal::SlotRef;
 use crate::log::{log_at, Level};
-use crate::name::{self, NameError, NamingPolicy};
+use crate::name::{self, NamingPolicy};
 use crate::options::{Options, UnlinkPolicy};
 use crate::os::{self, ShmBackend};
 use crate::status::{Error, Result, Status};
@@ -130,6 +130,12 @@ impl Resolved {
     }
 }
 
+impl std::fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "'{}'", self.system().escape_ascii())
+    }
+}
+
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Registry")
@@ -239,7 +245,7 @@ impl Registry {
         let policy = self.inner.options.naming;
         policy
             .system_name_cow(key)
-            .map_err(|e| name_error(e, key, &format!("{policy} naming policy")))
+            .map_err(|e| e.for_key(key, &format!("{policy} naming policy")))
     }
 
     /// Track `key`. `owned` says this process created the region, which makes
@@ -650,15 +656,4 @@ fn with_c_name<R>(name: &[u8], f: impl FnOnce(&CStr) -> R) -> Result<R> {
     Ok(f(&CString::new(name).map_err(|_| nul())?))
 }
 
-/// Turn a policy's refusal into an [`Error`] that names the key.
-pub(crate) fn name_error(e: NameError, key: &[u8], context: &str) -> Error {
-    let status = match e {
-        NameError::TooLong { .. } => Status::NAME_TOO_LONG,
-        NameError::Empty | NameError::InteriorNul | NameError::InnerSlash => Status::INVALID_NAME,
-    };
-    Error::new(
-        status,
-        format!("invalid shared-memory name '{}' ({context}): {e}", key.escape_ascii()),
-    )
-}
 

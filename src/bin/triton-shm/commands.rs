@@ -231,6 +231,13 @@ fn system_name(args: &Args) -> Result<(Vec<u8>, CString), String> {
     Ok((system, c))
 }
 
+/// A failed system call on `system`, worded as the library words its own.
+fn os_failure(errno: i32, call: &str, system: &[u8]) -> String {
+    triton_shm::Error::from_errno(errno, format_args!("{call} '{}'", system.escape_ascii()))
+        .message()
+        .to_owned()
+}
+
 pub fn inspect(args: &Args) -> Outcome {
     let (system, c_name) = system_name(args)?;
     let backend = os::system();
@@ -238,17 +245,11 @@ pub fn inspect(args: &Args) -> Outcome {
         Ok(fd) => {
             use std::os::fd::AsFd;
             Some(backend.size(fd.as_fd()).map_err(|errno| {
-                format!("fstat '{}': {}", system.escape_ascii(), std::io::Error::from_raw_os_error(errno))
+                os_failure(errno, "fstat", &system)
             })?)
         }
         Err(libc::ENOENT) => None,
-        Err(errno) => {
-            return Err(format!(
-                "shm_open '{}': {}",
-                system.escape_ascii(),
-                std::io::Error::from_raw_os_error(errno)
-            ))
-        }
+        Err(errno) => return Err(os_failure(errno, "shm_open", &system)),
     };
     emit(
         args,
@@ -275,13 +276,7 @@ pub fn unlink(args: &Args) -> Outcome {
     let removed = match os::system().unlink(&c_name) {
         Ok(()) => true,
         Err(libc::ENOENT) => false,
-        Err(errno) => {
-            return Err(format!(
-                "shm_unlink '{}': {}",
-                system.escape_ascii(),
-                std::io::Error::from_raw_os_error(errno)
-            ))
-        }
+        Err(errno) => return Err(os_failure(errno, "shm_unlink", &system)),
     };
     emit(
         args,

@@ -84,17 +84,8 @@ fn parse(mut raw: impl Iterator<Item = std::ffi::OsString>) -> Result<Option<Arg
                 std::process::exit(0);
             }
             Some("--naming") => {
-                args.naming = match raw.next().as_deref().and_then(|v| v.to_str()) {
-                    Some("platform") => NamingPolicy::platform(),
-                    Some("darwin") => NamingPolicy::Darwin,
-                    Some("posix") => NamingPolicy::Posix,
-                    other => {
-                        return Err(format!(
-                            "--naming takes platform, darwin or posix, not {:?}",
-                            other.unwrap_or("nothing")
-                        ))
-                    }
-                }
+                let word = raw.next().and_then(|v| v.into_string().ok()).unwrap_or_default();
+                args.naming = word.parse().map_err(|e| format!("--naming: {e}"))?;
             }
             Some("--state-dir") => {
                 let dir = raw.next().ok_or("--state-dir needs a directory")?;
