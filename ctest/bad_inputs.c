@@ -13,7 +13,10 @@
  *     row set up beforehand keeps its size and contents;
  *   - no file descriptor was left open;
  *   - the failure left a message, and a refusal in the 1xx range (decided
- *     before any system call) left errno 0.
+ *     before any system call) left errno 0;
+ *   - a NULL_ARGUMENT row's message names the argument as the header does
+ *     ("'reg' is NULL"); a failed triton_shm_last_error_message keeps the
+ *     message it could not deliver.
  *
  * Names are unique per process: '%' in a row's name becomes "b<pid>_<row>".
  * A few boundary rows that must succeed (a name exactly at a policy's limit)
@@ -76,6 +79,7 @@ enum export_fn {
   F_STATS_FORMAT,
   F_REAP_STALE,
   F_OPTIONS_FROM_ENV,
+  F_REGION_UNMAP,
 };
 
 static const char *const fn_names[] = {
@@ -92,6 +96,7 @@ static const char *const fn_names[] = {
     "triton_shm_registry_count",     "triton_shm_registry_contains",
     "triton_shm_registry_stats",     "triton_shm_stats_format",
     "triton_shm_reap_stale",         "triton_shm_options_from_env",
+    "triton_shm_region_unmap",
 };
 
 /* The object argument (registry, region or stats). R_VALID is the one the
@@ -146,6 +151,9 @@ typedef struct bad_case {
    * once the library returns `expected`, so that the mark gets removed. */
   const char *known;
   triton_shm_status current;
+  /* For a NULL_ARGUMENT row: the argument, as the header names it, that the
+   * message must name ("'<null_arg>' is NULL"). */
+  const char *null_arg;
 } bad_case;
 
 #define NAME_MAX_BUF 600
@@ -170,8 +178,8 @@ static const bad_case cases[] = {
      .setup = S_ERROR_SET, .expected = TRITON_SHM_BUFFER_TOO_SMALL},
 
     /* ---- normalize_name -------------------------------------------------- */
-    {.fn = F_NORMALIZE_NAME, .what = "name NULL", .name = NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_NORMALIZE_NAME, .what = "out NULL", .name = "/%", .buf = B_NULL,
+    {.fn = F_NORMALIZE_NAME, .what = "name NULL", .null_arg = "name", .name = NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_NORMALIZE_NAME, .what = "out NULL", .null_arg = "out", .name = "/%", .buf = B_NULL,
      .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_NORMALIZE_NAME, .what = "\"\"", .name = "", .expected = TRITON_SHM_INVALID_NAME},
     {.fn = F_NORMALIZE_NAME, .what = "\"/\"", .name = "/", .expected = TRITON_SHM_INVALID_NAME},
@@ -182,8 +190,8 @@ static const bad_case cases[] = {
      .expected = TRITON_SHM_BUFFER_TOO_SMALL},
 
     /* ---- system_name (the default registry's policy) -------------------- */
-    {.fn = F_SYSTEM_NAME, .what = "name NULL", .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_SYSTEM_NAME, .what = "out NULL", .name = "/%", .buf = B_NULL,
+    {.fn = F_SYSTEM_NAME, .what = "name NULL", .null_arg = "name", .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_SYSTEM_NAME, .what = "out NULL", .null_arg = "out", .name = "/%", .buf = B_NULL,
      .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_SYSTEM_NAME, .what = "\"\"", .name = "", .expected = TRITON_SHM_INVALID_NAME},
     {.fn = F_SYSTEM_NAME, .what = "\"/\"", .name = "/", .expected = TRITON_SHM_INVALID_NAME},
@@ -196,10 +204,10 @@ static const bad_case cases[] = {
      .expected = TRITON_SHM_BUFFER_TOO_SMALL},
 
     /* ---- registry_system_name ------------------------------------------- */
-    {.fn = F_REGISTRY_SYSTEM_NAME, .what = "reg NULL", .obj = R_NULL, .name = "/%",
+    {.fn = F_REGISTRY_SYSTEM_NAME, .what = "reg NULL", .null_arg = "reg", .obj = R_NULL, .name = "/%",
      .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGISTRY_SYSTEM_NAME, .what = "name NULL", .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGISTRY_SYSTEM_NAME, .what = "out NULL", .name = "/%", .buf = B_NULL,
+    {.fn = F_REGISTRY_SYSTEM_NAME, .what = "name NULL", .null_arg = "name", .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGISTRY_SYSTEM_NAME, .what = "out NULL", .null_arg = "out", .name = "/%", .buf = B_NULL,
      .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_REGISTRY_SYSTEM_NAME, .what = "posix \"\"", .obj = R_POSIX, .name = "",
      .expected = TRITON_SHM_INVALID_NAME},
@@ -243,7 +251,7 @@ static const bad_case cases[] = {
      .name = "//%/a", .buf = B_ONE_SHORT, .expected = TRITON_SHM_BUFFER_TOO_SMALL},
 
     /* ---- options_init ---------------------------------------------------- */
-    {.fn = F_OPTIONS_INIT, .what = "opts NULL", .out = O_NULL, .offset = sizeof(triton_shm_options),
+    {.fn = F_OPTIONS_INIT, .what = "opts NULL", .null_arg = "opts", .out = O_NULL, .offset = sizeof(triton_shm_options),
      .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_OPTIONS_INIT, .what = "opts_size 0", .offset = 0,
      .expected = TRITON_SHM_INVALID_ARGUMENT},
@@ -252,7 +260,7 @@ static const bad_case cases[] = {
     {.fn = F_OPTIONS_INIT, .what = "opts_size one byte short", .offset = sizeof(triton_shm_options) - 1,
      .expected = TRITON_SHM_INVALID_ARGUMENT},
     /* ---- options_from_env: the environment only where the host asks ---- */
-    {.fn = F_OPTIONS_FROM_ENV, .what = "opts NULL", .out = O_NULL,
+    {.fn = F_OPTIONS_FROM_ENV, .what = "opts NULL", .null_arg = "opts", .out = O_NULL,
      .offset = sizeof(triton_shm_options), .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_OPTIONS_FROM_ENV, .what = "opts_size 1", .offset = 1,
      .expected = TRITON_SHM_INVALID_ARGUMENT},
@@ -273,10 +281,10 @@ static const bad_case cases[] = {
      .expected = TRITON_SHM_INVALID_ARGUMENT},
 
     /* ---- region_open ------------------------------------------------------ */
-    {.fn = F_REGION_OPEN, .what = "reg NULL", .obj = R_NULL, .name = "/%", .size = 1,
+    {.fn = F_REGION_OPEN, .what = "reg NULL", .null_arg = "reg", .obj = R_NULL, .name = "/%", .size = 1,
      .setup = S_OBJECT, .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGION_OPEN, .what = "key NULL", .size = 1, .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGION_OPEN, .what = "out NULL", .name = "/%", .size = 1, .out = O_NULL,
+    {.fn = F_REGION_OPEN, .what = "key NULL", .null_arg = "key", .size = 1, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGION_OPEN, .what = "out NULL", .null_arg = "out", .name = "/%", .size = 1, .out = O_NULL,
      .setup = S_OBJECT, .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_REGION_OPEN, .what = "byte_size 0", .name = "/%", .size = 0, .setup = S_OBJECT,
      .expected = TRITON_SHM_INVALID_ARGUMENT},
@@ -344,10 +352,10 @@ static const bad_case cases[] = {
      .offset = SIZE_MAX, .size = 2, .setup = S_OBJECT, .expected = TRITON_SHM_OUT_OF_BOUNDS},
 
     /* ---- region_create ----------------------------------------------------- */
-    {.fn = F_REGION_CREATE, .what = "reg NULL", .obj = R_NULL, .name = "/%", .size = 1,
+    {.fn = F_REGION_CREATE, .what = "reg NULL", .null_arg = "reg", .obj = R_NULL, .name = "/%", .size = 1,
      .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGION_CREATE, .what = "key NULL", .size = 1, .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGION_CREATE, .what = "out NULL", .name = "/%", .size = 1, .out = O_NULL,
+    {.fn = F_REGION_CREATE, .what = "key NULL", .null_arg = "key", .size = 1, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGION_CREATE, .what = "out NULL", .null_arg = "out", .name = "/%", .size = 1, .out = O_NULL,
      .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_REGION_CREATE, .what = "byte_size 0", .name = "/%", .size = 0,
      .expected = TRITON_SHM_INVALID_ARGUMENT},
@@ -396,30 +404,32 @@ static const bad_case cases[] = {
     /* ---- region accessors ---------------------------------------------------- */
     {.fn = F_REGION_DATA, .what = "region NULL gives NULL", .obj = R_NULL},
     {.fn = F_REGION_SIZE, .what = "region NULL gives 0", .obj = R_NULL},
-    {.fn = F_REGION_SYSTEM_NAME, .what = "region NULL", .obj = R_NULL,
+    {.fn = F_REGION_SYSTEM_NAME, .what = "region NULL", .null_arg = "region", .obj = R_NULL,
      .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGION_SYSTEM_NAME, .what = "out NULL", .buf = B_NULL,
+    {.fn = F_REGION_SYSTEM_NAME, .what = "out NULL", .null_arg = "out", .buf = B_NULL,
      .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_REGION_SYSTEM_NAME, .what = "out_len 0", .buf = B_ZERO,
      .expected = TRITON_SHM_BUFFER_TOO_SMALL},
     {.fn = F_REGION_SYSTEM_NAME, .what = "out one byte too small", .buf = B_ONE_SHORT,
      .expected = TRITON_SHM_BUFFER_TOO_SMALL},
-    {.fn = F_REGION_KEY, .what = "region NULL", .obj = R_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGION_KEY, .what = "out NULL", .buf = B_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGION_KEY, .what = "region NULL", .null_arg = "region", .obj = R_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGION_KEY, .what = "out NULL", .null_arg = "out", .buf = B_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_REGION_KEY, .what = "out_len 0", .buf = B_ZERO, .expected = TRITON_SHM_BUFFER_TOO_SMALL},
     {.fn = F_REGION_KEY, .what = "out one byte too small", .buf = B_ONE_SHORT,
      .expected = TRITON_SHM_BUFFER_TOO_SMALL},
+    {.fn = F_REGION_UNMAP, .what = "region NULL", .null_arg = "region", .obj = R_NULL,
+     .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_REGION_CLOSE, .what = "region NULL is a no-op", .obj = R_NULL},
 
     /* ---- the default registry's free functions -------------------------------- */
-    {.fn = F_REGISTER_REGION, .what = "name NULL", .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGISTER_REGION, .what = "name NULL", .null_arg = "name", .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_REGISTER_REGION, .what = "\"\"", .name = "", .expected = TRITON_SHM_INVALID_NAME},
     {.fn = F_REGISTER_REGION, .what = "\"///\"", .name = "///", .expected = TRITON_SHM_INVALID_NAME},
     {.fn = F_REGISTER_REGION, .what = "one byte over the platform limit", .name = "/%",
      .pad = PLATFORM_OVER, .expected = TRITON_SHM_NAME_TOO_LONG},
     {.fn = F_REGISTER_REGION, .what = "reserved python, \"//\"",
      .name = "//triton_python_backend_shm_region_%", .expected = TRITON_SHM_RESERVED_NAME},
-    {.fn = F_UNLINK_REGION, .what = "name NULL", .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_UNLINK_REGION, .what = "name NULL", .null_arg = "name", .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_UNLINK_REGION, .what = "\"/\"", .name = "/", .expected = TRITON_SHM_INVALID_NAME},
     {.fn = F_UNLINK_REGION, .what = "unknown name", .name = "/%", .expected = TRITON_SHM_NOT_FOUND},
     {.fn = F_UNLINK_REGION, .what = "unknown name with an object", .name = "/%",
@@ -428,7 +438,7 @@ static const bad_case cases[] = {
      .expected = TRITON_SHM_NOT_FOUND},
 
     /* ---- registry_new ---------------------------------------------------------- */
-    {.fn = F_REGISTRY_NEW, .what = "out NULL", .out = O_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGISTRY_NEW, .what = "out NULL", .null_arg = "out", .out = O_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_REGISTRY_NEW, .what = "opts NULL and out NULL", .opt = OPT_NULL, .out = O_NULL,
      .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_REGISTRY_NEW, .what = "struct_size 0", .opt = OPT_STRUCT_SIZE, .value = 0,
@@ -461,9 +471,9 @@ static const bad_case cases[] = {
     {.fn = F_REGISTRY_FREE, .what = "the default registry is a no-op", .obj = R_DEFAULT},
 
     /* ---- registry_register ----------------------------------------------------- */
-    {.fn = F_REGISTRY_REGISTER, .what = "reg NULL", .obj = R_NULL, .name = "/%",
+    {.fn = F_REGISTRY_REGISTER, .what = "reg NULL", .null_arg = "reg", .obj = R_NULL, .name = "/%",
      .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGISTRY_REGISTER, .what = "name NULL", .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGISTRY_REGISTER, .what = "name NULL", .null_arg = "name", .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_REGISTRY_REGISTER, .what = "posix \"\"", .name = "", .expected = TRITON_SHM_INVALID_NAME},
     {.fn = F_REGISTRY_REGISTER, .what = "darwin \"///\"", .obj = R_DARWIN, .name = "///",
      .expected = TRITON_SHM_INVALID_NAME},
@@ -484,9 +494,9 @@ static const bad_case cases[] = {
      .expected = TRITON_SHM_NAME_COLLISION},
 
     /* ---- registry_unlink -------------------------------------------------------- */
-    {.fn = F_REGISTRY_UNLINK, .what = "reg NULL", .obj = R_NULL, .name = "/%",
+    {.fn = F_REGISTRY_UNLINK, .what = "reg NULL", .null_arg = "reg", .obj = R_NULL, .name = "/%",
      .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGISTRY_UNLINK, .what = "name NULL", .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGISTRY_UNLINK, .what = "name NULL", .null_arg = "name", .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_REGISTRY_UNLINK, .what = "posix \"///\"", .name = "///",
      .expected = TRITON_SHM_INVALID_NAME},
     {.fn = F_REGISTRY_UNLINK, .what = "darwin one byte over", .obj = R_DARWIN, .name = "/%",
@@ -500,22 +510,22 @@ static const bad_case cases[] = {
      .setup = S_TRACK_OTHER, .other = "/%", .expected = TRITON_SHM_NOT_FOUND},
 
     /* ---- the registry's getters ----------------------------------------------------- */
-    {.fn = F_REGISTRY_CLEANUP_ALL, .what = "reg NULL", .obj = R_NULL,
+    {.fn = F_REGISTRY_CLEANUP_ALL, .what = "reg NULL", .null_arg = "reg", .obj = R_NULL,
      .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGISTRY_COUNT, .what = "reg NULL", .obj = R_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGISTRY_COUNT, .what = "out NULL", .out = O_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGISTRY_CONTAINS, .what = "reg NULL", .obj = R_NULL, .name = "/%",
+    {.fn = F_REGISTRY_COUNT, .what = "reg NULL", .null_arg = "reg", .obj = R_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGISTRY_COUNT, .what = "out NULL", .null_arg = "out", .out = O_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGISTRY_CONTAINS, .what = "reg NULL", .null_arg = "reg", .obj = R_NULL, .name = "/%",
      .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGISTRY_CONTAINS, .what = "name NULL", .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGISTRY_CONTAINS, .what = "out NULL", .name = "/%", .out = O_NULL,
+    {.fn = F_REGISTRY_CONTAINS, .what = "name NULL", .null_arg = "name", .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGISTRY_CONTAINS, .what = "out NULL", .null_arg = "out", .name = "/%", .out = O_NULL,
      .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_REGISTRY_CONTAINS, .what = "an invalid name is not tracked", .name = "///"},
     {.fn = F_REGISTRY_CONTAINS, .what = "an over-long name is not tracked", .obj = R_DARWIN,
      .name = "/%", .pad = DARWIN_OVER},
-    {.fn = F_REGISTRY_STATS, .what = "reg NULL", .obj = R_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_REGISTRY_STATS, .what = "out NULL", .out = O_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_STATS_FORMAT, .what = "stats NULL", .obj = R_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
-    {.fn = F_STATS_FORMAT, .what = "out NULL", .buf = B_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGISTRY_STATS, .what = "reg NULL", .null_arg = "reg", .obj = R_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGISTRY_STATS, .what = "out NULL", .null_arg = "out", .out = O_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_STATS_FORMAT, .what = "stats NULL", .null_arg = "stats", .obj = R_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_STATS_FORMAT, .what = "out NULL", .null_arg = "out", .buf = B_NULL, .expected = TRITON_SHM_NULL_ARGUMENT},
     {.fn = F_STATS_FORMAT, .what = "out_len 0", .buf = B_ZERO, .expected = TRITON_SHM_BUFFER_TOO_SMALL},
     {.fn = F_STATS_FORMAT, .what = "out one byte too small", .buf = B_ONE_SHORT,
      .expected = TRITON_SHM_BUFFER_TOO_SMALL},
@@ -831,6 +841,7 @@ static int run_case(const bad_case *c, size_t row) {
     case F_REGION_KEY:
       got = triton_shm_region_key(c->obj == R_NULL ? NULL : fixture_region, out, len, &written);
       break;
+    case F_REGION_UNMAP: got = triton_shm_region_unmap(NULL); break;
     case F_REGION_CLOSE: got = triton_shm_region_close(NULL); break;
     case F_REGISTER_REGION: got = triton_shm_register_region(name); break;
     case F_UNLINK_REGION: got = triton_shm_unlink_region(name); break;
@@ -880,6 +891,21 @@ static int run_case(const bad_case *c, size_t row) {
       }
     } else {
       CHECK_STATUS(got, c->expected);
+    }
+    if (c->null_arg != NULL && got == TRITON_SHM_NULL_ARGUMENT) {
+      /* The message names the argument, as the header does. */
+      char wanted[64];
+      snprintf(wanted, sizeof wanted, "'%s' is NULL", c->null_arg);
+      CHECK_OK(message_ok);
+      if (message_ok == TRITON_SHM_OK && strstr(message, wanted) == NULL) {
+        fprintf(stderr, "message \"%s\" does not contain \"%s\"\n", message, wanted);
+        check_failures++;
+      }
+    }
+    if (c->fn == F_LAST_ERROR_MESSAGE && c->setup == S_ERROR_SET) {
+      /* A failed read leaves the message it could not deliver. */
+      CHECK_OK(message_ok);
+      CHECK(strstr(message, "'///'") != NULL);
     }
     if (got != TRITON_SHM_OK && c->fn != F_LAST_ERROR_MESSAGE) {
       CHECK_OK(message_ok);

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -78,19 +79,21 @@ class SharedMemoryManager {
     if (it == regions_.end()) {
       return Status(TRITON_SHM_NOT_FOUND, "region '" + name + "' is not registered");
     }
+    // A region whose unmap failed stays open and mapped: keep its entry, as
+    // Triton keeps the block, so that a later Unregister can retry.
     Status closed = it->second.Close();
-    regions_.erase(it);
+    if (it->second.empty()) regions_.erase(it);
     return closed;
   }
 
   Status UnregisterAll() {
     std::lock_guard<std::mutex> lock(mu_);
     Status first;
-    for (auto& entry : regions_) {
-      Status s = entry.second.Close();
+    for (auto it = regions_.begin(); it != regions_.end();) {
+      Status s = it->second.Close();
       if (first.ok()) first = s;
+      it = it->second.empty() ? regions_.erase(it) : std::next(it);
     }
-    regions_.clear();
     return first;
   }
 

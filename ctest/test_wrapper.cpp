@@ -64,6 +64,10 @@ static_assert(!std::is_copy_constructible_v<triton_shm::Registry>);
 static_assert(!std::is_copy_assignable_v<triton_shm::Registry>);
 static_assert(std::is_nothrow_move_constructible_v<triton_shm::Registry>);
 static_assert(std::is_nothrow_move_assignable_v<triton_shm::Registry>);
+static_assert(!std::is_copy_constructible_v<triton_shm::Region>);
+static_assert(!std::is_copy_assignable_v<triton_shm::Region>);
+static_assert(std::is_nothrow_move_constructible_v<triton_shm::Region>);
+static_assert(std::is_nothrow_move_assignable_v<triton_shm::Region>);
 static_assert(!std::is_convertible_v<triton_shm::Status, bool>, "operator bool is explicit");
 
 void StatusIsOkByDefaultAndTrueWhenOk() {
@@ -321,6 +325,128 @@ void OptingOutOfCleanupKeepsRegions() {
   Remove(released);
 }
 
+// A moved-from Region is empty: no data, no size, its calls refuse with
+// NULL_ARGUMENT, and closing it does nothing to the region that moved on.
+void MovedFromRegionIsEmpty() {
+  auto [created, registry] = triton_shm::Registry::Create();
+  EXPECT_CODE(created, TRITON_SHM_OK);
+  const std::string key = Key("mvr");
+  auto [made, region] = registry.CreateRegion(key, 64);
+  EXPECT_CODE(made, TRITON_SHM_OK);
+  triton_shm_region* raw = region.get();
+
+  triton_shm::Region moved(std::move(region));
+  // NOLINTNEXTLINE(bugprone-use-after-move): the moved-from state is specified
+  EXPECT(region.empty() && region.get() == nullptr);
+  EXPECT(region.data() == nullptr && region.size() == 0);
+  EXPECT_CODE(region.Key().first, TRITON_SHM_NULL_ARGUMENT);
+  EXPECT_CODE(region.Close(), TRITON_SHM_OK);
+  EXPECT(moved.get() == raw && moved.size() == 64);
+  EXPECT(Exists(key));
+  EXPECT(registry.Count() == 1);
+  EXPECT_CODE(moved.Close(), TRITON_SHM_OK);
+  EXPECT(!Exists(key));
+  Remove(key);
+}
+
+// Assigning a Region over another closes the one assigned over (an owned
+// one is unlinked) and leaves the source empty.
+void MoveAssigningARegionClosesTheOldOne() {
+  auto [created, registry] = triton_shm::Registry::Create();
+  EXPECT_CODE(created, TRITON_SHM_OK);
+  const std::string old_key = Key("mvold"), new_key = Key("mvnew");
+  auto [s1, target] = registry.CreateRegion(old_key, 16);
+  auto [s2, source] = registry.CreateRegion(new_key, 32);
+  EXPECT_CODE(s1, TRITON_SHM_OK);
+  EXPECT_CODE(s2, TRITON_SHM_OK);
+
+  target = std::move(source);
+  EXPECT(!Exists(old_key));
+  EXPECT(Exists(new_key));
+  EXPECT(source.empty());  // NOLINT(bugprone-use-after-move): the moved-from state is specified
+  EXPECT(target.size() == 32);
+  EXPECT(target.Key().second == new_key);
+  EXPECT(registry.Count() == 1);
+  EXPECT_CODE(target.Close(), TRITON_SHM_OK);
+  EXPECT(!Exists(new_key));
+  Remove(old_key);
+  Remove(new_key);
+}
+
+// Close() unmaps first and then closes: a region the host already unmapped
+// through the C API closes normally, and an owned one is unlinked.
+void CloseAfterTheHostUnmappedTheRegion() {
+  auto [created, registry] = triton_shm::Registry::Create();
+  EXPECT_CODE(created, TRITON_SHM_OK);
+  const std::string key = Key("unm");
+  auto [made, region] = registry.CreateRegion(key, 64);
+  EXPECT_CODE(made, TRITON_SHM_OK);
+  EXPECT(triton_shm_region_unmap(region.get()) == TRITON_SHM_OK);
+  EXPECT(region.data() == nullptr);
+  EXPECT(!region.empty());
+  EXPECT(registry.GetStats().mapped_bytes == 0);
+  EXPECT(registry.Count() == 1);
+  EXPECT_CODE(region.Close(), TRITON_SHM_OK);
+  EXPECT(region.empty());
+  EXPECT(registry.Count() == 0);
+  EXPECT(!Exists(key));
+  Remove(key);
+}
+
+// release() hands the C region over unclosed; the caller closes it.
+void ReleasedRegionIsTheCallersToClose() {
+  auto [created, registry] = triton_shm::Registry::Create();
+  EXPECT_CODE(created, TRITON_SHM_OK);
+  const std::string key = Key("relr");
+  triton_shm_region* raw = nullptr;
+  {
+    auto [made, region] = registry.CreateRegion(key, 8);
+    EXPECT_CODE(made, TRITON_SHM_OK);
+    raw = region.release();
+    EXPECT(region.empty());
+  }
+  EXPECT(raw != nullptr);
+  EXPECT(Exists(key));
+  EXPECT(triton_shm_region_size(raw) == 8);
+  EXPECT(triton_shm_region_close(raw) == TRITON_SHM_OK);
+  EXPECT(!Exists(key));
+  Remove(key);
+}
+
+// The cleanup setting travels with the registry: moved (constructed or
+// assigned) into another object, a registry told to keep its regions still
+// keeps them.
+void MovesCarryTheCleanupSetting() {
+  const std::string kept = Key("mvk"), kept_too = Key("mvk2");
+  if (!Create(kept) || !Create(kept_too)) {
+    ++failures;
+    return;
+  }
+  {
+    auto [status, registry] = triton_shm::Registry::Create();
+    EXPECT(status.ok());
+    EXPECT(registry.Register(kept, true).ok());
+    registry.set_cleanup_on_destroy(false);
+    triton_shm::Registry moved(std::move(registry));
+    EXPECT(!moved.cleanup_on_destroy());
+  }
+  EXPECT(Exists(kept));
+  {
+    auto [status, registry] = triton_shm::Registry::Create();
+    EXPECT(status.ok());
+    EXPECT(registry.Register(kept_too, true).ok());
+    registry.set_cleanup_on_destroy(false);
+    triton_shm::Registry target;
+    EXPECT(target.cleanup_on_destroy());
+    target = std::move(registry);
+    EXPECT(!target.cleanup_on_destroy());
+    EXPECT(target.Contains(kept_too));
+  }
+  EXPECT(Exists(kept_too));
+  Remove(kept);
+  Remove(kept_too);
+}
+
 }  // namespace
 
 void RegionsMapCloseAndCount() {
@@ -368,6 +494,11 @@ int main() {
   CleanupAllReports();
   MovesTransferOwnership();
   OptingOutOfCleanupKeepsRegions();
+  MovedFromRegionIsEmpty();
+  MoveAssigningARegionClosesTheOldOne();
+  CloseAfterTheHostUnmappedTheRegion();
+  ReleasedRegionIsTheCallersToClose();
+  MovesCarryTheCleanupSetting();
   if (failures != 0) {
     std::fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

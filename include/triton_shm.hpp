@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -194,83 +195,105 @@ struct Options {
 using CleanupReport = triton_shm_cleanup_report;
 using Stats = triton_shm_stats;
 
+namespace detail {
+
+// The deleters of the wrapper's two owners. std::unique_ptr calls them only
+// for a non-null handle, once, and moves them along with the handle.
+
+// Closes a region: unmaps, releases the registry entry, unlinks as the
+// policy says. A failure here is reported only through the log callback.
+struct RegionCloser {
+  void operator()(triton_shm_region* region) const noexcept {
+    (void)triton_shm_region_close(region);
+  }
+};
+
+// Frees a registry, after cleanup-all unless `cleanup` was turned off. A
+// failed unlink here is reported only through the log callback.
+struct RegistryDestroyer {
+  bool cleanup = true;
+  void operator()(triton_shm_registry* registry) const noexcept {
+    if (cleanup) (void)triton_shm_registry_cleanup_all(registry, nullptr);
+    triton_shm_registry_free(registry);
+  }
+};
+
+}  // namespace detail
+
 // An open, mapped region (triton_shm_region): from Registry::OpenRegion (a
 // client's region, not owned) or Registry::CreateRegion (owned).
 //
-// Movable, not copyable. The destructor closes it: unmaps, and unlinks the
-// object if this process created it (or the unlink policy says so). Close()
-// does the same and reports the status. An empty Region (default-constructed,
-// moved from, or from a failed open) owns nothing.
+// Movable, not copyable: a std::unique_ptr whose deleter closes the region.
+// The destructor, and move assignment over a region, close it: unmap, and
+// unlink the object if this process created it (or the unlink policy says
+// so). Close() does the same and reports the status. An empty Region
+// (default-constructed, moved from, released, closed, or from a failed
+// open) owns nothing.
 class Region {
  public:
   Region() noexcept = default;
   // Take ownership of `handle` from triton_shm_region_open/_create.
   explicit Region(triton_shm_region* handle) noexcept : handle_(handle) {}
 
-  Region(const Region&) = delete;
-  Region& operator=(const Region&) = delete;
-  Region(Region&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-  // Closes this region as the destructor would, then takes over `other`'s.
-  Region& operator=(Region&& other) noexcept {
-    if (this != &other) {
-      triton_shm_region_close(std::exchange(handle_, other.handle_));
-      other.handle_ = nullptr;
-    }
-    return *this;
-  }
-  // A failed unlink here is reported only through the log callback; call
-  // Close() first to see it.
-  ~Region() { triton_shm_region_close(handle_); }
-
-  // Unmap, release the registry entry, unlink as the policy says. The region
-  // is empty afterwards whatever the outcome. Errors: TRITON_SHM_OS_ERROR /
-  // TRITON_SHM_PERMISSION_DENIED when the unlink failed.
+  // Unmap (triton_shm_region_unmap), then release the registry entry and
+  // unlink as the policy says (triton_shm_region_close). When the unmap
+  // fails, nothing changed: the region stays open, mapped and owned by this
+  // object, and Close() may be called again. Once the unmap succeeded the
+  // region is empty whatever the rest reports. Errors: TRITON_SHM_OS_ERROR
+  // when munmap failed (the region is kept); TRITON_SHM_OS_ERROR /
+  // TRITON_SHM_PERMISSION_DENIED when the unlink failed (the region is gone,
+  // its entry stays tracked for Registry::CleanupAll).
   Status Close() {
-    if (handle_ == nullptr) return Status();
-    return Status::FromLastError(triton_shm_region_close(std::exchange(handle_, nullptr)));
+    if (!handle_) return Status();
+    triton_shm_status unmapped = triton_shm_region_unmap(handle_.get());
+    if (unmapped != TRITON_SHM_OK) return Status::FromLastError(unmapped);
+    return Status::FromLastError(triton_shm_region_close(handle_.release()));
   }
 
   // The byte at the offset the region was opened at; nullptr when empty.
-  void* data() const noexcept { return triton_shm_region_data(handle_); }
+  void* data() const noexcept { return triton_shm_region_data(handle_.get()); }
   // The size asked for; 0 when empty.
-  std::size_t size() const noexcept { return triton_shm_region_size(handle_); }
+  std::size_t size() const noexcept { return triton_shm_region_size(handle_.get()); }
 
   // The name of the object actually opened (under the darwin policy, possibly
   // "//key", the Python client's spelling).
   [[nodiscard]] std::pair<Status, std::string> SystemName() const {
-    triton_shm_region* handle = handle_;
+    triton_shm_region* handle = handle_.get();
     return detail::ReadString([handle](char* out, std::size_t len, std::size_t* written) {
       return triton_shm_region_system_name(handle, out, len, written);
     });
   }
   // The key the region was opened or created with.
   [[nodiscard]] std::pair<Status, std::string> Key() const {
-    triton_shm_region* handle = handle_;
+    triton_shm_region* handle = handle_.get();
     return detail::ReadString([handle](char* out, std::size_t len, std::size_t* written) {
       return triton_shm_region_key(handle, out, len, written);
     });
   }
 
-  triton_shm_region* get() const noexcept { return handle_; }
-  // Give up ownership without closing.
-  triton_shm_region* release() noexcept { return std::exchange(handle_, nullptr); }
-  bool empty() const noexcept { return handle_ == nullptr; }
+  triton_shm_region* get() const noexcept { return handle_.get(); }
+  // Give up ownership without closing: the caller closes the returned
+  // region with triton_shm_region_close.
+  triton_shm_region* release() noexcept { return handle_.release(); }
+  bool empty() const noexcept { return !handle_; }
 
  private:
-  triton_shm_region* handle_ = nullptr;
+  std::unique_ptr<triton_shm_region, detail::RegionCloser> handle_;
 };
 
 // An owned triton_shm_registry: one per SharedMemoryManager.
 //
-// Movable, not copyable. Unless told otherwise, the destructor runs
-// cleanup-all (unlinking what the unlink policy says) and then frees the
-// registry; a failed unlink there is reported only through the log callback.
-// set_cleanup_on_destroy(false) keeps the regions (the registry is still
-// freed); release() hands the C registry to the caller with neither.
+// Movable, not copyable: a std::unique_ptr whose deleter, unless told
+// otherwise, runs cleanup-all (unlinking what the unlink policy says) and
+// then frees the registry; a failed unlink there is reported only through
+// the log callback. set_cleanup_on_destroy(false) keeps the regions (the
+// registry is still freed); release() hands the C registry to the caller
+// with neither. A move carries the cleanup setting along; move assignment
+// first destroys the registry assigned over, as its destructor would.
 //
-// An empty Registry (default-constructed, moved from, or from a failed
-// Create) owns nothing: its calls return TRITON_SHM_NULL_ARGUMENT, Count()
-// is 0 and Contains() is false.
+// An empty Registry (default-constructed, moved from, released, or from a
+// failed Create) owns nothing: its calls return TRITON_SHM_NULL_ARGUMENT,
+// Count() is 0 and Contains() is false.
 class Registry {
  public:
   Registry() noexcept = default;
@@ -302,26 +325,6 @@ class Registry {
   // Take ownership of `handle` from triton_shm_registry_new (or nullptr).
   explicit Registry(triton_shm_registry* handle) noexcept : handle_(handle) {}
 
-  Registry(const Registry&) = delete;
-  Registry& operator=(const Registry&) = delete;
-
-  Registry(Registry&& other) noexcept
-      : handle_(std::exchange(other.handle_, nullptr)),
-        cleanup_on_destroy_(other.cleanup_on_destroy_) {}
-
-  // Destroys this registry's current contents as the destructor would, then
-  // takes over `other`'s.
-  Registry& operator=(Registry&& other) noexcept {
-    if (this != &other) {
-      Destroy();
-      handle_ = std::exchange(other.handle_, nullptr);
-      cleanup_on_destroy_ = other.cleanup_on_destroy_;
-    }
-    return *this;
-  }
-
-  ~Registry() { Destroy(); }
-
   // Track `name`; `owned` says this process created the region, so it is
   // ours to unlink. Registering the same name again is OK and keeps the
   // first `owned`. Errors: TRITON_SHM_INVALID_NAME, TRITON_SHM_NAME_TOO_LONG,
@@ -330,7 +333,7 @@ class Registry {
     auto checked = detail::CString(name);
     if (!checked.first.ok()) return std::move(checked.first);
     return Status::FromLastError(
-        triton_shm_registry_register(handle_, checked.second.c_str(), owned));
+        triton_shm_registry_register(handle_.get(), checked.second.c_str(), owned));
   }
 
   // Stop tracking `name` and shm_unlink it if the unlink policy says so; an
@@ -340,14 +343,15 @@ class Registry {
   Status Unlink(std::string_view name) {
     auto checked = detail::CString(name);
     if (!checked.first.ok()) return std::move(checked.first);
-    return Status::FromLastError(triton_shm_registry_unlink(handle_, checked.second.c_str()));
+    return Status::FromLastError(
+        triton_shm_registry_unlink(handle_.get(), checked.second.c_str()));
   }
 
   // Unlink every region this process registered, as the unlink policy says.
   // `report` (optional) receives the counts, on failure too. Errors:
   // TRITON_SHM_OS_ERROR when an unlink failed (those entries stay tracked).
   Status CleanupAll(CleanupReport* report = nullptr) {
-    return Status::FromLastError(triton_shm_registry_cleanup_all(handle_, report));
+    return Status::FromLastError(triton_shm_registry_cleanup_all(handle_.get(), report));
   }
 
   // The name this registry's naming policy hands the OS for `name`.
@@ -355,7 +359,7 @@ class Registry {
     auto checked = detail::CString(name);
     if (!checked.first.ok()) return {std::move(checked.first), std::string()};
     const char* key = checked.second.c_str();
-    triton_shm_registry* handle = handle_;
+    triton_shm_registry* handle = handle_.get();
     return detail::ReadString([handle, key](char* out, std::size_t len, std::size_t* written) {
       return triton_shm_registry_system_name(handle, key, out, len, written);
     });
@@ -366,12 +370,12 @@ class Registry {
   // status: TRITON_SHM_OUT_OF_BOUNDS, TRITON_SHM_NOT_FOUND,
   // TRITON_SHM_RESERVED_NAME, TRITON_SHM_NAME_COLLISION, name errors, ...
   [[nodiscard]] std::pair<Status, Region> OpenRegion(std::string_view key, std::size_t offset,
-                                       std::size_t byte_size) {
+                                                     std::size_t byte_size) {
     auto checked = detail::CString(key);
     if (!checked.first.ok()) return {std::move(checked.first), Region()};
     triton_shm_region* region = nullptr;
-    triton_shm_status s =
-        triton_shm_region_open(handle_, checked.second.c_str(), offset, byte_size, 0, &region);
+    triton_shm_status s = triton_shm_region_open(handle_.get(), checked.second.c_str(), offset,
+                                                 byte_size, 0, &region);
     if (s != TRITON_SHM_OK) return {Status::FromLastError(s), Region()};
     return {Status(), Region(region)};
   }
@@ -379,12 +383,13 @@ class Registry {
   // Create and map a new region of `byte_size` bytes under `key` (owned:
   // closing it unlinks it). Errors include TRITON_SHM_ALREADY_EXISTS (the
   // existing object is left untouched); see triton_shm_region_create.
-  [[nodiscard]] std::pair<Status, Region> CreateRegion(std::string_view key, std::size_t byte_size) {
+  [[nodiscard]] std::pair<Status, Region> CreateRegion(std::string_view key,
+                                                       std::size_t byte_size) {
     auto checked = detail::CString(key);
     if (!checked.first.ok()) return {std::move(checked.first), Region()};
     triton_shm_region* region = nullptr;
     triton_shm_status s =
-        triton_shm_region_create(handle_, checked.second.c_str(), byte_size, 0, &region);
+        triton_shm_region_create(handle_.get(), checked.second.c_str(), byte_size, 0, &region);
     if (s != TRITON_SHM_OK) return {Status::FromLastError(s), Region()};
     return {Status(), Region(region)};
   }
@@ -392,7 +397,7 @@ class Registry {
   // This registry's statistics; all zero for an empty Registry.
   Stats GetStats() const noexcept {
     Stats stats{};
-    if (triton_shm_registry_stats(handle_, &stats) != TRITON_SHM_OK) stats = Stats{};
+    if (triton_shm_registry_stats(handle_.get(), &stats) != TRITON_SHM_OK) stats = Stats{};
     return stats;
   }
 
@@ -408,7 +413,7 @@ class Registry {
   // Number of tracked regions; 0 for an empty Registry.
   std::size_t Count() const noexcept {
     std::size_t n = 0;
-    return triton_shm_registry_count(handle_, &n) == TRITON_SHM_OK ? n : 0;
+    return triton_shm_registry_count(handle_.get(), &n) == TRITON_SHM_OK ? n : 0;
   }
 
   // Whether `name` itself is tracked (another spelling of the same object
@@ -417,34 +422,27 @@ class Registry {
     if (name.find('\0') != std::string_view::npos) return false;
     std::string key(name);
     bool tracked = false;
-    return triton_shm_registry_contains(handle_, key.c_str(), &tracked) == TRITON_SHM_OK &&
+    return triton_shm_registry_contains(handle_.get(), key.c_str(), &tracked) ==
+               TRITON_SHM_OK &&
            tracked;
   }
 
   // Whether the destructor (and move assignment) run cleanup-all before
   // freeing. Default true.
-  void set_cleanup_on_destroy(bool cleanup) noexcept { cleanup_on_destroy_ = cleanup; }
-  bool cleanup_on_destroy() const noexcept { return cleanup_on_destroy_; }
+  void set_cleanup_on_destroy(bool cleanup) noexcept { handle_.get_deleter().cleanup = cleanup; }
+  bool cleanup_on_destroy() const noexcept { return handle_.get_deleter().cleanup; }
 
   // The C registry, still owned by this object.
-  triton_shm_registry* get() const noexcept { return handle_; }
+  triton_shm_registry* get() const noexcept { return handle_.get(); }
 
   // Give up ownership without cleanup or free: the caller now owns the
   // returned registry and frees it with triton_shm_registry_free.
-  triton_shm_registry* release() noexcept { return std::exchange(handle_, nullptr); }
+  triton_shm_registry* release() noexcept { return handle_.release(); }
 
-  bool empty() const noexcept { return handle_ == nullptr; }
+  bool empty() const noexcept { return !handle_; }
 
  private:
-  void Destroy() noexcept {
-    if (handle_ == nullptr) return;
-    if (cleanup_on_destroy_) triton_shm_registry_cleanup_all(handle_, nullptr);
-    triton_shm_registry_free(handle_);
-    handle_ = nullptr;
-  }
-
-  triton_shm_registry* handle_ = nullptr;
-  bool cleanup_on_destroy_ = true;
+  std::unique_ptr<triton_shm_registry, detail::RegistryDestroyer> handle_;
 };
 
 }  // namespace triton_shm
