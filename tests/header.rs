@@ -2,9 +2,9 @@
 //! `generate-header` feature, which runs cbindgen), and it compiles alone and
 //! twice in one unit as C and C++ with strict warnings.
 
+use std::path::Path;
 #[cfg(feature = "generate-header")]
 use std::path::PathBuf;
-use std::path::Path;
 use std::process::Command;
 
 #[cfg(feature = "generate-header")]
@@ -55,7 +55,14 @@ fn compile(compiler: &str, std: &str, source: &str, ext: &str) {
     let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
     let out = Command::new(compiler)
         .arg(format!("-std={std}"))
-        .args(["-Wall", "-Wextra", "-Wpedantic", "-Werror", "-fsyntax-only", "-I"])
+        .args([
+            "-Wall",
+            "-Wextra",
+            "-Wpedantic",
+            "-Werror",
+            "-fsyntax-only",
+            "-I",
+        ])
         .arg(&include)
         .arg(&src)
         .output()
