@@ -138,6 +138,7 @@ for target in $targets; do
   mkdir -p "$dir"
 
   step "$target: build (cargo zigbuild, MACOSX_DEPLOYMENT_TARGET=$MACOSX_DEPLOYMENT_TARGET)"
+  echo "(rustc's warning that xcrun is missing is expected here: zig brings the SDK's stubs)"
   # The tool first: its profile has its own directory (see Cargo.toml).
   cargo-zigbuild zigbuild --locked --profile tool --bin triton-shm --target "$target" \
     --target-dir "$cargo_target" || die "cargo zigbuild of the tool for $target failed"
