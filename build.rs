@@ -38,7 +38,11 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 
     #[cfg(feature = "generate-header")]
-    generate_header(&major, &minor, &env::var("CARGO_PKG_VERSION_PATCH").unwrap_or_default());
+    generate_header(
+        &major,
+        &minor,
+        &env::var("CARGO_PKG_VERSION_PATCH").unwrap_or_default(),
+    );
 }
 
 /// Write `$OUT_DIR/triton_shm.h` from the sources and cbindgen.toml.
