@@ -137,7 +137,9 @@ int failures = 0;
     }                                                                                \
   } while (0)
 
-const std::size_t kClientSize = 8192;
+// A multiple of every page size (4 KiB, 16 KiB), so macOS's page-rounded
+// sizes are the exact ones.
+const std::size_t kClientSize = 64 * 1024;
 
 // A client region created as Triton's C++ client does: the key verbatim,
 // O_RDWR|O_CREAT, mode 0600, one ftruncate; filled with a pattern.
@@ -212,7 +214,7 @@ int main() {
     EXPECT(manager->Data("shared_hi") != nullptr && manager->Data("shared_hi")[3999] == 's');
 
     // Refusals: too large, overflowing, missing, duplicate name.
-    Status too_big = manager->RegisterSystemSharedMemory("big", input, 8000, 1000);
+    Status too_big = manager->RegisterSystemSharedMemory("big", input, kClientSize - 500, 1000);
     EXPECT(too_big.code() == TRITON_SHM_OUT_OF_BOUNDS);
     Status overflow = manager->RegisterSystemSharedMemory("wrap", input, SIZE_MAX, 2);
     EXPECT(overflow.code() == TRITON_SHM_OUT_OF_BOUNDS);

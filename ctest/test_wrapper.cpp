@@ -453,9 +453,11 @@ void RegionsMapCloseAndCount() {
   auto [created, registry] = triton_shm::Registry::Create({triton_shm::Naming::kDarwin});
   EXPECT_CODE(created, TRITON_SHM_OK);
   const std::string key = "/w" + std::to_string(static_cast<long>(getpid())) + "/region";
-  auto [made, owned] = registry.CreateRegion(key, 8192);
+  // 64 KiB: a multiple of every page size, so exact on macOS too.
+  const std::size_t size = 64 * 1024;
+  auto [made, owned] = registry.CreateRegion(key, size);
   EXPECT_CODE(made, TRITON_SHM_OK);
-  EXPECT(owned.size() == 8192 && owned.data() != nullptr);
+  EXPECT(owned.size() == size && owned.data() != nullptr);
   if (owned.data() != nullptr) std::memcpy(static_cast<char*>(owned.data()) + 4097, "xyz", 3);
 
   auto [opened, view] = registry.OpenRegion(key, 4097, 3);
@@ -463,10 +465,10 @@ void RegionsMapCloseAndCount() {
   EXPECT(view.data() != nullptr && std::memcmp(view.data(), "xyz", 3) == 0);
   EXPECT(view.Key().second == key);
   EXPECT(view.SystemName().second == "/" + key.substr(1, key.find('/', 1) - 1) + "_region");
-  EXPECT(registry.GetStats().mapped_bytes == 8192 + 3);
-  EXPECT(registry.StatsLine().find("tracked=1 mapped_bytes=8195") == 0);
+  EXPECT(registry.GetStats().mapped_bytes == size + 3);
+  EXPECT(registry.StatsLine().find("tracked=1 mapped_bytes=65539") == 0);
 
-  auto [refused, none] = registry.OpenRegion(key, 8192, 1);
+  auto [refused, none] = registry.OpenRegion(key, size, 1);
   EXPECT_CODE(refused, TRITON_SHM_OUT_OF_BOUNDS);
   EXPECT(none.empty());
   auto [again, other] = registry.CreateRegion(key, 16);
