@@ -1,18 +1,19 @@
 #!/bin/sh
 # Runs every test of triton-shm, on Linux and on macOS: the shell scripts'
-# own check, the Rust suites (with the property tests and the header drift
-# check, once each), clippy, the C/C++ harness under CTest (against the
-# add_subdirectory build and an installed prefix), the exported-symbol
-# check, the CMake package's own tests, the interop test with the real
-# Triton Python client, the native and Rust verification gates, and the
-# Mach-O gate (macOS builds checked from Linux). What cannot run on the host
-# is skipped with a message naming it.
+# own check, the Rust formatting, the Rust suites (with the property tests
+# and the header drift check, once each), clippy, the C/C++ harness under
+# CTest (against the add_subdirectory build and an installed prefix), the
+# exported-symbol check, the CMake package's own tests, the interop test
+# with the real Triton Python client, the native and Rust verification
+# gates, the Mach-O gate (macOS builds checked from Linux) and the minimum
+# Rust version. What cannot run on the host is skipped with a message
+# naming it.
 #
 # Installs what it needs and says so: cmake, clang and valgrind, dash, the
 # shell linter (apt-get as root on Debian or Ubuntu; on macOS: Homebrew's
 # cmake and shellcheck, Xcode's clang), the Python client and zig into virtual
 # environments, the nightly toolchain with miri, cargo-fuzz, the macOS
-# targets. Every release build of the checkout shares build/cargo-target;
+# targets, the minimum-version toolchain. Every release build of the checkout shares build/cargo-target;
 # the debug test builds use target/. Run from anywhere.
 set -u
 script=scripts/test.sh
@@ -71,7 +72,8 @@ exports_and_size() {
 }
 
 stage "shell scripts: POSIX sh (dash -n) and shellcheck" scripts/check-shell.sh
-stage "cargo test, all features (unit, integration, property tests, header drift and compile checks, doc tests)" rust_tests
+stage "Rust formatting (cargo fmt --check, the crate and the fuzz targets)" scripts/gate-fmt.sh
+stage "cargo test, all features (unit, integration, property tests, header drift check, doc tests)" rust_tests
 stage "cargo clippy -D warnings (all features, then none)" clippy_both
 stage "C/C++ harness under CTest (add_subdirectory build, then installed package)" scripts/ctest.sh
 stage "exported symbols match the header" exports_and_size
@@ -81,6 +83,7 @@ stage "interop with the real Triton Python client (tritonclient from PyPI)" \
 stage "native gates: the CTest harness under ASan+UBSan (clang) and valgrind" scripts/gates-native.sh
 stage "Rust gates: miri on the pure code, fuzz smoke runs, clippy for the macOS targets" scripts/gates-rust.sh
 stage "Mach-O gate: both macOS targets built with zig and checked" scripts/gate-macho.sh
+stage "minimum Rust version: the library and every test build with rust-version" scripts/gate-msrv.sh
 
 echo
 echo "stage times:"
