@@ -136,7 +136,10 @@ impl NameError {
         };
         crate::Error::new(
             status,
-            format!("invalid shared-memory name '{}' ({context}): {self}", key.escape_ascii()),
+            format!(
+                "invalid shared-memory name '{}' ({context}): {self}",
+                key.escape_ascii()
+            ),
         )
     }
 }

@@ -43,7 +43,6 @@ impl UnlinkPolicy {
             UnlinkPolicy::Never => "never",
         }
     }
-
 }
 
 impl fmt::Display for UnlinkPolicy {
@@ -66,7 +65,11 @@ pub struct UnknownPolicy {
 
 impl fmt::Display for UnknownPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "'{}' is not a {} policy; expected {}", self.value, self.kind, self.expected)
+        write!(
+            f,
+            "'{}' is not a {} policy; expected {}",
+            self.value, self.kind, self.expected
+        )
     }
 }
 
@@ -78,14 +81,18 @@ impl FromStr for UnlinkPolicy {
     /// `owned-only`, `all` or `never`, as [`UnlinkPolicy::as_str`] spells
     /// them.
     fn from_str(word: &str) -> std::result::Result<Self, UnknownPolicy> {
-        [UnlinkPolicy::OwnedOnly, UnlinkPolicy::All, UnlinkPolicy::Never]
-            .into_iter()
-            .find(|policy| policy.as_str() == word)
-            .ok_or_else(|| UnknownPolicy {
-                kind: "unlink",
-                value: word.to_owned(),
-                expected: "owned-only | all | never",
-            })
+        [
+            UnlinkPolicy::OwnedOnly,
+            UnlinkPolicy::All,
+            UnlinkPolicy::Never,
+        ]
+        .into_iter()
+        .find(|policy| policy.as_str() == word)
+        .ok_or_else(|| UnknownPolicy {
+            kind: "unlink",
+            value: word.to_owned(),
+            expected: "owned-only | all | never",
+        })
     }
 }
 
@@ -127,8 +134,9 @@ pub struct Options {
     /// Where journals live. `None`: `triton-shm-<uid>` under the temporary
     /// directory.
     pub state_dir: Option<PathBuf>,
-    /// Reap the regions of dead owners' journals when the registry is
-    /// created. Default: on.
+    /// Reap the regions of dead owners' journals when the registry first
+    /// needs a journal of its own (its first owned region), which is also
+    /// when the state directory is first opened. Default: on.
     pub reap_on_create: bool,
 }
 
@@ -174,7 +182,10 @@ fn env_value(name: &str) -> Result<Option<String>> {
 }
 
 fn bad_env(name: &str, value: &str) -> Error {
-    let expected = ENV_VARS.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v);
+    let expected = ENV_VARS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, v)| v);
     Error::new(
         Status::INVALID_ARGUMENT,
         format!("{name}='{value}' is not valid; expected {expected}"),
@@ -207,7 +218,9 @@ impl Options {
             options.naming = v.parse().map_err(|_| bad_env("TRITON_SHM_NAMING", &v))?;
         }
         if let Some(v) = env_value("TRITON_SHM_UNLINK_POLICY")? {
-            let unlink = v.parse().map_err(|_| bad_env("TRITON_SHM_UNLINK_POLICY", &v))?;
+            let unlink = v
+                .parse()
+                .map_err(|_| bad_env("TRITON_SHM_UNLINK_POLICY", &v))?;
             if unlink == UnlinkPolicy::All {
                 return Err(Error::new(
                     Status::INVALID_ARGUMENT,
@@ -233,7 +246,9 @@ impl Options {
     /// The state directory these options name: `state_dir`, else the
     /// default `triton-shm-<uid>` under the temporary directory.
     pub fn state_dir_path(&self) -> PathBuf {
-        self.state_dir.clone().unwrap_or_else(crate::os::state_dir::default_path)
+        self.state_dir
+            .clone()
+            .unwrap_or_else(crate::os::state_dir::default_path)
     }
 }
 
@@ -243,19 +258,29 @@ mod tests {
 
     #[test]
     fn policies_parse_the_words_they_display() {
-        for policy in [UnlinkPolicy::OwnedOnly, UnlinkPolicy::All, UnlinkPolicy::Never] {
+        for policy in [
+            UnlinkPolicy::OwnedOnly,
+            UnlinkPolicy::All,
+            UnlinkPolicy::Never,
+        ] {
             assert_eq!(policy.to_string().parse::<UnlinkPolicy>(), Ok(policy));
         }
         for policy in [NamingPolicy::Darwin, NamingPolicy::Posix] {
             assert_eq!(policy.to_string().parse::<NamingPolicy>(), Ok(policy));
         }
-        assert_eq!("platform".parse::<NamingPolicy>(), Ok(NamingPolicy::platform()));
+        assert_eq!(
+            "platform".parse::<NamingPolicy>(),
+            Ok(NamingPolicy::platform())
+        );
     }
 
     #[test]
     fn an_unknown_policy_word_says_what_is_expected() {
         let e = "windows".parse::<NamingPolicy>().unwrap_err();
-        assert_eq!(e.to_string(), "'windows' is not a naming policy; expected platform | darwin | posix");
+        assert_eq!(
+            e.to_string(),
+            "'windows' is not a naming policy; expected platform | darwin | posix"
+        );
         let e = "some".parse::<UnlinkPolicy>().unwrap_err();
         assert_eq!(e.kind, "unlink");
         assert_eq!(e.expected, "owned-only | all | never");
@@ -263,6 +288,8 @@ mod tests {
 
     #[test]
     fn the_environment_is_not_offered_the_unlink_all_policy() {
-        assert!(!ENV_VARS.iter().any(|(n, v)| *n == "TRITON_SHM_UNLINK_POLICY" && v.contains("all")));
+        assert!(!ENV_VARS
+            .iter()
+            .any(|(n, v)| *n == "TRITON_SHM_UNLINK_POLICY" && v.contains("all")));
     }
 }

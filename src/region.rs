@@ -9,7 +9,7 @@ use crate::log::{log_at, Level};
 use crate::name::{self, NamingPolicy, DARWIN_NAME_MAX};
 use crate::os::{Mapping, OpenFlags};
 use crate::registry::{Hold, Journaling, Registry, Resolved};
-use crate::status::{Error, ErrnoText, Result, Status};
+use crate::status::{ErrnoText, Error, Result, Status};
 use std::borrow::Cow;
 use std::ffi::CString;
 use std::os::fd::AsFd;
@@ -35,7 +35,10 @@ pub struct Region {
 
 fn check_size(byte_size: usize) -> Result<()> {
     if byte_size == 0 {
-        return Err(Error::new(Status::INVALID_ARGUMENT, "byte_size is 0; a region needs at least one byte"));
+        return Err(Error::new(
+            Status::INVALID_ARGUMENT,
+            "byte_size is 0; a region needs at least one byte",
+        ));
     }
     Ok(())
 }
@@ -78,7 +81,13 @@ impl Registry {
             // One name to try (posix): a collision shows before any system
             // call. With several, only the name that opens says which object
             // it is, and `track` checks that one.
-            self.check_collision(key, &Resolved { c_system: only.clone() }, false)?;
+            self.check_collision(
+                key,
+                &Resolved {
+                    c_system: only.clone(),
+                },
+                false,
+            )?;
         }
         let backend = self.backend();
         let mut tried: Vec<String> = Vec::new();
@@ -95,7 +104,9 @@ impl Registry {
                 Err(libc::ENOENT) => tried.push(format!("'{}'", name.to_bytes().escape_ascii())),
                 // A spelling this OS cannot name (glibc refuses an inner
                 // '/', so darwin naming on Linux meets it): no object has it.
-                Err(libc::EINVAL | libc::ENAMETOOLONG) if !std::ptr::eq(candidate, &candidates[0]) => {
+                Err(libc::EINVAL | libc::ENAMETOOLONG)
+                    if !std::ptr::eq(candidate, &candidates[0]) =>
+                {
                     tried.push(format!("'{}'", name.to_bytes().escape_ascii()));
                 }
                 Err(errno) => return Err(os_error(errno, "shm_open", name.to_bytes(), key)),
@@ -130,15 +141,25 @@ impl Registry {
             ));
         }
         let offset64 = u64::try_from(offset).map_err(|_| {
-            Error::new(Status::OUT_OF_BOUNDS, format!("offset {offset} does not fit a file offset"))
+            Error::new(
+                Status::OUT_OF_BOUNDS,
+                format!("offset {offset} does not fit a file offset"),
+            )
         })?;
         let mapping = backend
             .map(fd.as_fd(), offset64, byte_size)
             .map_err(|errno| os_error(errno, "mmap", opened_name, key))?;
         drop(fd);
-        let resolved = Resolved { c_system: opened_c.clone() };
-        let (_, generation) =
-            self.track(key, Cow::Borrowed(resolved.system()), false, Hold::Region, Journaling::No)?;
+        let resolved = Resolved {
+            c_system: opened_c.clone(),
+        };
+        let (_, generation) = self.track(
+            key,
+            Cow::Borrowed(resolved.system()),
+            false,
+            Hold::Region,
+            Journaling::No,
+        )?;
         self.account_mapping(byte_size, true);
         Ok(Region {
             registry: self.clone(),
@@ -176,7 +197,10 @@ impl Registry {
             .ok_or_else(|| {
                 Error::new(
                     Status::INVALID_ARGUMENT,
-                    format!("byte_size {byte_size} is larger than a file offset can express ({})", i64::MAX),
+                    format!(
+                        "byte_size {byte_size} is larger than a file offset can express ({})",
+                        i64::MAX
+                    ),
                 )
             })?;
         let resolved = self.resolve(key)?;
@@ -226,8 +250,13 @@ impl Registry {
             })
             .and_then(|mapping| {
                 let journaling = Journaling::Created(slot);
-                let (_, generation) =
-                    self.track(key, Cow::Borrowed(resolved.system()), true, Hold::Region, journaling)?;
+                let (_, generation) = self.track(
+                    key,
+                    Cow::Borrowed(resolved.system()),
+                    true,
+                    Hold::Region,
+                    journaling,
+                )?;
                 Ok((mapping, generation))
             });
         drop(fd);
@@ -288,15 +317,21 @@ impl Registry {
             let system = self.system_name(key)?;
             return Ok(vec![ClientName::Valid(c_name(system)?)]);
         }
-        let normalised = name::normalize(key)
-            .map_err(|e| e.for_key(key, &format!("{naming} naming policy")))?;
+        let normalised =
+            name::normalize(key).map_err(|e| e.for_key(key, &format!("{naming} naming policy")))?;
         let mut python = Vec::with_capacity(key.len() + 1);
         python.push(b'/');
         python.extend_from_slice(key);
         let spellings = [
             (normalised, "a client that normalises names"),
-            (key.to_vec(), "Triton's C++ client, which uses the key as given"),
-            (python, "a Python client (multiprocessing.shared_memory prepends '/')"),
+            (
+                key.to_vec(),
+                "Triton's C++ client, which uses the key as given",
+            ),
+            (
+                python,
+                "a Python client (multiprocessing.shared_memory prepends '/')",
+            ),
         ];
         let mut names: Vec<ClientName> = Vec::with_capacity(spellings.len());
         let mut seen: Vec<Vec<u8>> = Vec::with_capacity(spellings.len());
@@ -306,7 +341,10 @@ impl Registry {
             }
             seen.push(spelling.clone());
             names.push(if spelling.len() > DARWIN_NAME_MAX {
-                ClientName::TooLong { name: spelling, client }
+                ClientName::TooLong {
+                    name: spelling,
+                    client,
+                }
             } else {
                 ClientName::Valid(c_name(spelling)?)
             });
@@ -344,7 +382,10 @@ fn not_found(key: &[u8], tried: &[String], candidates: &[ClientName]) -> Error {
     if too_long.is_empty() {
         return Error::from_errno(
             libc::ENOENT,
-            format_args!("cannot open the region '{}': {searched}", key.escape_ascii()),
+            format_args!(
+                "cannot open the region '{}': {searched}",
+                key.escape_ascii()
+            ),
         );
     }
     let reason = [searched, too_long.join("; ")]
@@ -373,7 +414,9 @@ impl Region {
     /// The first byte of the region: the byte at the offset it was opened
     /// at. Valid until the region is closed.
     pub fn data(&self) -> *mut u8 {
-        self.mapping.as_ref().map_or(std::ptr::null_mut(), Mapping::data)
+        self.mapping
+            .as_ref()
+            .map_or(std::ptr::null_mut(), Mapping::data)
     }
 
     /// The size asked for when the region was opened or created.
@@ -394,14 +437,18 @@ impl Region {
     /// Copy `bytes` into the region at `at`; false (nothing copied) if the
     /// range passes the region's size.
     pub fn write_at(&self, at: usize, bytes: &[u8]) -> bool {
-        let fits = at.checked_add(bytes.len()).is_some_and(|end| end <= self.size);
+        let fits = at
+            .checked_add(bytes.len())
+            .is_some_and(|end| end <= self.size);
         fits && self.mapping.as_ref().is_some_and(|m| m.write_at(at, bytes))
     }
 
     /// Copy the region's bytes at `at` into `out`; false (nothing copied) if
     /// the range passes the region's size.
     pub fn read_at(&self, at: usize, out: &mut [u8]) -> bool {
-        let fits = at.checked_add(out.len()).is_some_and(|end| end <= self.size);
+        let fits = at
+            .checked_add(out.len())
+            .is_some_and(|end| end <= self.size);
         fits && self.mapping.as_ref().is_some_and(|m| m.read_at(at, out))
     }
 
@@ -454,7 +501,8 @@ impl Region {
             std::mem::forget(mapping);
             self.registry.account_mapping(self.size, false);
         }
-        self.registry.release_region(&self.key, &self.resolved, self.generation)
+        self.registry
+            .release_region(&self.key, &self.resolved, self.generation)
     }
 }
 

@@ -65,7 +65,9 @@ impl Status {
     /// The C name of the status, e.g. `"TRITON_SHM_NOT_FOUND"`.
     pub fn name(self) -> &'static str {
         // All names are ASCII, so the conversion cannot fail.
-        self.c_name().to_str().unwrap_or("TRITON_SHM_UNKNOWN_STATUS")
+        self.c_name()
+            .to_str()
+            .unwrap_or("TRITON_SHM_UNKNOWN_STATUS")
     }
 
     /// The C name of the status as a NUL-terminated string.
@@ -242,15 +244,25 @@ mod tests {
         let e = Error::from_errno(libc::EACCES, "shm_unlink '/x'");
         assert_eq!(e.status(), Status::PERMISSION_DENIED);
         assert_eq!(e.errno(), Some(libc::EACCES));
-        assert!(e.message().starts_with("shm_unlink '/x': errno 13 ("), "{}", e.message());
+        assert!(
+            e.message().starts_with("shm_unlink '/x': errno 13 ("),
+            "{}",
+            e.message()
+        );
         assert!(e.message().ends_with(')'), "{}", e.message());
-        assert_eq!(Error::from_errno(libc::EINVAL, "x").status(), Status::OS_ERROR);
+        assert_eq!(
+            Error::from_errno(libc::EINVAL, "x").status(),
+            Status::OS_ERROR
+        );
     }
 
     #[test]
     fn errno_text_appears_once() {
         let e = Error::from_errno(libc::ENOENT, "shm_open '/x'");
-        assert_eq!(e.message(), "shm_open '/x': errno 2 (No such file or directory)");
+        assert_eq!(
+            e.message(),
+            "shm_open '/x': errno 2 (No such file or directory)"
+        );
         assert!(!e.message().contains("os error"), "{}", e.message());
     }
 }

@@ -49,7 +49,8 @@ fn registry_and_system_agree_after_100k_mixed_operations() {
                 for _ in 0..OPS_PER_THREAD {
                     let k = (next(&mut rng) % KEYS_PER_THREAD as u64) as usize;
                     let key = key(t, k);
-                    let system = String::from_utf8(reg.system_name(key.as_bytes()).unwrap()).unwrap();
+                    let system =
+                        String::from_utf8(reg.system_name(key.as_bytes()).unwrap()).unwrap();
                     match next(&mut rng) % 6 {
                         0 | 1 => {
                             if !reg.contains(key.as_bytes()) {
@@ -101,7 +102,10 @@ fn registry_and_system_agree_after_100k_mixed_operations() {
         .flat_map(|j| j.regions)
         .map(|r| String::from_utf8(r.name).unwrap())
         .collect();
-    assert_eq!(journaled, tracked, "the journal lists exactly the owned regions");
+    assert_eq!(
+        journaled, tracked,
+        "the journal lists exactly the owned regions"
+    );
 
     let report = reg.cleanup_all();
     assert_eq!(report.unlinked, tracked.len());

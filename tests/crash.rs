@@ -49,7 +49,11 @@ fn names(prefix: &str, count: usize) -> Vec<String> {
 }
 
 fn existing(names: &[String]) -> Vec<String> {
-    names.iter().filter(|n| common::object_exists(n)).cloned().collect()
+    names
+        .iter()
+        .filter(|n| common::object_exists(n))
+        .cloned()
+        .collect()
 }
 
 /// Removes whatever a test leaves, on success and on a failed assertion
@@ -70,11 +74,14 @@ impl Drop for Sweep {
 
 fn journals(dir: &Path) -> usize {
     std::fs::read_dir(dir)
-        .map(|d| d.filter_map(Result::ok).filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.ends_with(".slots") || name.ends_with(".journal")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.ends_with(".slots") || name.ends_with(".journal")
+                })
+                .count()
         })
-        .count())
         .unwrap_or(0)
 }
 
@@ -88,7 +95,9 @@ fn reap(dir: &Path) -> journal::ReapReport {
 #[test]
 #[ignore = "entry point for the crash tests' child processes"]
 fn crash_child() {
-    let Ok(what) = std::env::var("TRITON_SHM_CRASH_CHILD") else { return };
+    let Ok(what) = std::env::var("TRITON_SHM_CRASH_CHILD") else {
+        return;
+    };
     let dir = PathBuf::from(std::env::var("TRITON_SHM_STATE_DIR").unwrap());
     if what == "reap" {
         let r = reap(&dir);
@@ -114,12 +123,19 @@ fn crash_child() {
 
 fn spawn(dir: &Path, what: &str, crash_point: Option<&str>) -> Child {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--ignored", "--exact", "crash_child", "--nocapture", "--test-threads=1", "-q"])
-        .env("TRITON_SHM_CRASH_CHILD", what)
-        .env("TRITON_SHM_STATE_DIR", dir)
-        .env_remove("TRITON_SHM_CRASH_POINT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    cmd.args([
+        "--ignored",
+        "--exact",
+        "crash_child",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ])
+    .env("TRITON_SHM_CRASH_CHILD", what)
+    .env("TRITON_SHM_STATE_DIR", dir)
+    .env_remove("TRITON_SHM_CRASH_POINT")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
     if let Some(point) = crash_point {
         cmd.env("TRITON_SHM_CRASH_POINT", point);
     }
@@ -132,23 +148,38 @@ fn hold(dir: &Path, prefix: &str, count: usize, crash_point: Option<&str>) -> Ch
 
 fn wait_ready(child: &mut Child) {
     let out = child.stdout.take().unwrap();
-    let ready = BufReader::new(out).lines().map_while(Result::ok).any(|l| l.trim() == "ready");
+    let ready = BufReader::new(out)
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.trim() == "ready");
     assert!(ready, "child never became ready");
 }
 
 fn wait_killed(child: &mut Child) {
-    assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGKILL), "the child dies by SIGKILL");
+    assert_eq!(
+        child.wait().unwrap().signal(),
+        Some(libc::SIGKILL),
+        "the child dies by SIGKILL"
+    );
 }
 
 /// Wait until `child` has stopped itself at its crash point.
 fn wait_stopped(child: &Child) {
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    let status = nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WUNTRACED)).unwrap();
-    assert!(matches!(status, nix::sys::wait::WaitStatus::Stopped(..)), "{status:?}");
+    let status =
+        nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WUNTRACED)).unwrap();
+    assert!(
+        matches!(status, nix::sys::wait::WaitStatus::Stopped(..)),
+        "{status:?}"
+    );
 }
 
 fn resume_and_report(mut child: Child) -> String {
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::SIGCONT).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::SIGCONT,
+    )
+    .unwrap();
     let out = child.stdout.take().unwrap();
     let lines: Vec<String> = BufReader::new(out).lines().map_while(Result::ok).collect();
     let line = lines.into_iter().find(|l| l.starts_with("report"));
@@ -179,7 +210,12 @@ fn plain_client_create(name: &str, size: i64) {
 
 fn inode(name: &str) -> u64 {
     let c = std::ffi::CString::new(name).unwrap();
-    let fd = nix::sys::mman::shm_open(c.as_c_str(), nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty()).unwrap();
+    let fd = nix::sys::mman::shm_open(
+        c.as_c_str(),
+        nix::fcntl::OFlag::O_RDONLY,
+        nix::sys::stat::Mode::empty(),
+    )
+    .unwrap();
     use std::os::fd::AsRawFd;
     nix::sys::stat::fstat(fd.as_raw_fd()).unwrap().st_ino
 }
@@ -188,11 +224,25 @@ fn inode(name: &str) -> u64 {
 fn killed_owners_leave_nothing_after_one_reap() {
     let dir = state_dir("kill");
     let prefix = prefix("k");
-    let all: Vec<String> = (0..50).flat_map(|c| names(&format!("{prefix}{c}_"), REGIONS_PER_CHILD)).collect();
-    let _sweep = Sweep { names: all.clone(), dir: dir.clone() };
-    let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let all: Vec<String> = (0..50)
+        .flat_map(|c| names(&format!("{prefix}{c}_"), REGIONS_PER_CHILD))
+        .collect();
+    let _sweep = Sweep {
+        names: all.clone(),
+        dir: dir.clone(),
+    };
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
     println!("seed {seed}");
-    let points = ["after-record", "after-create", "after-identity", "after-size"];
+    let points = [
+        "after-record",
+        "after-create",
+        "after-identity",
+        "after-size",
+    ];
     let mut children = Vec::new();
     for c in 0..50 {
         // Four children in six die exactly at one step of a creation; the
@@ -200,7 +250,12 @@ fn killed_owners_leave_nothing_after_one_reap() {
         let hit = 1 + xorshift(&mut seed) % REGIONS_PER_CHILD as u64;
         let point = points.get(c % 6).map(|p| format!("{p}:{hit}"));
         let external = point.is_none();
-        let child = hold(&dir, &format!("{prefix}{c}_"), REGIONS_PER_CHILD, point.as_deref());
+        let child = hold(
+            &dir,
+            &format!("{prefix}{c}_"),
+            REGIONS_PER_CHILD,
+            point.as_deref(),
+        );
         children.push((child, external, xorshift(&mut seed) % 25_000));
     }
     for (child, external, delay_us) in &mut children {
@@ -213,13 +268,20 @@ fn killed_owners_leave_nothing_after_one_reap() {
         wait_killed(child);
     }
     let before = existing(&all).len();
-    assert!(before > 0, "the children created nothing: the test would prove nothing");
+    assert!(
+        before > 0,
+        "the children created nothing: the test would prove nothing"
+    );
     let report = reap(&dir);
     println!("{before} regions left by 50 killed children; reap: {report:?}");
     assert_eq!(report.journals_live, 0);
     assert_eq!(report.regions_failed, 0);
     assert_eq!(report.regions_unlinked, before);
-    assert_eq!(existing(&all), Vec::<String>::new(), "regions survived the reap");
+    assert_eq!(
+        existing(&all),
+        Vec::<String>::new(),
+        "regions survived the reap"
+    );
     assert_eq!(journals(&dir), 0, "journals survived the reap");
 }
 
@@ -228,13 +290,20 @@ fn a_live_owners_regions_survive_a_reap() {
     let dir = state_dir("live");
     let prefix = prefix("l");
     let all = names(&prefix, REGIONS_PER_CHILD);
-    let _sweep = Sweep { names: all.clone(), dir: dir.clone() };
+    let _sweep = Sweep {
+        names: all.clone(),
+        dir: dir.clone(),
+    };
     let mut child = hold(&dir, &prefix, REGIONS_PER_CHILD, None);
     wait_ready(&mut child);
     assert_eq!(existing(&all).len(), REGIONS_PER_CHILD);
     let report = reap(&dir);
     assert_eq!((report.journals_live, report.journals_reaped), (1, 0));
-    assert_eq!(existing(&all).len(), REGIONS_PER_CHILD, "a live owner's regions were reaped");
+    assert_eq!(
+        existing(&all).len(),
+        REGIONS_PER_CHILD,
+        "a live owner's regions were reaped"
+    );
     child.kill().unwrap();
     wait_killed(&mut child);
     let report = reap(&dir);
@@ -249,16 +318,27 @@ fn a_restarted_registry_reaps_its_crashed_predecessor_on_its_first_owned_region(
     let mut all = names(&prefix, REGIONS_PER_CHILD);
     let own = common::unique_key("rown");
     all.push(own.clone());
-    let _sweep = Sweep { names: all.clone(), dir: dir.clone() };
+    let _sweep = Sweep {
+        names: all.clone(),
+        dir: dir.clone(),
+    };
     let mut child = hold(&dir, &prefix, REGIONS_PER_CHILD, None);
     wait_ready(&mut child);
     child.kill().unwrap();
     wait_killed(&mut child);
     let restarted = Registry::new(options(&dir, true)).unwrap();
-    assert_eq!(existing(&all).len(), REGIONS_PER_CHILD, "nothing is reaped before a journal is needed");
+    assert_eq!(
+        existing(&all).len(),
+        REGIONS_PER_CHILD,
+        "nothing is reaped before a journal is needed"
+    );
     let region = restarted.create_region(own.as_bytes(), 4096).unwrap();
     assert_eq!(restarted.stats().reaped, REGIONS_PER_CHILD as u64);
-    assert_eq!(existing(&all), vec![own.clone()], "the restarted registry left its predecessor's regions");
+    assert_eq!(
+        existing(&all),
+        vec![own.clone()],
+        "the restarted registry left its predecessor's regions"
+    );
     region.close().unwrap();
     drop(restarted);
     assert_eq!(journals(&dir), 0);
@@ -276,11 +356,17 @@ fn killed_at(dir: &Path, tag: &str, point: &str) -> String {
 fn killed_after_the_record_a_plain_clients_object_under_the_name_survives() {
     let dir = state_dir("rec");
     let name = killed_at(&dir, "rec", "after-record");
-    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
     assert!(!common::object_exists(&name));
     plain_client_create(&name, 4096);
     let report = reap(&dir);
-    assert!(common::object_exists(&name), "the reaper removed a client's object it never created: {report:?}");
+    assert!(
+        common::object_exists(&name),
+        "the reaper removed a client's object it never created: {report:?}"
+    );
     assert_eq!((report.regions_unlinked, report.regions_left_alone), (0, 1));
     assert_eq!(journals(&dir), 0);
 }
@@ -289,7 +375,10 @@ fn killed_after_the_record_a_plain_clients_object_under_the_name_survives() {
 fn killed_after_shm_open_the_unsized_object_is_reaped() {
     let dir = state_dir("open");
     let name = killed_at(&dir, "open", "after-create");
-    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
     assert!(common::object_exists(&name));
     assert_eq!(reap(&dir).regions_unlinked, 1);
     assert!(!common::object_exists(&name));
@@ -299,10 +388,16 @@ fn killed_after_shm_open_the_unsized_object_is_reaped() {
 fn killed_after_shm_open_an_object_a_client_reused_and_sized_survives() {
     let dir = state_dir("reuse");
     let name = killed_at(&dir, "reuse", "after-create");
-    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
     plain_client_create(&name, 8192);
     let report = reap(&dir);
-    assert!(common::object_exists(&name), "a client's reused object was removed: {report:?}");
+    assert!(
+        common::object_exists(&name),
+        "a client's reused object was removed: {report:?}"
+    );
     assert_eq!(report.regions_unlinked, 0);
 }
 
@@ -310,7 +405,10 @@ fn killed_after_shm_open_an_object_a_client_reused_and_sized_survives() {
 fn killed_after_the_identity_the_object_is_reaped() {
     let dir = state_dir("ident");
     let name = killed_at(&dir, "ident", "after-identity");
-    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
     assert!(common::object_exists(&name));
     assert_eq!(reap(&dir).regions_unlinked, 1);
     assert!(!common::object_exists(&name));
@@ -333,7 +431,10 @@ fn killed_after_ftruncate_a_recreated_object_under_the_name_survives() {
     }
     let dir = state_dir("recreate");
     let name = killed_at(&dir, "recreate", "after-size");
-    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
     let old = inode(&name);
     // Another process removes the dead owner's object and makes its own;
     // a second object is held open meanwhile so the inode cannot be reused.
@@ -343,7 +444,10 @@ fn killed_after_ftruncate_a_recreated_object_under_the_name_survives() {
     common::remove_object(&format!("{name}x"));
     assert_ne!(inode(&name), old);
     let report = reap(&dir);
-    assert!(common::object_exists(&name), "a new object under a dead owner's name was removed: {report:?}");
+    assert!(
+        common::object_exists(&name),
+        "a new object under a dead owner's name was removed: {report:?}"
+    );
     assert_eq!((report.regions_unlinked, report.regions_left_alone), (0, 1));
 }
 
@@ -354,19 +458,28 @@ fn killed_after_ftruncate_an_object_a_client_reopened_and_sized_survives() {
     }
     let dir = state_dir("resize");
     let name = killed_at(&dir, "resize", "after-size");
-    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
     let old = inode(&name);
     plain_client_create(&name, 8192);
     assert_eq!(inode(&name), old, "the client reused the very object");
     let report = reap(&dir);
-    assert!(common::object_exists(&name), "an object a client reused was removed: {report:?}");
+    assert!(
+        common::object_exists(&name),
+        "an object a client reused was removed: {report:?}"
+    );
 }
 
 #[test]
 fn killed_after_ftruncate_the_object_is_reaped() {
     let dir = state_dir("sized");
     let name = killed_at(&dir, "sized", "after-size");
-    let _sweep = Sweep { names: vec![name.clone()], dir: dir.clone() };
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
     assert_eq!(reap(&dir).regions_unlinked, 1);
     assert!(!common::object_exists(&name));
 }
@@ -376,7 +489,10 @@ fn dead_journal(tag: &str) -> (PathBuf, Vec<String>, Sweep) {
     let dir = state_dir(tag);
     let prefix = prefix(tag);
     let all = names(&prefix, 3);
-    let sweep = Sweep { names: all.clone(), dir: dir.clone() };
+    let sweep = Sweep {
+        names: all.clone(),
+        dir: dir.clone(),
+    };
     let mut child = hold(&dir, &prefix, 3, None);
     wait_ready(&mut child);
     child.kill().unwrap();
@@ -390,7 +506,11 @@ fn a_reaper_paused_after_taking_the_lock_keeps_others_off_the_journal() {
     let first = spawn(&dir, "reap", Some("reaper-locked:1:stop"));
     wait_stopped(&first);
     let report = reap(&dir);
-    assert_eq!((report.journals_reaped, report.regions_unlinked), (0, 0), "{report:?}");
+    assert_eq!(
+        (report.journals_reaped, report.regions_unlinked),
+        (0, 0),
+        "{report:?}"
+    );
     assert_eq!(existing(&all).len(), 3);
     let line = resume_and_report(first);
     assert!(line.contains("unlinked=3 reaped=1"), "{line}");
@@ -409,7 +529,10 @@ fn a_reaper_that_locks_a_journal_another_reaper_removed_skips_it() {
         common::create_object(name);
     }
     let line = resume_and_report(late);
-    assert!(line.contains("unlinked=0 reaped=0 skipped=1"), "the late reaper replayed the journal: {line}");
+    assert!(
+        line.contains("unlinked=0 reaped=0 skipped=1"),
+        "the late reaper replayed the journal: {line}"
+    );
     assert_eq!(existing(&all).len(), 3);
 }
 

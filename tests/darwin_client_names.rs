@@ -22,7 +22,11 @@ fn c(name: &str) -> CString {
 /// A word unique to this process and call, short enough for any spelling.
 fn word() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!("k{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "k{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn registry(unlink: UnlinkPolicy) -> Registry {
@@ -110,8 +114,14 @@ fn unlink_all_removes_the_name_that_opened_and_no_other() {
     let normalised = format!("/{key}");
     client_creates(&normalised);
     region.close().unwrap();
-    assert!(!exists(&key), "the object opened is unlinked under unlink-all");
-    assert!(exists(&normalised), "the normalised name's object is someone else's");
+    assert!(
+        !exists(&key),
+        "the object opened is unlinked under unlink-all"
+    );
+    assert!(
+        exists(&normalised),
+        "the normalised name's object is someone else's"
+    );
     remove(&normalised);
 }
 

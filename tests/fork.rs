@@ -32,11 +32,17 @@ fn a_forked_childs_cleanup_skips_the_parents_regions() {
     let mut status = 0;
     // SAFETY: waits for the child forked above.
     assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "child saw the wrong report");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child saw the wrong report"
+    );
     for key in &keys {
         assert!(object_exists(key), "the child unlinked its parent's {key}");
     }
-    assert!(!object_exists(&child_key), "the child's own region must be gone");
+    assert!(
+        !object_exists(&child_key),
+        "the child's own region must be gone"
+    );
     assert_eq!(reg.cleanup_all().unlinked, 3);
     for key in &keys {
         remove_object(key);
@@ -80,11 +86,18 @@ fn a_forked_child_closing_what_it_inherited_leaves_the_parents_journal_and_regio
     }
     let status = wait_child(pid);
     assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
-    assert!(object_exists(&key), "the child's close unlinked its parent's region");
+    assert!(
+        object_exists(&key),
+        "the child's close unlinked its parent's region"
+    );
     let listed = triton_shm::journal::list_journals(&dir).unwrap();
     assert_eq!(listed.len(), 1, "the child removed its parent's journal");
     assert!(listed[0].alive, "the child released its parent's lock");
-    assert_eq!(listed[0].regions.len(), 1, "the child dropped its parent's record");
+    assert_eq!(
+        listed[0].regions.len(),
+        1,
+        "the child dropped its parent's record"
+    );
     let report = triton_shm::journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
     assert_eq!((report.journals_live, report.regions_unlinked), (1, 0));
     assert!(object_exists(&key));
@@ -105,7 +118,10 @@ fn a_forked_childs_own_regions_go_to_a_journal_of_its_own() {
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
-        let ok = reg.create_region(childs.as_bytes(), 4096).map(std::mem::forget).is_ok();
+        let ok = reg
+            .create_region(childs.as_bytes(), 4096)
+            .map(std::mem::forget)
+            .is_ok();
         if ok {
             let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
         }
@@ -113,15 +129,28 @@ fn a_forked_childs_own_regions_go_to_a_journal_of_its_own() {
         unsafe { libc::_exit(1) };
     }
     let status = wait_child(pid);
-    assert!(libc::WIFSIGNALED(status), "the child could not create its region");
+    assert!(
+        libc::WIFSIGNALED(status),
+        "the child could not create its region"
+    );
     let listed = triton_shm::journal::list_journals(&dir).unwrap();
     assert_eq!(listed.len(), 2, "{listed:?}");
     let alive: Vec<bool> = listed.iter().map(|j| j.alive).collect();
     assert_eq!(alive.iter().filter(|a| **a).count(), 1, "{listed:?}");
     let report = triton_shm::journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
-    assert_eq!((report.journals_live, report.journals_reaped, report.regions_unlinked), (1, 1, 1));
+    assert_eq!(
+        (
+            report.journals_live,
+            report.journals_reaped,
+            report.regions_unlinked
+        ),
+        (1, 1, 1)
+    );
     assert!(!object_exists(&childs), "the dead child's region survived");
-    assert!(object_exists(&parents), "the live parent's region was reaped");
+    assert!(
+        object_exists(&parents),
+        "the live parent's region was reaped"
+    );
     region.close().unwrap();
     drop(reg);
     remove_object(&childs);

@@ -31,7 +31,11 @@ fn scratch(tag: &str) -> PathBuf {
 }
 
 fn records(dir: &Path) -> usize {
-    journal::list_journals(dir).unwrap().iter().map(|j| j.regions.len()).sum()
+    journal::list_journals(dir)
+        .unwrap()
+        .iter()
+        .map(|j| j.regions.len())
+        .sum()
 }
 
 #[test]
@@ -42,9 +46,16 @@ fn no_region_is_created_until_its_journal_can_be_made() {
     let key = common::unique_key("jf");
     for _ in 0..2 {
         let e = reg.create_region(key.as_bytes(), 4096).unwrap_err();
-        assert_eq!((e.status(), e.errno()), (Status::NOT_FOUND, Some(libc::ENOENT)), "{e}");
+        assert_eq!(
+            (e.status(), e.errno()),
+            (Status::NOT_FOUND, Some(libc::ENOENT)),
+            "{e}"
+        );
         assert!(e.message().contains("state directory"), "{e}");
-        assert!(!common::object_exists(&key), "a region was created without a record");
+        assert!(
+            !common::object_exists(&key),
+            "a region was created without a record"
+        );
     }
     assert_eq!(reg.count(), 0);
     // Once the directory can be made, the same registry records regions.
@@ -110,7 +121,9 @@ fn after_a_partial_failure_only_the_unresolved_records_are_kept() {
         let path = format!("/dev/shm{foreign}");
         nix::unistd::chown(path.as_str(), Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
     } else {
-        println!("skipped the other-user part: needs root, and Linux's /dev/shm, to give an object away");
+        println!(
+            "skipped the other-user part: needs root, and Linux's /dev/shm, to give an object away"
+        );
     }
     let mut text = header_line(1, "posix", 0);
     for name in [&done, &retry, &foreign] {
@@ -119,19 +132,41 @@ fn after_a_partial_failure_only_the_unresolved_records_are_kept() {
     std::fs::write(dir.join("1-0-0.journal"), text).unwrap();
 
     let report = journal::reap_stale(&dir, &FailsOnRetryNames, false).unwrap();
-    assert_eq!((report.regions_unlinked, report.regions_failed), (1, 1), "{report:?}");
+    assert_eq!(
+        (report.regions_unlinked, report.regions_failed),
+        (1, 1),
+        "{report:?}"
+    );
     assert_eq!(report.regions_left_alone, usize::from(root), "{report:?}");
     assert!(!common::object_exists(&done));
-    assert!(common::object_exists(&foreign), "another user's object was removed");
+    assert!(
+        common::object_exists(&foreign),
+        "another user's object was removed"
+    );
     let listed = journal::list_journals(&dir).unwrap();
-    let kept: Vec<&[u8]> = listed[0].regions.iter().map(|r| r.name.as_slice()).collect();
-    assert_eq!(kept, vec![retry.as_bytes()], "only the unresolved record stays");
+    let kept: Vec<&[u8]> = listed[0]
+        .regions
+        .iter()
+        .map(|r| r.name.as_slice())
+        .collect();
+    assert_eq!(
+        kept,
+        vec![retry.as_bytes()],
+        "only the unresolved record stays"
+    );
 
     // Another process takes the resolved name again; later reaps leave it.
     common::create_object(&done);
     let report = journal::reap_stale(&dir, &FailsOnRetryNames, false).unwrap();
-    assert_eq!((report.regions_unlinked, report.regions_failed), (0, 1), "{report:?}");
-    assert!(common::object_exists(&done), "a resolved record was replayed");
+    assert_eq!(
+        (report.regions_unlinked, report.regions_failed),
+        (0, 1),
+        "{report:?}"
+    );
+    assert!(
+        common::object_exists(&done),
+        "a resolved record was replayed"
+    );
     let report = journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
     assert_eq!(report.regions_unlinked, 1);
     assert!(!common::object_exists(&retry));
@@ -143,14 +178,23 @@ fn after_a_partial_failure_only_the_unresolved_records_are_kept() {
 }
 
 fn nofile() -> libc::rlimit {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit writes the struct it is given.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
+    assert_eq!(
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
+        0
+    );
     limit
 }
 
 fn set_nofile(soft: libc::rlim_t) {
-    let limit = libc::rlimit { rlim_cur: soft, ..nofile() };
+    let limit = libc::rlimit {
+        rlim_cur: soft,
+        ..nofile()
+    };
     // SAFETY: setrlimit reads the struct it is given.
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
 }
@@ -170,7 +214,9 @@ fn next_fd() -> libc::rlim_t {
 #[test]
 #[ignore = "entry point for the descriptor-limit child process"]
 fn nofile_child() {
-    let Ok(dir) = std::env::var("TRITON_SHM_NOFILE_DIR") else { return };
+    let Ok(dir) = std::env::var("TRITON_SHM_NOFILE_DIR") else {
+        return;
+    };
     let dir = PathBuf::from(dir);
     let soft = nofile().rlim_cur;
     let reg = Registry::new(options(&dir)).unwrap();
@@ -197,14 +243,20 @@ fn nofile_child() {
     // A dead owner's journal lists the name this live registry holds. At
     // no descriptor limit may a reap unlink it: a journal it cannot read
     // may be the live one.
-    std::fs::write(dir.join("1-0-0.journal"), header_line(1, "posix", 0) + &created_line(key.as_bytes(), 4096, 0))
-        .unwrap();
+    std::fs::write(
+        dir.join("1-0-0.journal"),
+        header_line(1, "posix", 0) + &created_line(key.as_bytes(), 4096, 0),
+    )
+    .unwrap();
     let base = next_fd();
     for extra in 0..8 {
         set_nofile(base + extra);
         let _ = journal::reap_stale(&dir, triton_shm::os::system(), false);
         set_nofile(soft);
-        assert!(common::object_exists(&key), "a reap with {extra} spare descriptor(s) removed a live region");
+        assert!(
+            common::object_exists(&key),
+            "a reap with {extra} spare descriptor(s) removed a live region"
+        );
     }
     held.close().unwrap();
     println!("nofile-ok");
@@ -214,12 +266,23 @@ fn nofile_child() {
 fn descriptor_exhaustion_never_creates_an_unrecorded_region_nor_reaps_a_live_one() {
     let dir = scratch("nofile");
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "nofile_child", "--nocapture", "--test-threads=1", "-q"])
+        .args([
+            "--ignored",
+            "--exact",
+            "nofile_child",
+            "--nocapture",
+            "--test-threads=1",
+            "-q",
+        ])
         .env("TRITON_SHM_NOFILE_DIR", &dir)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && stdout.contains("nofile-ok"), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && stdout.contains("nofile-ok"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -230,7 +293,13 @@ impl SmallTmpfs {
     fn mount(dir: &Path, size: &str) -> Option<SmallTmpfs> {
         std::fs::create_dir_all(dir).ok()?;
         let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(dir)
             .stderr(std::process::Stdio::null())
             .status()
@@ -294,7 +363,10 @@ fn a_full_state_filesystem_refuses_regions_with_enospc_and_loses_no_record() {
         assert!(i < 1000, "the journal never ran out of room");
     };
     assert_eq!(refused.errno(), Some(libc::ENOSPC), "{refused}");
-    assert!(!common::object_exists(&key(i)), "a region was created without its record");
+    assert!(
+        !common::object_exists(&key(i)),
+        "a region was created without its record"
+    );
     assert_eq!(records(&dir), held.len());
 
     // Space again: the journal grows, and every record is whole.
@@ -302,7 +374,10 @@ fn a_full_state_filesystem_refuses_regions_with_enospc_and_loses_no_record() {
     held.push(reg.create_region(key(i).as_bytes(), 4096).unwrap());
     let listed = journal::list_journals(&dir).unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!((listed[0].regions.len(), listed[0].bad_lines), (held.len(), 0));
+    assert_eq!(
+        (listed[0].regions.len(), listed[0].bad_lines),
+        (held.len(), 0)
+    );
     drop(held);
     assert_eq!(records(&dir), 0);
     drop(reg);

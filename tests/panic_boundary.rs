@@ -9,7 +9,9 @@ mod common;
 use std::ffi::{c_char, CStr, CString};
 use std::sync::Arc;
 use triton_shm::ffi::errors::triton_shm_last_error_message;
-use triton_shm::ffi::options::{triton_shm_options, triton_shm_options_init, TRITON_SHM_NAMING_DARWIN};
+use triton_shm::ffi::options::{
+    triton_shm_options, triton_shm_options_init, TRITON_SHM_NAMING_DARWIN,
+};
 use triton_shm::ffi::registry::*;
 use triton_shm::{set_log_sink, Level, Status};
 
@@ -19,11 +21,17 @@ fn a_panic_while_the_registry_is_locked_is_caught_and_does_not_poison() {
     let mut reg = std::ptr::null_mut();
     let key = CString::new(common::unique_key("p")).unwrap();
     unsafe {
-        assert_eq!(triton_shm_options_init(opts.as_mut_ptr(), std::mem::size_of::<triton_shm_options>()), Status::OK);
+        assert_eq!(
+            triton_shm_options_init(opts.as_mut_ptr(), std::mem::size_of::<triton_shm_options>()),
+            Status::OK
+        );
         let mut opts = opts.assume_init();
         opts.naming_policy = TRITON_SHM_NAMING_DARWIN;
         assert_eq!(triton_shm_registry_new(&opts, &mut reg), Status::OK);
-        assert_eq!(triton_shm_registry_register(reg, key.as_ptr(), true), Status::OK);
+        assert_eq!(
+            triton_shm_registry_register(reg, key.as_ptr(), true),
+            Status::OK
+        );
     }
     // The sink panics on the warning unlink emits while holding the lock.
     set_log_sink(Some(Arc::new(|level, _: &str| {

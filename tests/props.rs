@@ -577,7 +577,10 @@ impl Model {
             UnlinkPolicy::OwnedOnly => !owned && !other_owned,
             UnlinkPolicy::All => false,
         };
-        if group.iter().any(|(_, other_owned)| !may_share(*other_owned)) {
+        if group
+            .iter()
+            .any(|(_, other_owned)| !may_share(*other_owned))
+        {
             self.collisions_refused += 1;
             return Err(Status::NAME_COLLISION);
         }
@@ -625,7 +628,11 @@ impl Model {
 
     fn unlink(&mut self, key: &[u8]) -> Result<Unlinked, Status> {
         let object = self.object(&self.system(key)?);
-        let owned = match self.tracked.get(&object).and_then(|g| g.iter().find(|(k, _)| k == key)) {
+        let owned = match self
+            .tracked
+            .get(&object)
+            .and_then(|g| g.iter().find(|(k, _)| k == key))
+        {
             Some((_, owned)) => *owned,
             None => return Err(Status::NOT_FOUND),
         };
@@ -640,7 +647,9 @@ impl Model {
             .tracked
             .iter()
             .flat_map(|(object, group)| {
-                group.iter().map(move |(key, owned)| (object.clone(), key.clone(), *owned))
+                group
+                    .iter()
+                    .map(move |(key, owned)| (object.clone(), key.clone(), *owned))
             })
             .collect();
         for (object, key, owned) in entries {

@@ -46,12 +46,20 @@ impl ShmBackend for FailingUnmap {
 }
 
 fn failing_once() -> &'static FailingUnmap {
-    Box::leak(Box::new(FailingUnmap { failures: AtomicUsize::new(1) }))
+    Box::leak(Box::new(FailingUnmap {
+        failures: AtomicUsize::new(1),
+    }))
 }
 
 fn registry(backend: &'static FailingUnmap) -> Registry {
-    Registry::with_backend(Options { journal: false, ..Options::default() }, backend)
-        .expect("a registry without a journal")
+    Registry::with_backend(
+        Options {
+            journal: false,
+            ..Options::default()
+        },
+        backend,
+    )
+    .expect("a registry without a journal")
 }
 
 #[test]
@@ -78,7 +86,10 @@ fn a_region_whose_munmap_fails_stays_open_mapped_and_tracked() {
     region.unmap().unwrap();
     region.close().unwrap();
     assert!(!reg.contains(key.as_bytes()));
-    assert!(common::object_exists(&key), "a client's object is never unlinked");
+    assert!(
+        common::object_exists(&key),
+        "a client's object is never unlinked"
+    );
     common::remove_object(&key);
 }
 
@@ -95,7 +106,8 @@ fn the_c_unmap_keeps_the_region_when_munmap_fails_and_close_frees_it() {
     let mut region = std::ptr::null_mut();
     let reg_ptr = std::ptr::from_ref(&reg).cast_mut();
     // SAFETY: a live registry, a C string and a writable out pointer.
-    let opened = unsafe { triton_shm_region_open(reg_ptr, c_key.as_ptr(), 0, 4096, 0, &mut region) };
+    let opened =
+        unsafe { triton_shm_region_open(reg_ptr, c_key.as_ptr(), 0, 4096, 0, &mut region) };
     assert_eq!(opened, Status::OK);
 
     // SAFETY: `region` is live until the close below.
@@ -119,7 +131,10 @@ fn close_reports_a_failed_munmap_and_still_releases_the_entry() {
     let region = reg.open_region(key.as_bytes(), 0, 4096).unwrap();
     let error = region.close().unwrap_err();
     assert_eq!(error.status(), Status::OS_ERROR);
-    assert!(!reg.contains(key.as_bytes()), "nothing can use the region again");
+    assert!(
+        !reg.contains(key.as_bytes()),
+        "nothing can use the region again"
+    );
     assert_eq!(reg.stats().mapped_bytes, 0);
     common::remove_object(&key);
 }

@@ -7,7 +7,12 @@ use triton_shm::name::NamingPolicy;
 use triton_shm::{Options, Registration, Registry, Status, UnlinkPolicy, Unlinked};
 
 fn registry(naming: NamingPolicy, unlink: UnlinkPolicy) -> Registry {
-    Registry::new(Options { naming, unlink, ..Options::default() }).unwrap()
+    Registry::new(Options {
+        naming,
+        unlink,
+        ..Options::default()
+    })
+    .unwrap()
 }
 
 const POLICIES: [NamingPolicy; 2] = [NamingPolicy::Darwin, NamingPolicy::Posix];
@@ -19,7 +24,10 @@ fn register_then_unlink_removes_an_owned_object() {
         let reg = registry(policy, UnlinkPolicy::OwnedOnly);
         let key = unique_key("u");
         create_object(&key);
-        assert_eq!(reg.register(key.as_bytes(), true).unwrap(), Registration::Added);
+        assert_eq!(
+            reg.register(key.as_bytes(), true).unwrap(),
+            Registration::Added
+        );
         assert!(reg.contains(key.as_bytes()));
         assert_eq!(reg.unlink(key.as_bytes()).unwrap(), Unlinked::Removed);
         assert!(!object_exists(&key), "{policy}");
@@ -32,8 +40,14 @@ fn register_then_unlink_removes_an_owned_object() {
 fn registering_the_same_key_twice_is_idempotent() {
     let reg = registry(NamingPolicy::Darwin, UnlinkPolicy::OwnedOnly);
     let key = unique_key("i");
-    assert_eq!(reg.register(key.as_bytes(), true).unwrap(), Registration::Added);
-    assert_eq!(reg.register(key.as_bytes(), true).unwrap(), Registration::AlreadyTracked);
+    assert_eq!(
+        reg.register(key.as_bytes(), true).unwrap(),
+        Registration::Added
+    );
+    assert_eq!(
+        reg.register(key.as_bytes(), true).unwrap(),
+        Registration::AlreadyTracked
+    );
     assert_eq!(reg.count(), 1);
 }
 
@@ -44,7 +58,10 @@ fn darwin_refuses_two_keys_that_normalise_alike_when_one_is_owned() {
     reg.register(b"/a/b", true).unwrap();
     let err = reg.register(b"/a_b", false).unwrap_err();
     assert_eq!(err.status(), Status::NAME_COLLISION);
-    assert!(err.message().contains("'/a_b'") && err.message().contains("'/a/b'"), "{err}");
+    assert!(
+        err.message().contains("'/a_b'") && err.message().contains("'/a/b'"),
+        "{err}"
+    );
     assert_eq!(reg.count(), 1);
 }
 
@@ -55,7 +72,10 @@ fn posix_refuses_an_owned_key_beside_another_that_glibc_aliases() {
     reg.register(b"/x1", false).unwrap();
     let err = reg.register(b"//x1", true).unwrap_err();
     assert_eq!(err.status(), Status::NAME_COLLISION);
-    assert!(err.message().contains("'//x1'") && err.message().contains("'/x1'"), "{err}");
+    assert!(
+        err.message().contains("'//x1'") && err.message().contains("'/x1'"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -89,19 +109,34 @@ fn bad_names_are_refused_with_their_own_status() {
     for policy in POLICIES {
         let reg = registry(policy, UnlinkPolicy::OwnedOnly);
         for bad in ["", "/", "///"] {
-            assert_eq!(reg.register(bad.as_bytes(), true).unwrap_err().status(), Status::INVALID_NAME);
-            assert_eq!(reg.unlink(bad.as_bytes()).unwrap_err().status(), Status::INVALID_NAME);
+            assert_eq!(
+                reg.register(bad.as_bytes(), true).unwrap_err().status(),
+                Status::INVALID_NAME
+            );
+            assert_eq!(
+                reg.unlink(bad.as_bytes()).unwrap_err().status(),
+                Status::INVALID_NAME
+            );
         }
     }
     let darwin = registry(NamingPolicy::Darwin, UnlinkPolicy::OwnedOnly);
     let over = format!("/{}", "d".repeat(31));
     let err = darwin.register(over.as_bytes(), true).unwrap_err();
     assert_eq!(err.status(), Status::NAME_TOO_LONG);
-    assert!(err.message().contains("32 bytes long, the limit is 31"), "{err}");
+    assert!(
+        err.message().contains("32 bytes long, the limit is 31"),
+        "{err}"
+    );
     let posix = registry(NamingPolicy::Posix, UnlinkPolicy::OwnedOnly);
     let over = format!("/{}", "p".repeat(256));
-    assert_eq!(posix.register(over.as_bytes(), true).unwrap_err().status(), Status::NAME_TOO_LONG);
-    assert_eq!(posix.register(b"/in/ner", true).unwrap_err().status(), Status::INVALID_NAME);
+    assert_eq!(
+        posix.register(over.as_bytes(), true).unwrap_err().status(),
+        Status::NAME_TOO_LONG
+    );
+    assert_eq!(
+        posix.register(b"/in/ner", true).unwrap_err().status(),
+        Status::INVALID_NAME
+    );
 }
 
 #[test]
@@ -139,7 +174,10 @@ fn unlinking_an_untracked_name_is_not_found_and_touches_nothing() {
     create_object(&key);
     let err = reg.unlink(key.as_bytes()).unwrap_err();
     assert_eq!(err.status(), Status::NOT_FOUND);
-    assert!(object_exists(&key), "an untracked name must not be unlinked");
+    assert!(
+        object_exists(&key),
+        "an untracked name must not be unlinked"
+    );
     remove_object(&key);
 }
 
@@ -162,7 +200,10 @@ fn double_unlink_reports_not_found_the_second_time() {
     create_object(&key);
     reg.register(key.as_bytes(), true).unwrap();
     assert_eq!(reg.unlink(key.as_bytes()).unwrap(), Unlinked::Removed);
-    assert_eq!(reg.unlink(key.as_bytes()).unwrap_err().status(), Status::NOT_FOUND);
+    assert_eq!(
+        reg.unlink(key.as_bytes()).unwrap_err().status(),
+        Status::NOT_FOUND
+    );
 }
 
 #[test]
@@ -216,7 +257,13 @@ fn cleanup_all_counts_each_outcome_and_is_idempotent() {
 
     let report = reg.cleanup_all();
     assert_eq!(
-        (report.unlinked, report.already_gone, report.failed, report.skipped, report.released),
+        (
+            report.unlinked,
+            report.already_gone,
+            report.failed,
+            report.skipped,
+            report.released
+        ),
         (3, 1, 0, 0, 1)
     );
     assert_eq!(reg.count(), 0);
@@ -239,7 +286,10 @@ fn a_failed_unlink_keeps_the_entry_and_reports_the_errno() {
     let err = reg.unlink(b"/kept").unwrap_err();
     assert_eq!(err.status(), Status::PERMISSION_DENIED);
     assert_eq!(err.errno(), Some(libc::EACCES));
-    assert!(err.message().contains("'/kept'") && err.message().contains("errno 13"), "{err}");
+    assert!(
+        err.message().contains("'/kept'") && err.message().contains("errno 13"),
+        "{err}"
+    );
     assert!(reg.contains(b"/kept"));
 
     let reg = Registry::with_backend(Options::default(), &EIO).unwrap();
@@ -279,7 +329,11 @@ fn a_failed_second_create_keeps_the_first_regions_record() {
     let region = reg.create_region(key.as_bytes(), 4096).unwrap();
     let e = reg.create_region(key.as_bytes(), 4096).unwrap_err();
     assert_eq!(e.status(), Status::ALREADY_EXISTS);
-    assert_eq!(journal_names(&dir), vec![key.clone().into_bytes()], "the live region is no longer journaled");
+    assert_eq!(
+        journal_names(&dir),
+        vec![key.clone().into_bytes()],
+        "the live region is no longer journaled"
+    );
     region.close().unwrap();
     assert!(journal_names(&dir).is_empty());
     drop(reg);
@@ -295,7 +349,10 @@ fn a_stale_region_never_releases_the_entry_made_after_an_unlink() {
     assert_eq!(reg.unlink(key.as_bytes()).unwrap(), Unlinked::Removed);
     let second = reg.create_region(key.as_bytes(), 4096).unwrap();
     first.close().unwrap();
-    assert!(object_exists(&key), "closing the first region removed the second one's object");
+    assert!(
+        object_exists(&key),
+        "closing the first region removed the second one's object"
+    );
     assert!(reg.contains(key.as_bytes()));
     second.close().unwrap();
     assert!(!object_exists(&key));
@@ -310,7 +367,10 @@ fn a_stale_region_never_releases_the_entry_made_after_a_cleanup() {
     assert_eq!(reg.cleanup_all().unlinked, 1);
     let second = reg.create_region(key.as_bytes(), 4096).unwrap();
     first.close().unwrap();
-    assert!(object_exists(&key), "closing the first region removed the second one's object");
+    assert!(
+        object_exists(&key),
+        "closing the first region removed the second one's object"
+    );
     second.close().unwrap();
     assert!(!object_exists(&key));
 }
@@ -322,11 +382,18 @@ fn creating_a_region_over_a_key_tracked_as_not_owned_makes_it_owned() {
     let key = unique_key("ow");
     reg.register(key.as_bytes(), false).unwrap();
     let region = reg.create_region(key.as_bytes(), 4096).unwrap();
-    assert_eq!(journal_names(&dir), vec![key.clone().into_bytes()], "the created region is journaled");
+    assert_eq!(
+        journal_names(&dir),
+        vec![key.clone().into_bytes()],
+        "the created region is journaled"
+    );
     region.close().unwrap();
     let report = reg.cleanup_all();
     assert_eq!((report.unlinked, report.released), (1, 0), "{report:?}");
-    assert!(!object_exists(&key), "a region this process created was never unlinked");
+    assert!(
+        !object_exists(&key),
+        "a region this process created was never unlinked"
+    );
     drop(reg);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -341,7 +408,10 @@ fn a_freed_registrys_owned_regions_are_not_reaped_while_the_process_lives() {
     drop(first);
     let listed = triton_shm::journal::list_journals(&dir).unwrap();
     assert_eq!(listed.len(), 1);
-    assert!(listed[0].alive, "freeing the registry released its journal's lock");
+    assert!(
+        listed[0].alive,
+        "freeing the registry released its journal's lock"
+    );
     // The next registry of this process reaps when it first needs a journal.
     let next = Registry::new(Options {
         naming: NamingPolicy::Posix,
@@ -352,7 +422,10 @@ fn a_freed_registrys_owned_regions_are_not_reaped_while_the_process_lives() {
     .unwrap();
     let other = unique_key("fr");
     let region = next.create_region(other.as_bytes(), 4096).unwrap();
-    assert!(object_exists(&key), "a region this process still uses was reaped");
+    assert!(
+        object_exists(&key),
+        "a region this process still uses was reaped"
+    );
     region.close().unwrap();
     remove_object(&key);
 }
@@ -367,7 +440,10 @@ fn the_journal_stays_one_page_with_one_region_alive_through_a_million_lives() {
     // unlinks (the policy keeps the objects, so no system call is made).
     for _ in 0..2000 {
         let key = unique_key("bc");
-        reg.create_region(key.as_bytes(), 4096).unwrap().close().unwrap();
+        reg.create_region(key.as_bytes(), 4096)
+            .unwrap()
+            .close()
+            .unwrap();
         remove_object(&key);
     }
     let key = unique_key("bm");

@@ -39,7 +39,10 @@ fn next(state: &mut u64) -> u64 {
 }
 
 fn seed() -> u64 {
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
     t ^ u64::from(std::process::id()).rotate_left(32) | 1
 }
 
@@ -49,7 +52,13 @@ struct Held {
 }
 
 /// One thread of a worker: random operations until `stop` exists.
-fn work(owner: Registry, checker: Registry, pool: String, stop: PathBuf, thread: usize) -> Result<u64, String> {
+fn work(
+    owner: Registry,
+    checker: Registry,
+    pool: String,
+    stop: PathBuf,
+    thread: usize,
+) -> Result<u64, String> {
     let mut rng = seed() ^ (thread as u64 + 1).rotate_left(48);
     let mut held: Vec<Held> = Vec::new();
     let mut ops = 0u64;
@@ -67,7 +76,11 @@ fn work(owner: Registry, checker: Registry, pool: String, stop: PathBuf, thread:
                         assert!(region.write_at(0, &token));
                         held.push(Held { region, token });
                     }
-                    Err(e) if matches!(e.status(), Status::ALREADY_EXISTS | Status::NAME_COLLISION) => {}
+                    Err(e)
+                        if matches!(
+                            e.status(),
+                            Status::ALREADY_EXISTS | Status::NAME_COLLISION
+                        ) => {}
                     Err(e) => return Err(format!("create {name}: {e}")),
                 }
             }
@@ -76,9 +89,9 @@ fn work(owner: Registry, checker: Registry, pool: String, stop: PathBuf, thread:
                 for h in &held {
                     let key = h.region.key().to_vec();
                     let label = String::from_utf8_lossy(&key).into_owned();
-                    let seen = checker.open_region(&key, 0, 16).map_err(|e| {
-                        format!("a live region was removed: {label}: {e}")
-                    })?;
+                    let seen = checker
+                        .open_region(&key, 0, 16)
+                        .map_err(|e| format!("a live region was removed: {label}: {e}"))?;
                     let mut got = [0u8; 16];
                     assert!(seen.read_at(0, &mut got));
                     drop(seen);
@@ -97,7 +110,9 @@ fn work(owner: Registry, checker: Registry, pool: String, stop: PathBuf, thread:
             6 => {
                 // The server role: map whatever a client made, never unlink.
                 if let Ok(region) = checker.open_region(name.as_bytes(), 0, 1) {
-                    region.close().map_err(|e| format!("close a client region: {e}"))?;
+                    region
+                        .close()
+                        .map_err(|e| format!("close a client region: {e}"))?;
                 }
             }
             _ => std::thread::sleep(Duration::from_micros(next(&mut rng) % 500)),
@@ -113,7 +128,9 @@ fn work(owner: Registry, checker: Registry, pool: String, stop: PathBuf, thread:
 #[test]
 #[ignore = "entry point for the soak test's worker processes"]
 fn soak_worker() {
-    let Ok(pool) = std::env::var("TRITON_SHM_SOAK_POOL") else { return };
+    let Ok(pool) = std::env::var("TRITON_SHM_SOAK_POOL") else {
+        return;
+    };
     let dir = PathBuf::from(std::env::var("TRITON_SHM_STATE_DIR").unwrap());
     let stop = PathBuf::from(std::env::var("TRITON_SHM_SOAK_STOP").unwrap());
     let owner = Registry::new(Options {
@@ -123,10 +140,16 @@ fn soak_worker() {
         ..Options::default()
     })
     .unwrap();
-    let checker = Registry::new(Options { naming: NamingPolicy::Posix, journal: false, ..Options::default() }).unwrap();
+    let checker = Registry::new(Options {
+        naming: NamingPolicy::Posix,
+        journal: false,
+        ..Options::default()
+    })
+    .unwrap();
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
-            let (owner, checker, pool, stop) = (owner.clone(), checker.clone(), pool.clone(), stop.clone());
+            let (owner, checker, pool, stop) =
+                (owner.clone(), checker.clone(), pool.clone(), stop.clone());
             std::thread::spawn(move || work(owner, checker, pool, stop, t))
         })
         .collect();
@@ -147,7 +170,14 @@ fn soak_worker() {
 
 fn spawn_worker(dir: &Path, pool: &str, stop: &Path) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "soak_worker", "--nocapture", "--test-threads=1", "-q"])
+        .args([
+            "--ignored",
+            "--exact",
+            "soak_worker",
+            "--nocapture",
+            "--test-threads=1",
+            "-q",
+        ])
         .env("TRITON_SHM_SOAK_POOL", pool)
         .env("TRITON_SHM_STATE_DIR", dir)
         .env("TRITON_SHM_SOAK_STOP", stop)
@@ -162,7 +192,10 @@ fn finished(mut child: Child, deadline: Instant) -> Result<u64, String> {
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             let mut out = String::new();
-            for line in BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok) {
+            for line in BufReader::new(child.stdout.take().unwrap())
+                .lines()
+                .map_while(Result::ok)
+            {
                 out += &line;
                 out.push('\n');
             }
@@ -177,7 +210,10 @@ fn finished(mut child: Child, deadline: Instant) -> Result<u64, String> {
             if !status.success() {
                 return Err(format!("a worker crashed: {status:?}\n{out}\n{err}"));
             }
-            let ops = out.lines().find_map(|l| l.strip_prefix("ok ")).and_then(|n| n.trim().parse().ok());
+            let ops = out
+                .lines()
+                .find_map(|l| l.strip_prefix("ok "))
+                .and_then(|n| n.trim().parse().ok());
             return ops.ok_or_else(|| format!("a worker said nothing: {out}\n{err}"));
         }
         if Instant::now() > deadline {
@@ -191,7 +227,11 @@ fn finished(mut child: Child, deadline: Instant) -> Result<u64, String> {
 
 fn exists(name: &str) -> bool {
     let c = std::ffi::CString::new(name).unwrap();
-    match nix::sys::mman::shm_open(c.as_c_str(), nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty()) {
+    match nix::sys::mman::shm_open(
+        c.as_c_str(),
+        nix::fcntl::OFlag::O_RDONLY,
+        nix::sys::stat::Mode::empty(),
+    ) {
         Ok(_) => true,
         Err(nix::errno::Errno::ENOENT) => false,
         Err(e) => panic!("shm_open({name}): {e}"),
@@ -200,7 +240,10 @@ fn exists(name: &str) -> bool {
 
 #[test]
 fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
-    let secs: u64 = std::env::var("TRITON_SHM_SOAK_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
+    let secs: u64 = std::env::var("TRITON_SHM_SOAK_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30);
     let base = std::env::temp_dir().join(format!("tsm-soak-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir(&base).unwrap();
@@ -212,7 +255,9 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
     impl Drop for Sweep {
         fn drop(&mut self) {
             for name in &self.0 {
-                let _ = nix::sys::mman::shm_unlink(std::ffi::CString::new(name.as_str()).unwrap().as_c_str());
+                let _ = nix::sys::mman::shm_unlink(
+                    std::ffi::CString::new(name.as_str()).unwrap().as_c_str(),
+                );
             }
             let _ = std::fs::remove_dir_all(&self.1);
         }
@@ -226,7 +271,8 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
         std::thread::spawn(move || {
             let mut reaps = 0u64;
             while running.load(Ordering::Relaxed) {
-                journal::reap_stale(&dir, triton_shm::os::system(), false).map_err(|e| e.to_string())?;
+                journal::reap_stale(&dir, triton_shm::os::system(), false)
+                    .map_err(|e| e.to_string())?;
                 reaps += 1;
                 std::thread::sleep(Duration::from_millis(3));
             }
@@ -235,14 +281,19 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
     };
 
     let mut rng = seed();
-    let mut workers: Vec<Child> = (0..WORKERS).map(|_| spawn_worker(&dir, &pool, &stop)).collect();
+    let mut workers: Vec<Child> = (0..WORKERS)
+        .map(|_| spawn_worker(&dir, &pool, &stop))
+        .collect();
     let (mut kills, mut tool_reaps) = (0u64, 0u64);
     let end = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < end {
         std::thread::sleep(Duration::from_millis(100 + next(&mut rng) % 400));
         let i = (next(&mut rng) % WORKERS as u64) as usize;
         if let Some(status) = workers[i].try_wait().unwrap() {
-            let out: String = BufReader::new(workers[i].stdout.take().unwrap()).lines().map_while(Result::ok).collect();
+            let out: String = BufReader::new(workers[i].stdout.take().unwrap())
+                .lines()
+                .map_while(Result::ok)
+                .collect();
             panic!("a worker stopped by itself: {status:?}: {out}");
         }
         workers[i].kill().unwrap(); // SIGKILL
@@ -268,14 +319,23 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
         ops += finished(worker, deadline).unwrap_or_else(|why| panic!("{why}"));
     }
     running.store(false, Ordering::Relaxed);
-    let reaps = reaper.join().unwrap().unwrap_or_else(|why| panic!("a reap failed: {why}"));
+    let reaps = reaper
+        .join()
+        .unwrap()
+        .unwrap_or_else(|why| panic!("a reap failed: {why}"));
     let report = journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
     println!(
         "soak {secs}s: {kills} kills, {reaps} reaps in a thread, {tool_reaps} by the tool, \
          {ops} operations by the last workers; final reap {report:?}"
     );
     let left: Vec<&String> = names.iter().filter(|n| exists(n)).collect();
-    assert!(left.is_empty(), "regions left after the final reap: {left:?}");
-    assert!(journal::list_journals(&dir).unwrap().is_empty(), "journals left after the final reap");
+    assert!(
+        left.is_empty(),
+        "regions left after the final reap: {left:?}"
+    );
+    assert!(
+        journal::list_journals(&dir).unwrap().is_empty(),
+        "journals left after the final reap"
+    );
     assert!(kills > 0, "nothing was killed: the test proved nothing");
 }

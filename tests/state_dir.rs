@@ -28,10 +28,14 @@ fn options(dir: &Path) -> Options {
 
 /// The error of the first owned region of a registry on `dir`.
 fn first_owned_region_error(dir: &Path) -> triton_shm::Error {
-    let reg = Registry::new(options(dir)).expect("a registry never fails because of its state directory");
+    let reg =
+        Registry::new(options(dir)).expect("a registry never fails because of its state directory");
     let key = common::unique_key("sd");
     let e = reg.create_region(key.as_bytes(), 4096).unwrap_err();
-    assert!(!common::object_exists(&key), "a region was created without its journal");
+    assert!(
+        !common::object_exists(&key),
+        "a region was created without its journal"
+    );
     e
 }
 
@@ -50,7 +54,10 @@ fn mkdir(dir: &Path, mode: u32) {
 fn a_missing_directory_is_created_0700_on_the_first_owned_region() {
     let dir = scratch("new");
     let reg = Registry::new(options(&dir)).unwrap();
-    assert!(!dir.exists(), "a registry touches its state directory only when it needs a journal");
+    assert!(
+        !dir.exists(),
+        "a registry touches its state directory only when it needs a journal"
+    );
     let key = common::unique_key("new");
     let region = reg.create_region(key.as_bytes(), 4096).unwrap();
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
@@ -69,7 +76,10 @@ fn a_refused_directory_does_not_stop_a_registry_that_only_maps_client_regions() 
     common::create_object(&client);
     let region = reg.open_region(client.as_bytes(), 0, 4096).unwrap();
     region.close().unwrap();
-    assert!(common::object_exists(&client), "a client's region is never unlinked");
+    assert!(
+        common::object_exists(&client),
+        "a client's region is never unlinked"
+    );
     let message = refused(&dir);
     assert!(message.contains("writable by group or others"), "{message}");
     common::remove_object(&client);
@@ -80,11 +90,19 @@ fn a_refused_directory_does_not_stop_a_registry_that_only_maps_client_regions() 
 fn a_state_directory_that_cannot_be_made_reports_its_errno() {
     let missing_parent = scratch("noparent").join("child");
     let e = first_owned_region_error(&missing_parent);
-    assert_eq!((e.status(), e.errno()), (Status::NOT_FOUND, Some(libc::ENOENT)), "{e}");
+    assert_eq!(
+        (e.status(), e.errno()),
+        (Status::NOT_FOUND, Some(libc::ENOENT)),
+        "{e}"
+    );
     assert!(e.message().contains("state directory"), "{e}");
     let long = std::env::temp_dir().join("x".repeat(300));
     let e = first_owned_region_error(&long);
-    assert_eq!((e.status(), e.errno()), (Status::OS_ERROR, Some(libc::ENAMETOOLONG)), "{e}");
+    assert_eq!(
+        (e.status(), e.errno()),
+        (Status::OS_ERROR, Some(libc::ENAMETOOLONG)),
+        "{e}"
+    );
 }
 
 #[test]
@@ -95,7 +113,11 @@ fn a_symlinked_directory_is_refused_and_not_followed() {
     symlink(&real, &link).unwrap();
     let message = refused(&link);
     assert!(message.contains("symlink"), "{message}");
-    assert_eq!(std::fs::read_dir(&real).unwrap().count(), 0, "nothing was written through the link");
+    assert_eq!(
+        std::fs::read_dir(&real).unwrap().count(),
+        0,
+        "nothing was written through the link"
+    );
     std::fs::remove_file(&link).unwrap();
     std::fs::remove_dir_all(&real).unwrap();
 }
@@ -136,7 +158,10 @@ fn a_callers_directory_readable_by_others_is_used_and_left_as_it_is() {
     let key = common::unique_key("loose");
     let region = reg.create_region(key.as_bytes(), 4096).unwrap();
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o755, "the library changed the mode of a directory it did not create");
+    assert_eq!(
+        mode, 0o755,
+        "the library changed the mode of a directory it did not create"
+    );
     region.close().unwrap();
     drop(reg);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -166,8 +191,14 @@ fn garbage_and_torn_journals_are_tolerated() {
 
     let report = journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
     assert_eq!((report.journals_reaped, report.regions_unlinked), (3, 1));
-    assert!(!common::object_exists(&real), "the complete record was reaped");
-    assert!(common::object_exists(&torn_name), "a torn record is not acted on");
+    assert!(
+        !common::object_exists(&real),
+        "the complete record was reaped"
+    );
+    assert!(
+        common::object_exists(&torn_name),
+        "a torn record is not acted on"
+    );
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
     common::remove_object(&torn_name);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -180,18 +211,32 @@ fn symlinked_or_foreign_journals_are_skipped_never_followed() {
     let outside = scratch("target");
     let victim = common::unique_key("v");
     common::create_object(&victim);
-    std::fs::write(&outside, header_line(1, "posix", 0) + &created_line(victim.as_bytes(), 1, 0)).unwrap();
+    std::fs::write(
+        &outside,
+        header_line(1, "posix", 0) + &created_line(victim.as_bytes(), 1, 0),
+    )
+    .unwrap();
     symlink(&outside, dir.join("9-0-0.journal")).unwrap();
     let mut skipped = 1;
     if nix::unistd::geteuid().is_root() {
         let foreign = dir.join("8-0-0.journal");
-        std::fs::write(&foreign, header_line(1, "posix", 0) + &created_line(victim.as_bytes(), 1, 0)).unwrap();
+        std::fs::write(
+            &foreign,
+            header_line(1, "posix", 0) + &created_line(victim.as_bytes(), 1, 0),
+        )
+        .unwrap();
         nix::unistd::chown(&foreign, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
         skipped += 1;
     }
     let report = journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
-    assert_eq!((report.journals_skipped, report.regions_unlinked), (skipped, 0));
-    assert!(common::object_exists(&victim), "a record reached through a symlink or another owner's file was acted on");
+    assert_eq!(
+        (report.journals_skipped, report.regions_unlinked),
+        (skipped, 0)
+    );
+    assert!(
+        common::object_exists(&victim),
+        "a record reached through a symlink or another owner's file was acted on"
+    );
     assert!(outside.exists());
     common::remove_object(&victim);
     std::fs::remove_file(&outside).unwrap();
@@ -212,9 +257,15 @@ fn journaling_follows_the_region_lifecycle() {
     assert_eq!(listed[0].regions[0].size, 100);
     region.close().unwrap();
     let listed = journal::list_journals(&dir).unwrap();
-    assert!(listed[0].regions.is_empty(), "closing records the region as gone");
+    assert!(
+        listed[0].regions.is_empty(),
+        "closing records the region as gone"
+    );
     drop(reg);
-    assert!(journal::list_journals(&dir).unwrap().is_empty(), "an empty journal goes with its registry");
+    assert!(
+        journal::list_journals(&dir).unwrap().is_empty(),
+        "an empty journal goes with its registry"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -237,7 +288,10 @@ fn an_existing_object_is_never_recorded_as_ours() {
 }
 
 fn now_secs() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 fn reap(dir: &Path) -> journal::ReapReport {
@@ -247,15 +301,29 @@ fn reap(dir: &Path) -> journal::ReapReport {
 #[test]
 fn a_name_a_live_journal_lists_is_never_unlinked() {
     let dir = scratch("livename");
-    let reg = Registry::new(Options { reap_on_create: false, ..options(&dir) }).unwrap();
+    let reg = Registry::new(Options {
+        reap_on_create: false,
+        ..options(&dir)
+    })
+    .unwrap();
     let key = common::unique_key("ln");
     let region = reg.create_region(key.as_bytes(), 4096).unwrap();
     // A dead owner's journal lists the same name.
     let text = header_line(1, "posix", 0) + &created_line(key.as_bytes(), 4096, now_secs());
     std::fs::write(dir.join("1-0-0.journal"), text).unwrap();
     let report = reap(&dir);
-    assert!(common::object_exists(&key), "a region a live journal lists was unlinked: {report:?}");
-    assert_eq!((report.regions_unlinked, report.journals_live, report.regions_deferred), (0, 1, 1));
+    assert!(
+        common::object_exists(&key),
+        "a region a live journal lists was unlinked: {report:?}"
+    );
+    assert_eq!(
+        (
+            report.regions_unlinked,
+            report.journals_live,
+            report.regions_deferred
+        ),
+        (0, 1, 1)
+    );
     region.close().unwrap();
     drop(reg);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -276,7 +344,10 @@ fn another_users_object_under_a_listed_name_is_left_alone() {
     let text = header_line(1, "posix", 0) + &created_line(key.as_bytes(), 4096, now_secs());
     std::fs::write(dir.join("1-0-0.journal"), text).unwrap();
     let report = reap(&dir);
-    assert!(common::object_exists(&key), "root's reap removed another user's object");
+    assert!(
+        common::object_exists(&key),
+        "root's reap removed another user's object"
+    );
     assert_eq!((report.regions_unlinked, report.regions_left_alone), (0, 1));
     common::remove_object(&key);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -289,10 +360,14 @@ fn a_record_planted_to_name_an_older_object_is_left_alone() {
     let victim = common::unique_key("pv");
     common::create_object(&victim);
     // A record that claims to predate an object created long before it.
-    let text = header_line(1, "posix", 0) + &created_line(victim.as_bytes(), 4096, now_secs() + 100);
+    let text =
+        header_line(1, "posix", 0) + &created_line(victim.as_bytes(), 4096, now_secs() + 100);
     std::fs::write(dir.join("1-0-0.journal"), text).unwrap();
     let report = reap(&dir);
-    assert!(common::object_exists(&victim), "a planted record removed an object: {report:?}");
+    assert!(
+        common::object_exists(&victim),
+        "a planted record removed an object: {report:?}"
+    );
     assert_eq!(report.regions_left_alone, 1);
     common::remove_object(&victim);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -304,9 +379,17 @@ fn slot_journal(name: &str, boot: Option<String>) -> Vec<u8> {
     use journal::slots;
     use std::os::fd::AsFd;
     let c = std::ffi::CString::new(name).unwrap();
-    let fd = triton_shm::os::system().open(&c, triton_shm::os::OpenFlags::EXISTING).unwrap();
+    let fd = triton_shm::os::system()
+        .open(&c, triton_shm::os::OpenFlags::EXISTING)
+        .unwrap();
     let id = triton_shm::os::system().identity(fd.as_fd()).unwrap();
-    let header = slots::SlotHeader { pid: 1, uid: id.uid, backend: "posix".into(), boot_id: boot, ..Default::default() };
+    let header = slots::SlotHeader {
+        pid: 1,
+        uid: id.uid,
+        backend: "posix".into(),
+        boot_id: boot,
+        ..Default::default()
+    };
     let mut bytes = slots::encode_header(&header).to_vec();
     let slot = slots::Slot {
         seq: 1,
@@ -332,13 +415,28 @@ fn a_journal_from_an_earlier_boot_is_removed_without_unlinking_anything() {
     mkdir(&dir, 0o700);
     let key = common::unique_key("bt");
     common::create_object(&key);
-    std::fs::write(dir.join("1-0-0.journal"), slot_journal(&key, Some(format!("{boot}-before")))).unwrap();
+    std::fs::write(
+        dir.join("1-0-0.journal"),
+        slot_journal(&key, Some(format!("{boot}-before"))),
+    )
+    .unwrap();
     let report = reap(&dir);
-    assert!(common::object_exists(&key), "a journal of an earlier boot unlinked an object of this one");
+    assert!(
+        common::object_exists(&key),
+        "a journal of an earlier boot unlinked an object of this one"
+    );
     assert_eq!((report.journals_reaped, report.regions_left_alone), (1, 1));
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "the earlier boot's journal stays");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "the earlier boot's journal stays"
+    );
     // The same journal from this boot: the identity matches, so it goes.
-    std::fs::write(dir.join("2-0-0.journal"), slot_journal(&key, Some(boot.to_owned()))).unwrap();
+    std::fs::write(
+        dir.join("2-0-0.journal"),
+        slot_journal(&key, Some(boot.to_owned())),
+    )
+    .unwrap();
     assert_eq!(reap(&dir).regions_unlinked, 1);
     assert!(!common::object_exists(&key));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -353,7 +451,12 @@ fn half_made_journals_of_killed_owners_are_removed_once_old() {
     std::fs::write(&old, b"").unwrap();
     std::fs::write(&fresh, b"").unwrap();
     let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
-    std::fs::File::options().write(true).open(&old).unwrap().set_modified(long_ago).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
     reap(&dir);
     assert!(!old.exists(), "a half-made journal stays forever");
     assert!(fresh.exists(), "a journal being made right now was removed");
@@ -366,9 +469,14 @@ fn a_new_journal_never_replaces_a_journal_of_the_same_name() {
     mkdir(&dir, 0o700);
     std::fs::write(dir.join("7-0-0.journal"), b"another owner's journal").unwrap();
     let state = triton_shm::os::state_dir::StateDir::open(&dir, false).unwrap();
-    let e = state.create_locked(".7-0-0.tmp", "7-0-0.journal", b"mine").unwrap_err();
+    let e = state
+        .create_locked(".7-0-0.tmp", "7-0-0.journal", b"mine")
+        .unwrap_err();
     assert_eq!(e.errno, Some(libc::EEXIST), "{e}");
-    assert_eq!(std::fs::read(dir.join("7-0-0.journal")).unwrap(), b"another owner's journal");
+    assert_eq!(
+        std::fs::read(dir.join("7-0-0.journal")).unwrap(),
+        b"another owner's journal"
+    );
     assert!(!dir.join(".7-0-0.tmp").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -34,8 +34,14 @@ fn check_shape(parsed: &Parsed) {
 /// region) and parsing that gives the same journal, with nothing bad and
 /// nothing torn; a `-` record then removes exactly its region.
 fn check_text_rewrite(parsed: &Parsed) {
-    assert!(parsed.live.iter().all(|r| r.kind == RecordKind::Legacy && r.slot.is_none()));
-    assert!(parsed.live.windows(2).all(|w| w[0].name < w[1].name), "one record a name");
+    assert!(parsed
+        .live
+        .iter()
+        .all(|r| r.kind == RecordKind::Legacy && r.slot.is_none()));
+    assert!(
+        parsed.live.windows(2).all(|w| w[0].name < w[1].name),
+        "one record a name"
+    );
     let all: Vec<&Record> = parsed.live.iter().collect();
     let mut text = legacy::rewrite(parsed.header.as_ref(), &all);
     let again = journal::parse(text.as_bytes());
@@ -44,12 +50,19 @@ fn check_text_rewrite(parsed: &Parsed) {
     assert_eq!((again.bad_lines, again.torn), (0, false));
     if let Some(first) = parsed.live.first() {
         text += &legacy::removed_line(&first.name);
-        assert_eq!(names_sizes(&journal::parse(text.as_bytes())), names_sizes(parsed)[1..]);
+        assert_eq!(
+            names_sizes(&journal::parse(text.as_bytes())),
+            names_sizes(parsed)[1..]
+        );
     }
 }
 
 fn names_sizes(parsed: &Parsed) -> Vec<(Vec<u8>, u64, i64)> {
-    parsed.live.iter().map(|r| (r.name.clone(), r.size, r.since)).collect()
+    parsed
+        .live
+        .iter()
+        .map(|r| (r.name.clone(), r.size, r.since))
+        .collect()
 }
 
 /// What a crash leaves at the end of a text journal, a write cut short,
@@ -72,19 +85,33 @@ fn check_torn_tails(data: &[u8], parsed: &Parsed) {
 
 fn to_slot(r: &Record) -> slots::Slot {
     let (phase, identity) = match r.kind {
-        RecordKind::Created { device, inode, uid } => (slots::Phase::Created, Some((device, inode, uid))),
+        RecordKind::Created { device, inode, uid } => {
+            (slots::Phase::Created, Some((device, inode, uid)))
+        }
         RecordKind::Registered => (slots::Phase::Registered, None),
         _ => (slots::Phase::Intent, None),
     };
-    slots::Slot { seq: r.seq, phase, name: r.name.clone(), size: r.size, since_ns: r.since_ns, identity }
+    slots::Slot {
+        seq: r.seq,
+        phase,
+        name: r.name.clone(),
+        size: r.size,
+        since_ns: r.since_ns,
+        identity,
+    }
 }
 
 /// The records of a slot journal, each written back into the slot it came
 /// from of an otherwise empty table, decode to the same records.
 fn check_slot_rewrite(data: &[u8], parsed: &Parsed) {
-    let slots_in_data = data.len().saturating_sub(slots::HEADER_BYTES).div_ceil(slots::SLOT_BYTES);
+    let slots_in_data = data
+        .len()
+        .saturating_sub(slots::HEADER_BYTES)
+        .div_ceil(slots::SLOT_BYTES);
     assert!(parsed.live.len() + parsed.bad_lines <= slots_in_data);
-    let mut image = data.get(..slots::HEADER_BYTES).map_or_else(Vec::new, <[u8]>::to_vec);
+    let mut image = data
+        .get(..slots::HEADER_BYTES)
+        .map_or_else(Vec::new, <[u8]>::to_vec);
     image.resize(slots::HEADER_BYTES + slots_in_data * slots::SLOT_BYTES, 0);
     for r in &parsed.live {
         let index = r.slot.expect("a slot record knows its slot");
@@ -103,14 +130,23 @@ fn check_slot_rewrite(data: &[u8], parsed: &Parsed) {
 /// A record made of the input's bytes encodes and decodes to itself, and
 /// an intent cut at any step of its completion stays a valid record.
 fn check_slot_round_trip(data: &[u8]) {
-    let Some((&first, rest)) = data.split_first() else { return };
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
     let len = 1 + usize::from(first) % slots::NAME_CAPACITY;
     let name: Vec<u8> = rest.iter().copied().take(len).collect();
     if name.is_empty() {
         return;
     }
-    let word = |i: usize| rest.get(i * 8..i * 8 + 8).map_or(0, |b| u64::from_ne_bytes(b.try_into().unwrap()));
-    let phase = [slots::Phase::Intent, slots::Phase::Created, slots::Phase::Registered][usize::from(first) % 3];
+    let word = |i: usize| {
+        rest.get(i * 8..i * 8 + 8)
+            .map_or(0, |b| u64::from_ne_bytes(b.try_into().unwrap()))
+    };
+    let phase = [
+        slots::Phase::Intent,
+        slots::Phase::Created,
+        slots::Phase::Registered,
+    ][usize::from(first) % 3];
     let slot = slots::Slot {
         seq: 1 + word(0) % (1 << 55),
         phase,

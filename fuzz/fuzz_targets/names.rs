@@ -5,7 +5,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::mem::MaybeUninit;
-use triton_shm::name::{self, NameError, NamingPolicy, Normalized, DARWIN_NAME_MAX, POSIX_NAME_MAX};
+use triton_shm::name::{
+    self, NameError, NamingPolicy, Normalized, DARWIN_NAME_MAX, POSIX_NAME_MAX,
+};
 
 fuzz_target!(|input: (&[u8], &[u8])| {
     let (key, extra) = input;
@@ -59,7 +61,10 @@ fn check_normalize(key: &[u8]) {
             assert_eq!(&written[..n.len()], &n[..]);
             assert_eq!(&written[n.len()..], &[0xa5; 3]);
             let c_key = std::ffi::CString::new(key).expect("no NUL");
-            assert_eq!(Normalized::from_c_str(&c_key).expect("not empty").to_vec(), n);
+            assert_eq!(
+                Normalized::from_c_str(&c_key).expect("not empty").to_vec(),
+                n
+            );
         }
     }
 }
@@ -70,7 +75,13 @@ fn check_darwin(key: &[u8]) {
     assert_eq!(d.system_name_cow(key).map(|c| c.into_owned()), got);
     match name::normalize(key) {
         Ok(n) if n.len() > DARWIN_NAME_MAX => {
-            assert_eq!(got, Err(NameError::TooLong { len: n.len(), max: DARWIN_NAME_MAX }))
+            assert_eq!(
+                got,
+                Err(NameError::TooLong {
+                    len: n.len(),
+                    max: DARWIN_NAME_MAX
+                })
+            )
         }
         Ok(n) => {
             assert_eq!(got.as_ref(), Ok(&n));
@@ -94,7 +105,10 @@ fn check_posix(key: &[u8]) {
     } else if rest.contains(&b'/') {
         Err(NameError::InnerSlash)
     } else if rest.len() > POSIX_NAME_MAX {
-        Err(NameError::TooLong { len: rest.len(), max: POSIX_NAME_MAX })
+        Err(NameError::TooLong {
+            len: rest.len(),
+            max: POSIX_NAME_MAX,
+        })
     } else {
         Ok(key.to_vec())
     };
@@ -106,7 +120,10 @@ fn check_posix(key: &[u8]) {
         let identity = p.identity(&system);
         assert_eq!(identity, rest);
         let more = with_slash(key);
-        assert_eq!(p.identity(&p.system_name(&more).expect("same rest")), identity);
+        assert_eq!(
+            p.identity(&p.system_name(&more).expect("same rest")),
+            identity
+        );
         // A key both policies take reaches, under posix, the object named
         // by its darwin name without the slash.
         if let Ok(darwin) = NamingPolicy::Darwin.system_name(key) {

@@ -73,7 +73,10 @@ mod tests {
 
     #[test]
     fn an_error_sets_and_a_success_clears_the_last_error() {
-        assert_eq!(status(|| Err(Error::new(Status::NOT_FOUND, "gone"))), Status::NOT_FOUND);
+        assert_eq!(
+            status(|| Err(Error::new(Status::NOT_FOUND, "gone"))),
+            Status::NOT_FOUND
+        );
         assert_eq!(last_error::message(), "gone");
         assert_eq!(status(|| Ok(())), Status::OK);
         assert_eq!(last_error::message(), "");

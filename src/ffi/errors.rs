@@ -16,7 +16,9 @@ use std::ffi::c_char;
 pub extern "C" fn triton_shm_status_name(status: u32) -> *const c_char {
     const UNKNOWN: &std::ffi::CStr = c"TRITON_SHM_UNKNOWN_STATUS";
     boundary::value(UNKNOWN.as_ptr(), || {
-        Status::from_code(status).map_or(UNKNOWN, Status::c_name).as_ptr()
+        Status::from_code(status)
+            .map_or(UNKNOWN, Status::c_name)
+            .as_ptr()
     })
 }
 
@@ -53,7 +55,8 @@ pub unsafe extern "C" fn triton_shm_last_error_message(
     boundary::query(|| {
         let message = last_error::message();
         // SAFETY: forwarded from this function's contract.
-        let written = unsafe { pointers::write_c_string(message.as_bytes(), buf, len, out_written) };
+        let written =
+            unsafe { pointers::write_c_string(message.as_bytes(), buf, len, out_written) };
         if let Err(e) = &written {
             if e.status() == Status::BUFFER_TOO_SMALL && len > 0 {
                 let cut = truncation_point(&message, len - 1);

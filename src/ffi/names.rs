@@ -43,7 +43,9 @@ pub unsafe extern "C" fn triton_shm_normalize_name(
         if pointers::overlaps(key, out, out_len) {
             // Normalising in place: go through a copy.
             // SAFETY: forwarded from this function's contract.
-            return unsafe { pointers::write_c_string(&normalized.to_vec(), out, out_len, out_written) };
+            return unsafe {
+                pointers::write_c_string(&normalized.to_vec(), out, out_len, out_written)
+            };
         }
         // SAFETY: forwarded from this function's contract; `out` does not
         // overlap `key`, the only thing `write_to` reads.

@@ -4,10 +4,10 @@ use super::{boundary, pointers};
 use crate::name::NamingPolicy;
 use crate::options::{Options, UnlinkPolicy};
 use crate::os::BackendKind;
-use std::ffi::c_char;
-use std::os::unix::ffi::OsStrExt;
 use crate::status::{Error, Result, Status};
+use std::ffi::c_char;
 use std::mem::{offset_of, size_of};
+use std::os::unix::ffi::OsStrExt;
 
 /// `naming_policy`: Darwin on Apple platforms, POSIX elsewhere.
 pub const TRITON_SHM_NAMING_PLATFORM: u32 = 0;
@@ -67,8 +67,9 @@ pub struct triton_shm_options {
     /// OS backend only); 0: don't. Default: 1 (`triton_shm_options_from_env`:
     /// `TRITON_SHM_JOURNAL`).
     pub journal: u32,
-    /// 1: when the registry is created, reap the regions listed in the
-    /// journals of dead owners; 0: don't. Default: 1
+    /// 1: when the registry first needs a journal (its first owned
+    /// region), reap the regions listed in the journals of dead owners;
+    /// 0: don't. Default: 1
     /// (`triton_shm_options_from_env`: `TRITON_SHM_REAP_ON_CREATE`).
     pub reap_on_create: u32,
     /// The state directory for journals, a NUL-terminated path copied by
@@ -131,7 +132,10 @@ fn interned_state_dir(dir: &[u8]) -> Result<*const c_char> {
     static INTERNED: parking_lot::Mutex<Vec<&'static std::ffi::CStr>> =
         parking_lot::Mutex::new(Vec::new());
     let owned = CString::new(dir).map_err(|_| {
-        Error::new(Status::INVALID_ARGUMENT, "TRITON_SHM_STATE_DIR holds a NUL byte")
+        Error::new(
+            Status::INVALID_ARGUMENT,
+            "TRITON_SHM_STATE_DIR holds a NUL byte",
+        )
     })?;
     let mut interned = INTERNED.lock();
     if let Some(found) = interned.iter().find(|c| c.to_bytes() == dir) {
@@ -146,13 +150,17 @@ fn flag(name: &str, value: u32) -> Result<bool> {
     match value {
         0 => Ok(false),
         1 => Ok(true),
-        other => Err(Error::new(Status::INVALID_ARGUMENT, format!("{name} is {other}; use 0 or 1"))),
+        other => Err(Error::new(
+            Status::INVALID_ARGUMENT,
+            format!("{name} is {other}; use 0 or 1"),
+        )),
     }
 }
 
 /// The size of the first published layout. Later minor versions append
 /// fields and keep accepting callers compiled against this one.
-const MIN_STRUCT_SIZE: usize = offset_of!(triton_shm_options, state_dir) + size_of::<*const c_char>();
+const MIN_STRUCT_SIZE: usize =
+    offset_of!(triton_shm_options, state_dir) + size_of::<*const c_char>();
 
 impl triton_shm_options {
     /// # Safety
@@ -347,7 +355,11 @@ fn check_size(opts_size: usize) -> Result<()> {
 ///
 /// # Safety
 /// `opts` is NULL or writable for `opts_size` bytes.
-unsafe fn fill(opts: *mut triton_shm_options, opts_size: usize, filled: triton_shm_options) -> Result<()> {
+unsafe fn fill(
+    opts: *mut triton_shm_options,
+    opts_size: usize,
+    filled: triton_shm_options,
+) -> Result<()> {
     pointers::require_out(opts, "opts")?;
     check_size(opts_size)?;
     let size = opts_size.min(size_of::<triton_shm_options>());

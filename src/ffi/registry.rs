@@ -15,7 +15,9 @@ use std::ffi::c_char;
 /// `triton_shm_registry_free` does nothing. Never NULL.
 #[no_mangle]
 pub extern "C" fn triton_shm_default_registry() -> *mut Registry {
-    boundary::value(std::ptr::null_mut(), || pointers::static_handle(default_registry()))
+    boundary::value(std::ptr::null_mut(), || {
+        pointers::static_handle(default_registry())
+    })
 }
 
 /// The seed's `RegisterSharedMemoryRegion`: track `name` in the default
@@ -253,7 +255,10 @@ unsafe fn cleanup_all(reg: &Registry, report: *mut CleanupReport) -> Result<()> 
 /// # Safety
 /// `reg` is NULL or a live registry; `out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn triton_shm_registry_count(reg: *const Registry, out: *mut usize) -> Status {
+pub unsafe extern "C" fn triton_shm_registry_count(
+    reg: *const Registry,
+    out: *mut usize,
+) -> Status {
     boundary::status(|| {
         // SAFETY: forwarded from this function's contract.
         let reg = unsafe { pointers::object(reg, "reg") }?;

@@ -63,7 +63,10 @@ pub fn removed_line(name: &[u8]) -> String {
 
 fn parse_header(line: &str) -> Option<Header> {
     let rest = line.strip_prefix(MAGIC)?.strip_prefix(' ')?;
-    let mut header = Header { format: JournalFormat::Text, ..Header::default() };
+    let mut header = Header {
+        format: JournalFormat::Text,
+        ..Header::default()
+    };
     for field in rest.split(' ') {
         let (key, value) = field.split_once('=')?;
         match key {
@@ -164,7 +167,11 @@ mod tests {
     }
 
     fn names(parsed: &Parsed) -> Vec<(Vec<u8>, u64, i64)> {
-        parsed.live.iter().map(|r| (r.name.clone(), r.size, r.since)).collect()
+        parsed
+            .live
+            .iter()
+            .map(|r| (r.name.clone(), r.size, r.since))
+            .collect()
     }
 
     #[test]
@@ -175,7 +182,10 @@ mod tests {
         text += &removed_line(b"/a");
         let parsed = parse(text.as_bytes());
         let header = parsed.header.clone().unwrap();
-        assert_eq!((header.pid, header.backend.as_str(), header.started), (7, "posix", 100));
+        assert_eq!(
+            (header.pid, header.backend.as_str(), header.started),
+            (7, "posix", 100)
+        );
         assert_eq!(names(&parsed), vec![(b"/b\xff".to_vec(), 20, 102)]);
         assert_eq!((parsed.bad_lines, parsed.torn), (0, false));
     }
@@ -190,7 +200,10 @@ mod tests {
         text += &created_line(b"/b", 3, 13); // recorded twice: the later wins
         text += &removed_line(b"/gone-before-it-came");
         let parsed = parse(text.as_bytes());
-        assert_eq!(names(&parsed), vec![(b"/a".to_vec(), 2, 12), (b"/b".to_vec(), 3, 13)]);
+        assert_eq!(
+            names(&parsed),
+            vec![(b"/a".to_vec(), 2, 12), (b"/b".to_vec(), 3, 13)]
+        );
     }
 
     #[test]

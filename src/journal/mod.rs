@@ -152,7 +152,9 @@ pub fn parse(bytes: &[u8]) -> Parsed {
         }
     }
     // Record numbers are unique in a journal: no two records compare equal.
-    parsed.live.sort_unstable_by(|a, b| a.name.cmp(&b.name).then(a.seq.cmp(&b.seq)));
+    parsed
+        .live
+        .sort_unstable_by(|a, b| a.name.cmp(&b.name).then(a.seq.cmp(&b.seq)));
     parsed
 }
 
@@ -174,7 +176,12 @@ mod tests {
 
     #[test]
     fn a_slot_journal_lists_its_records_by_name_then_number() {
-        let header = slots::SlotHeader { pid: 9, uid: 5, backend: "posix".into(), ..Default::default() };
+        let header = slots::SlotHeader {
+            pid: 9,
+            uid: 5,
+            backend: "posix".into(),
+            ..Default::default()
+        };
         let mut bytes = slots::encode_header(&header).to_vec();
         let records = [(3, b"/b".as_slice()), (1, b"/a"), (2, b"/a")];
         for (seq, name) in records {
@@ -192,10 +199,23 @@ mod tests {
         }
         bytes.extend_from_slice(&[0u8; slots::SLOT_BYTES]); // a free slot
         let parsed = parse(&bytes);
-        assert_eq!(parsed.header.as_ref().map(|h| (h.pid, h.uid)), Some((9, Some(5))));
-        let order: Vec<(&[u8], u64, Option<usize>)> =
-            parsed.live.iter().map(|r| (r.name.as_slice(), r.seq, r.slot)).collect();
-        assert_eq!(order, vec![(&b"/a"[..], 1, Some(1)), (&b"/a"[..], 2, Some(2)), (&b"/b"[..], 3, Some(0))]);
+        assert_eq!(
+            parsed.header.as_ref().map(|h| (h.pid, h.uid)),
+            Some((9, Some(5)))
+        );
+        let order: Vec<(&[u8], u64, Option<usize>)> = parsed
+            .live
+            .iter()
+            .map(|r| (r.name.as_slice(), r.seq, r.slot))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                (&b"/a"[..], 1, Some(1)),
+                (&b"/a"[..], 2, Some(2)),
+                (&b"/b"[..], 3, Some(0))
+            ]
+        );
         assert_eq!(parsed.live[0].since, 2);
         assert_eq!((parsed.bad_lines, parsed.torn), (0, false));
     }

@@ -101,10 +101,13 @@ pub fn list_journals(path: &Path) -> Result<Vec<JournalInfo>> {
                 bad_lines: 0,
                 error: None,
             };
-            let opened = dir.open_journal(&file).map_err(|e| e.to_string()).and_then(|f| {
-                let parsed = read_journal(&f).map_err(|e| e.to_string())?;
-                Ok((StateDir::try_lock(f).map_err(|e| e.to_string())?, parsed))
-            });
+            let opened = dir
+                .open_journal(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|f| {
+                    let parsed = read_journal(&f).map_err(|e| e.to_string())?;
+                    Ok((StateDir::try_lock(f).map_err(|e| e.to_string())?, parsed))
+                });
             match opened {
                 Ok((lock, parsed)) => {
                     info.alive = lock.is_none();
@@ -156,7 +159,9 @@ pub(crate) fn judge(record: &Record, found: &Identity, ctx: &Context) -> Verdict
                 // its size is exact: a client that reopened it by name and
                 // sized it anew made it its own.
                 if (device, inode) != (found.device, found.inode) {
-                    return Verdict::LeaveAlone("another object now has the name (device/inode differ)");
+                    return Verdict::LeaveAlone(
+                        "another object now has the name (device/inode differ)",
+                    );
                 }
                 if found.size != 0 && found.size != record.size {
                     return Verdict::LeaveAlone("the object was sized anew after its owner died");
@@ -164,7 +169,10 @@ pub(crate) fn judge(record: &Record, found: &Identity, ctx: &Context) -> Verdict
             } else {
                 // macOS: no inode; the size the owner gave it, rounded up to
                 // a page, is what is left to compare.
-                let rounded = record.size.div_ceil(ctx.page.max(1)).saturating_mul(ctx.page.max(1));
+                let rounded = record
+                    .size
+                    .div_ceil(ctx.page.max(1))
+                    .saturating_mul(ctx.page.max(1));
                 if found.size != rounded {
                     return Verdict::LeaveAlone("another object now has the name (size differs)");
                 }
@@ -175,7 +183,9 @@ pub(crate) fn judge(record: &Record, found: &Identity, ctx: &Context) -> Verdict
             // The owner died between the record and recording the identity:
             // its object, if it made one, was never sized.
             if found.size != 0 {
-                return Verdict::LeaveAlone("the object was sized, so it is not the one the owner was creating");
+                return Verdict::LeaveAlone(
+                    "the object was sized, so it is not the one the owner was creating",
+                );
             }
             match found.changed_ns {
                 Some(changed) if changed < record.since_ns.saturating_sub(1_000_000_000) => {
@@ -207,9 +217,13 @@ fn check(record: &Record, backend: &dyn ShmBackend, ctx: &Context) -> Verdict {
     let fd = match backend.open(&name, OpenFlags::EXISTING) {
         Ok(fd) => fd,
         Err(libc::ENOENT) => return Verdict::Gone,
-        Err(libc::EACCES | libc::EPERM) => return Verdict::LeaveAlone("the object belongs to another user"),
+        Err(libc::EACCES | libc::EPERM) => {
+            return Verdict::LeaveAlone("the object belongs to another user")
+        }
         // A name no object can have.
-        Err(libc::EINVAL | libc::ENAMETOOLONG) => return Verdict::LeaveAlone("no object can have this name"),
+        Err(libc::EINVAL | libc::ENAMETOOLONG) => {
+            return Verdict::LeaveAlone("no object can have this name")
+        }
         Err(errno) => return Verdict::Retry(format!("shm_open: {}", ErrnoText(errno))),
     };
     #[cfg(feature = "crash-points")]
@@ -230,7 +244,11 @@ struct Survey {
 }
 
 fn survey(dir: &StateDir, names: &[String], report: &mut ReapReport) -> Survey {
-    let mut survey = Survey { live_names: HashSet::new(), dead: Vec::new(), unreadable: 0 };
+    let mut survey = Survey {
+        live_names: HashSet::new(),
+        dead: Vec::new(),
+        unreadable: 0,
+    };
     for name in names {
         let file = match dir.open_journal(name) {
             Ok(file) => file,
@@ -252,10 +270,19 @@ fn survey(dir: &StateDir, names: &[String], report: &mut ReapReport) -> Survey {
             }
             Ok(None) => {
                 report.journals_live += 1;
-                match dir.open_journal(name).map_err(|e| e.to_string()).and_then(|f| read_journal(&f).map_err(|e| e.to_string())) {
-                    Ok(parsed) => survey.live_names.extend(parsed.live.into_iter().map(|r| r.name)),
+                match dir
+                    .open_journal(name)
+                    .map_err(|e| e.to_string())
+                    .and_then(|f| read_journal(&f).map_err(|e| e.to_string()))
+                {
+                    Ok(parsed) => survey
+                        .live_names
+                        .extend(parsed.live.into_iter().map(|r| r.name)),
                     Err(e) => {
-                        log_at!(Level::Warn, "reaper: cannot read the live journal {name}: {e}");
+                        log_at!(
+                            Level::Warn,
+                            "reaper: cannot read the live journal {name}: {e}"
+                        );
                         survey.unreadable += 1;
                     }
                 }
@@ -319,7 +346,15 @@ pub fn reap_stale(path: &Path, backend: &dyn ShmBackend, dry_run: bool) -> Resul
         page: crate::os::page_size(),
     };
     for name in &survey.dead {
-        reap_one(&dir, name, backend, dry_run, &survey.live_names, &ctx, &mut report);
+        reap_one(
+            &dir,
+            name,
+            backend,
+            dry_run,
+            &survey.live_names,
+            &ctx,
+            &mut report,
+        );
     }
     if !dry_run {
         remove_stale_temps(&dir);
@@ -355,7 +390,10 @@ fn reap_one(
     #[cfg(feature = "crash-points")]
     crate::os::crash_point::hit("reaper-locked");
     if !dir.still_linked(locked.file(), name) {
-        log_at!(Level::Info, "reaper: {name} was removed by another reaper; skipped");
+        log_at!(
+            Level::Info,
+            "reaper: {name} was removed by another reaper; skipped"
+        );
         report.journals_skipped += 1;
         return;
     }
@@ -386,7 +424,11 @@ fn reap_one(
         if live_names.contains(&record.name) {
             // A live owner has (or is creating) an object under this name:
             // leave it, and keep the record until that owner is done.
-            log_at!(Level::Info, "reaper: '{}' is listed by a live journal; kept", record.name.escape_ascii());
+            log_at!(
+                Level::Info,
+                "reaper: '{}' is listed by a live journal; kept",
+                record.name.escape_ascii()
+            );
             report.regions_deferred += 1;
             kept.push(record);
             continue;
@@ -397,17 +439,25 @@ fn reap_one(
                 report.regions_unlinked += 1;
                 continue;
             }
-            Verdict::Unlink => match CString::new(record.name.clone()).map(|c| backend.unlink(&c)) {
-                Ok(Ok(())) => {
-                    log_at!(Level::Info, "reaper: unlinked '{}' from {name}", record.name.escape_ascii());
-                    report.regions_unlinked += 1;
-                    Verdict::Unlink
+            Verdict::Unlink => {
+                match CString::new(record.name.clone()).map(|c| backend.unlink(&c)) {
+                    Ok(Ok(())) => {
+                        log_at!(
+                            Level::Info,
+                            "reaper: unlinked '{}' from {name}",
+                            record.name.escape_ascii()
+                        );
+                        report.regions_unlinked += 1;
+                        Verdict::Unlink
+                    }
+                    Ok(Err(libc::ENOENT)) => Verdict::Gone,
+                    Ok(Err(libc::EACCES | libc::EPERM)) => {
+                        Verdict::LeaveAlone("shm_unlink was refused")
+                    }
+                    Ok(Err(errno)) => Verdict::Retry(format!("shm_unlink: {}", ErrnoText(errno))),
+                    Err(_) => Verdict::LeaveAlone("the name holds a NUL byte"),
                 }
-                Ok(Err(libc::ENOENT)) => Verdict::Gone,
-                Ok(Err(libc::EACCES | libc::EPERM)) => Verdict::LeaveAlone("shm_unlink was refused"),
-                Ok(Err(errno)) => Verdict::Retry(format!("shm_unlink: {}", ErrnoText(errno))),
-                Err(_) => Verdict::LeaveAlone("the name holds a NUL byte"),
-            },
+            }
             other => other,
         };
         match verdict {
@@ -417,12 +467,20 @@ fn reap_one(
                 resolved.push(record);
             }
             Verdict::LeaveAlone(why) => {
-                log_at!(Level::Info, "reaper: '{}' from {name} left alone: {why}", record.name.escape_ascii());
+                log_at!(
+                    Level::Info,
+                    "reaper: '{}' from {name} left alone: {why}",
+                    record.name.escape_ascii()
+                );
                 report.regions_left_alone += 1;
                 resolved.push(record);
             }
             Verdict::Retry(why) => {
-                log_at!(Level::Error, "reaper: '{}' from {name}: {why}; kept for the next reap", record.name.escape_ascii());
+                log_at!(
+                    Level::Error,
+                    "reaper: '{}' from {name}: {why}; kept for the next reap",
+                    record.name.escape_ascii()
+                );
                 report.regions_failed += 1;
                 kept.push(record);
             }
@@ -436,14 +494,26 @@ fn reap_one(
             log_at!(Level::Warn, "reaper: {e}");
         }
     } else if let Err(errno) = keep_only(&locked, header, &resolved, &kept) {
-        log_at!(Level::Warn, "reaper: cannot drop the resolved records of {name}: {}", ErrnoText(errno));
+        log_at!(
+            Level::Warn,
+            "reaper: cannot drop the resolved records of {name}: {}",
+            ErrnoText(errno)
+        );
     }
 }
 
 /// Leave in the journal only the records still unresolved.
-fn keep_only(locked: &LockedFile, header: Option<&Header>, resolved: &[&Record], kept: &[&Record]) -> std::result::Result<(), i32> {
+fn keep_only(
+    locked: &LockedFile,
+    header: Option<&Header>,
+    resolved: &[&Record],
+    kept: &[&Record],
+) -> std::result::Result<(), i32> {
     match header.map(|h| h.format) {
-        Some(JournalFormat::Slots) | None if resolved.iter().all(|r| r.slot.is_some()) && kept.iter().all(|r| r.slot.is_some()) => {
+        Some(JournalFormat::Slots) | None
+            if resolved.iter().all(|r| r.slot.is_some())
+                && kept.iter().all(|r| r.slot.is_some()) =>
+        {
             for r in resolved {
                 if let Some(index) = r.slot {
                     let at = slots::slot_offset(index) as u64;
@@ -466,7 +536,9 @@ fn remove_stale_temps(dir: &StateDir) {
     let Ok(names) = dir.temp_names() else { return };
     let now = super::now_ns() / 1_000_000_000;
     for name in names {
-        let Ok(file) = dir.open_journal(&name) else { continue };
+        let Ok(file) = dir.open_journal(&name) else {
+            continue;
+        };
         let old = state_dir::modified(&file).is_some_and(|m| now - m > 60);
         if old {
             if let Ok(Some(_locked)) = StateDir::try_lock(file) {
@@ -493,73 +565,151 @@ mod tests {
     const ME: u32 = 1000;
 
     fn ctx() -> Context {
-        Context { euid: ME, page: 16384 }
+        Context {
+            euid: ME,
+            page: 16384,
+        }
     }
 
     fn record(kind: RecordKind, size: u64, since_ns: i64) -> Record {
-        Record { name: b"/r".to_vec(), size, since: since_ns / 1_000_000_000, since_ns, kind, seq: 1, slot: Some(0) }
+        Record {
+            name: b"/r".to_vec(),
+            size,
+            since: since_ns / 1_000_000_000,
+            since_ns,
+            kind,
+            seq: 1,
+            slot: Some(0),
+        }
     }
 
     fn object(device: u64, inode: u64, size: u64, changed_ns: Option<i64>) -> Identity {
-        Identity { device, inode, uid: ME, size, changed_ns }
+        Identity {
+            device,
+            inode,
+            uid: ME,
+            size,
+            changed_ns,
+        }
     }
 
-    const CREATED: RecordKind = RecordKind::Created { device: 5, inode: 77, uid: ME };
+    const CREATED: RecordKind = RecordKind::Created {
+        device: 5,
+        inode: 77,
+        uid: ME,
+    };
 
     #[test]
     fn a_created_record_unlinks_only_its_own_inode() {
         let r = record(CREATED, 4096, 0);
-        assert_eq!(judge(&r, &object(5, 77, 4096, Some(1)), &ctx()), Verdict::Unlink);
-        assert!(matches!(judge(&r, &object(5, 78, 4096, Some(1)), &ctx()), Verdict::LeaveAlone(_)));
-        assert!(matches!(judge(&r, &object(6, 77, 4096, Some(1)), &ctx()), Verdict::LeaveAlone(_)));
+        assert_eq!(
+            judge(&r, &object(5, 77, 4096, Some(1)), &ctx()),
+            Verdict::Unlink
+        );
+        assert!(matches!(
+            judge(&r, &object(5, 78, 4096, Some(1)), &ctx()),
+            Verdict::LeaveAlone(_)
+        ));
+        assert!(matches!(
+            judge(&r, &object(6, 77, 4096, Some(1)), &ctx()),
+            Verdict::LeaveAlone(_)
+        ));
     }
 
     #[test]
     fn a_created_object_sized_anew_is_left_alone() {
         let r = record(CREATED, 4096, 0);
-        assert_eq!(judge(&r, &object(5, 77, 0, None), &ctx()), Verdict::Unlink, "never sized");
-        assert!(matches!(judge(&r, &object(5, 77, 8192, None), &ctx()), Verdict::LeaveAlone(_)));
+        assert_eq!(
+            judge(&r, &object(5, 77, 0, None), &ctx()),
+            Verdict::Unlink,
+            "never sized"
+        );
+        assert!(matches!(
+            judge(&r, &object(5, 77, 8192, None), &ctx()),
+            Verdict::LeaveAlone(_)
+        ));
     }
 
     #[test]
     fn another_users_object_is_never_unlinked() {
         let r = record(CREATED, 4096, 0);
-        let theirs = Identity { uid: ME + 1, ..object(5, 77, 4096, None) };
+        let theirs = Identity {
+            uid: ME + 1,
+            ..object(5, 77, 4096, None)
+        };
         assert!(matches!(judge(&r, &theirs, &ctx()), Verdict::LeaveAlone(_)));
         let legacy = record(RecordKind::Legacy, 4096, 0);
-        assert!(matches!(judge(&legacy, &theirs, &ctx()), Verdict::LeaveAlone(_)));
+        assert!(matches!(
+            judge(&legacy, &theirs, &ctx()),
+            Verdict::LeaveAlone(_)
+        ));
     }
 
     #[test]
     fn without_an_inode_the_rounded_size_decides() {
-        let r = record(RecordKind::Created { device: 0, inode: 0, uid: ME }, 100, 0);
-        assert_eq!(judge(&r, &object(0, 0, 16384, None), &ctx()), Verdict::Unlink);
-        assert!(matches!(judge(&r, &object(0, 0, 32768, None), &ctx()), Verdict::LeaveAlone(_)));
+        let r = record(
+            RecordKind::Created {
+                device: 0,
+                inode: 0,
+                uid: ME,
+            },
+            100,
+            0,
+        );
+        assert_eq!(
+            judge(&r, &object(0, 0, 16384, None), &ctx()),
+            Verdict::Unlink
+        );
+        assert!(matches!(
+            judge(&r, &object(0, 0, 32768, None), &ctx()),
+            Verdict::LeaveAlone(_)
+        ));
     }
 
     #[test]
     fn an_intent_takes_only_an_unsized_object_no_older_than_itself() {
         let t = 50_000_000_000;
         let r = record(RecordKind::Intent, 4096, t);
-        assert_eq!(judge(&r, &object(1, 2, 0, Some(t + 5)), &ctx()), Verdict::Unlink);
-        assert!(matches!(judge(&r, &object(1, 2, 4096, Some(t + 5)), &ctx()), Verdict::LeaveAlone(_)));
-        assert!(matches!(judge(&r, &object(1, 2, 0, Some(t - 5_000_000_000)), &ctx()), Verdict::LeaveAlone(_)));
+        assert_eq!(
+            judge(&r, &object(1, 2, 0, Some(t + 5)), &ctx()),
+            Verdict::Unlink
+        );
+        assert!(matches!(
+            judge(&r, &object(1, 2, 4096, Some(t + 5)), &ctx()),
+            Verdict::LeaveAlone(_)
+        ));
+        assert!(matches!(
+            judge(&r, &object(1, 2, 0, Some(t - 5_000_000_000)), &ctx()),
+            Verdict::LeaveAlone(_)
+        ));
     }
 
     #[test]
     fn a_registration_takes_its_users_object_even_written_since() {
         let t = 50_000_000_000;
         let r = record(RecordKind::Registered, 0, t);
-        assert_eq!(judge(&r, &object(1, 2, 4096, Some(t + 1)), &ctx()), Verdict::Unlink);
+        assert_eq!(
+            judge(&r, &object(1, 2, 4096, Some(t + 1)), &ctx()),
+            Verdict::Unlink
+        );
     }
 
     #[test]
     fn a_text_record_takes_only_an_object_no_older_than_itself() {
         let r = record(RecordKind::Legacy, 4096, 90_000_000_000);
-        assert_eq!(judge(&r, &object(1, 2, 4096, Some(101_000_000_000)), &ctx()), Verdict::Unlink);
+        assert_eq!(
+            judge(&r, &object(1, 2, 4096, Some(101_000_000_000)), &ctx()),
+            Verdict::Unlink
+        );
         // Written since: the time moves on, the object is still the owner's.
-        assert_eq!(judge(&r, &object(1, 2, 4096, Some(200_000_000_000)), &ctx()), Verdict::Unlink);
+        assert_eq!(
+            judge(&r, &object(1, 2, 4096, Some(200_000_000_000)), &ctx()),
+            Verdict::Unlink
+        );
         // Older than its record: a record planted to name an existing object.
-        assert!(matches!(judge(&r, &object(1, 2, 4096, Some(80_000_000_000)), &ctx()), Verdict::LeaveAlone(_)));
+        assert!(matches!(
+            judge(&r, &object(1, 2, 4096, Some(80_000_000_000)), &ctx()),
+            Verdict::LeaveAlone(_)
+        ));
     }
 }

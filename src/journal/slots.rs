@@ -120,15 +120,22 @@ pub enum Decoded {
 }
 
 fn mix(h: u64, word: u64) -> u64 {
-    (h ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
+    (h ^ word)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .rotate_left(29)
 }
 
 fn check_base(words: &[u64]) -> u64 {
-    let len = usize::try_from(words[W_LEN]).unwrap_or(0).min(NAME_CAPACITY);
+    let len = usize::try_from(words[W_LEN])
+        .unwrap_or(0)
+        .min(NAME_CAPACITY);
     // The number, and whether the record is a registration; not whether an
     // intent became a creation, which changes the state word alone.
     let registration = u64::from(words[W_STATE] & 0xff == Phase::Registered as u64);
-    let mut h = mix(0x7472_6974_6f6e_2d31, words[W_STATE] >> 8 | registration << 63);
+    let mut h = mix(
+        0x7472_6974_6f6e_2d31,
+        words[W_STATE] >> 8 | registration << 63,
+    );
     for w in [words[W_SIZE], words[W_SINCE], words[W_LEN]] {
         h = mix(h, w);
     }
@@ -146,7 +153,13 @@ pub(crate) fn check_identity(base: u64, device: u64, inode: u64, uid: u64) -> u6
 /// The words of a record without identity: what the owner stores first.
 /// `None` for an empty name, a name longer than [`NAME_CAPACITY`], or a
 /// number outside 1..2^56.
-pub fn encode_record(seq: u64, phase: Phase, name: &[u8], size: u64, since_ns: i64) -> Option<[u64; SLOT_WORDS]> {
+pub fn encode_record(
+    seq: u64,
+    phase: Phase,
+    name: &[u8],
+    size: u64,
+    since_ns: i64,
+) -> Option<[u64; SLOT_WORDS]> {
     if name.is_empty() || name.len() > NAME_CAPACITY || seq == 0 || seq >> 56 != 0 {
         return None;
     }
@@ -171,7 +184,8 @@ pub fn encode_slot(slot: &Slot) -> Option<[u64; SLOT_WORDS]> {
         words[W_DEVICE] = device;
         words[W_INODE] = inode;
         words[W_UID] = u64::from(uid);
-        words[W_CHECK_IDENTITY] = check_identity(words[W_CHECK_BASE], device, inode, u64::from(uid));
+        words[W_CHECK_IDENTITY] =
+            check_identity(words[W_CHECK_BASE], device, inode, u64::from(uid));
     }
     Some(words)
 }
@@ -189,16 +203,24 @@ pub fn decode_slot(words: &[u64]) -> Decoded {
         return Decoded::Bad;
     };
     let len = words[W_LEN];
-    if seq == 0 || len == 0 || len > NAME_CAPACITY as u64 || check_base(words) != words[W_CHECK_BASE] {
+    if seq == 0
+        || len == 0
+        || len > NAME_CAPACITY as u64
+        || check_base(words) != words[W_CHECK_BASE]
+    {
         return Decoded::Bad;
     }
     let identity = (words[W_DEVICE], words[W_INODE], words[W_UID]);
     if phase == Phase::Created
-        && check_identity(words[W_CHECK_BASE], identity.0, identity.1, identity.2) != words[W_CHECK_IDENTITY]
+        && check_identity(words[W_CHECK_BASE], identity.0, identity.1, identity.2)
+            != words[W_CHECK_IDENTITY]
     {
         return Decoded::Bad;
     }
-    let mut name: Vec<u8> = words[W_NAME..W_NAME + NAME_WORDS].iter().flat_map(|w| w.to_ne_bytes()).collect();
+    let mut name: Vec<u8> = words[W_NAME..W_NAME + NAME_WORDS]
+        .iter()
+        .flat_map(|w| w.to_ne_bytes())
+        .collect();
     name.truncate(len as usize);
     Decoded::Record(Slot {
         seq,
@@ -206,7 +228,13 @@ pub fn decode_slot(words: &[u64]) -> Decoded {
         name,
         size: words[W_SIZE],
         since_ns: words[W_SINCE] as i64,
-        identity: (phase == Phase::Created).then(|| (identity.0, identity.1, u32::try_from(identity.2).unwrap_or(u32::MAX))),
+        identity: (phase == Phase::Created).then(|| {
+            (
+                identity.0,
+                identity.1,
+                u32::try_from(identity.2).unwrap_or(u32::MAX),
+            )
+        }),
     })
 }
 
@@ -254,7 +282,9 @@ pub fn encode_header(header: &SlotHeader) -> [u8; HEADER_BYTES] {
 fn header_check(bytes: &[u8]) -> u64 {
     bytes[..H_CHECK]
         .chunks(8)
-        .fold(0x6a6f_7572_6e61_6c32, |h, c| mix(h, u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]))))
+        .fold(0x6a6f_7572_6e61_6c32, |h, c| {
+            mix(h, u64::from_ne_bytes(c.try_into().unwrap_or([0; 8])))
+        })
 }
 
 fn u32_at(bytes: &[u8], at: usize) -> u32 {
@@ -285,7 +315,8 @@ pub fn decode_header(bytes: &[u8]) -> Option<SlotHeader> {
         started_ns: u64_at(bytes, H_STARTED_NS) as i64,
         nonce: u64_at(bytes, H_NONCE),
         backend: String::from_utf8_lossy(&backend[..backend_len]).into_owned(),
-        boot_id: (boot_len > 0).then(|| String::from_utf8_lossy(&bytes[H_BOOT..H_BOOT + boot_len]).into_owned()),
+        boot_id: (boot_len > 0)
+            .then(|| String::from_utf8_lossy(&bytes[H_BOOT..H_BOOT + boot_len]).into_owned()),
     })
 }
 
@@ -365,8 +396,16 @@ mod tests {
             for &i in &order[..cut] {
                 w[i] = created[i];
             }
-            let expected = if cut == order.len() { slot(Phase::Created) } else { slot(Phase::Intent) };
-            assert_eq!(decode_slot(&w), Decoded::Record(expected), "cut after {cut} words");
+            let expected = if cut == order.len() {
+                slot(Phase::Created)
+            } else {
+                slot(Phase::Intent)
+            };
+            assert_eq!(
+                decode_slot(&w),
+                Decoded::Record(expected),
+                "cut after {cut} words"
+            );
         }
     }
 
@@ -376,7 +415,10 @@ mod tests {
         s.name = vec![b'x'; NAME_CAPACITY + 1];
         assert_eq!(encode_slot(&s), None);
         s.name = vec![b'x'; NAME_CAPACITY];
-        assert!(matches!(decode_slot(&encode_slot(&s).unwrap()), Decoded::Record(_)));
+        assert!(matches!(
+            decode_slot(&encode_slot(&s).unwrap()),
+            Decoded::Record(_)
+        ));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! the free slots. Only the registry that created it writes it, under the
 //! registry's journal lock.
 
-use super::slots::{self, SlotHeader, HEADER_BYTES, SLOT_BYTES, SLOT_WORDS};
 use super::now_ns;
+use super::slots::{self, SlotHeader, HEADER_BYTES, SLOT_BYTES, SLOT_WORDS};
 use crate::os::journal_map::SharedWords;
 use crate::os::state_dir::{self, LockedFile, StateDir, StateDirError};
 use crate::os::Identity;
@@ -64,7 +64,9 @@ fn nonce() -> u64 {
     let time = now_ns() as u64;
     match random {
         Ok(()) => u64::from_ne_bytes(bytes) ^ time.rotate_left(17),
-        Err(_) => time ^ u64::from(std::process::id()).rotate_left(40) ^ (&bytes as *const _ as u64),
+        Err(_) => {
+            time ^ u64::from(std::process::id()).rotate_left(40) ^ (&bytes as *const _ as u64)
+        }
     }
 }
 
@@ -98,10 +100,12 @@ impl Journal {
                 Ok(file) => {
                     let reserved = RESERVED_SLOTS;
                     let map_len = HEADER_BYTES + reserved * SLOT_BYTES;
-                    let map = SharedWords::map(std::os::fd::AsFd::as_fd(&file), map_len).map_err(|errno| {
-                        let _ = dir.remove(&name);
-                        Error::from_errno(errno, format_args!("cannot map journal {name}"))
-                    })?;
+                    let map = SharedWords::map(std::os::fd::AsFd::as_fd(&file), map_len).map_err(
+                        |errno| {
+                            let _ = dir.remove(&name);
+                            Error::from_errno(errno, format_args!("cannot map journal {name}"))
+                        },
+                    )?;
                     return Ok(Journal {
                         dir,
                         name,
@@ -120,7 +124,10 @@ impl Journal {
                 Err(e) => return Err(state_dir_error(e)),
             }
         }
-        Err(last.map_or_else(|| Error::new(Status::INTERNAL, "no journal name"), state_dir_error))
+        Err(last.map_or_else(
+            || Error::new(Status::INTERNAL, "no journal name"),
+            state_dir_error,
+        ))
     }
 
     /// The pid of the process that created this journal.
@@ -152,7 +159,10 @@ impl Journal {
         let fail = |errno| {
             Error::from_errno(
                 errno,
-                format_args!("cannot grow journal {} to {len} bytes", self.dir.path().join(&self.name).display()),
+                format_args!(
+                    "cannot grow journal {} to {len} bytes",
+                    self.dir.path().join(&self.name).display()
+                ),
             )
         };
         if let Err(errno) = state_dir::extend_allocated(file, old_len as u64, len as u64) {
@@ -166,7 +176,8 @@ impl Journal {
             self.map = SharedWords::map(std::os::fd::AsFd::as_fd(file), map_len).map_err(fail)?;
             self.reserved = reserved;
         }
-        self.free.extend((self.capacity as u32..capacity as u32).rev());
+        self.free
+            .extend((self.capacity as u32..capacity as u32).rev());
         self.capacity = capacity;
         Ok(())
     }
@@ -175,7 +186,10 @@ impl Journal {
         if self.free.is_empty() {
             self.grow()?;
         }
-        let index = self.free.pop().ok_or_else(|| Error::new(Status::INTERNAL, "no free journal slot"))?;
+        let index = self
+            .free
+            .pop()
+            .ok_or_else(|| Error::new(Status::INTERNAL, "no free journal slot"))?;
         let seq = self.next_seq;
         self.next_seq += 1;
         Ok((index, seq))
@@ -185,13 +199,21 @@ impl Journal {
         if name.len() > slots::NAME_CAPACITY {
             return Err(Error::new(
                 Status::NAME_TOO_LONG,
-                format!("'{}' is longer than a journal record holds ({} bytes)", name.escape_ascii(), slots::NAME_CAPACITY),
+                format!(
+                    "'{}' is longer than a journal record holds ({} bytes)",
+                    name.escape_ascii(),
+                    slots::NAME_CAPACITY
+                ),
             ));
         }
         let (index, seq) = self.take_slot()?;
-        let Some(words) = slots::encode_record(seq, phase, name, size, crate::os::coarse_now_ns()) else {
+        let Some(words) = slots::encode_record(seq, phase, name, size, crate::os::coarse_now_ns())
+        else {
             self.free.push(index);
-            return Err(Error::new(Status::INVALID_NAME, "an empty name cannot be journaled"));
+            return Err(Error::new(
+                Status::INVALID_NAME,
+                "an empty name cannot be journaled",
+            ));
         };
         let slot = self.slot(index);
         // Everything but the state first; the state last makes it a record.
@@ -200,7 +222,11 @@ impl Journal {
         }
         slot[slots::W_STATE].store(words[slots::W_STATE], Ordering::Release);
         self.live += 1;
-        Ok(SlotRef { journal: self.nonce, index, seq })
+        Ok(SlotRef {
+            journal: self.nonce,
+            index,
+            seq,
+        })
     }
 
     /// Record that `name` is about to be created with `size` bytes.
@@ -232,7 +258,10 @@ impl Journal {
         slot[slots::W_DEVICE].store(id.device, Ordering::Relaxed);
         slot[slots::W_INODE].store(id.inode, Ordering::Relaxed);
         slot[slots::W_UID].store(uid, Ordering::Relaxed);
-        slot[slots::W_CHECK_IDENTITY].store(slots::check_identity(base, id.device, id.inode, uid), Ordering::Relaxed);
+        slot[slots::W_CHECK_IDENTITY].store(
+            slots::check_identity(base, id.device, id.inode, uid),
+            Ordering::Relaxed,
+        );
         slot[slots::W_STATE].store(r.seq << 8 | slots::Phase::Created as u64, Ordering::Release);
     }
 

@@ -24,7 +24,10 @@ fn read_boot_id() -> Option<String> {
 
 #[cfg(any(target_os = "macos", target_os = "ios"))]
 fn read_boot_id() -> Option<String> {
-    let mut boot = libc::timeval { tv_sec: 0, tv_usec: 0 };
+    let mut boot = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
     let mut len = std::mem::size_of::<libc::timeval>();
     // SAFETY: the name is a NUL-terminated literal, `boot` is a writable
     // timeval and `len` says its size, as sysctlbyname requires.

@@ -42,7 +42,11 @@ fn target() -> Option<&'static Target> {
 pub fn hit(point: &str) {
     let Some(target) = target() else { return };
     if target.point == point && HITS.fetch_add(1, Ordering::SeqCst) + 1 == target.n {
-        let signal = if target.stop { nix::sys::signal::Signal::SIGSTOP } else { nix::sys::signal::Signal::SIGKILL };
+        let signal = if target.stop {
+            nix::sys::signal::Signal::SIGSTOP
+        } else {
+            nix::sys::signal::Signal::SIGKILL
+        };
         let _ = nix::sys::signal::raise(signal);
     }
 }

@@ -51,7 +51,10 @@ impl SharedWords {
             )
         }
         .map_err(|e| e as i32)?;
-        Ok(SharedWords { base, words: bytes / 8 })
+        Ok(SharedWords {
+            base,
+            words: bytes / 8,
+        })
     }
 
     /// The mapped words.

@@ -55,7 +55,10 @@ impl Mapping {
     /// Copy `bytes` into the data at `at`. Returns false, copying nothing,
     /// if the range does not fit.
     pub fn write_at(&self, at: usize, bytes: &[u8]) -> bool {
-        if at.checked_add(bytes.len()).is_none_or(|end| end > self.data_len()) {
+        if at
+            .checked_add(bytes.len())
+            .is_none_or(|end| end > self.data_len())
+        {
             return false;
         }
         // SAFETY: the range was checked to lie inside the mapping, which is
@@ -68,7 +71,10 @@ impl Mapping {
     /// Copy the data at `at` into `out`. Returns false, copying nothing, if
     /// the range does not fit.
     pub fn read_at(&self, at: usize, out: &mut [u8]) -> bool {
-        if at.checked_add(out.len()).is_none_or(|end| end > self.data_len()) {
+        if at
+            .checked_add(out.len())
+            .is_none_or(|end| end > self.data_len())
+        {
             return false;
         }
         // SAFETY: the range was checked to lie inside the readable mapping.

@@ -159,9 +159,11 @@ fn xnu_model_backend() -> Result<&'static dyn ShmBackend, String> {
 
 #[cfg(not(all(feature = "xnu-model", target_os = "linux")))]
 fn xnu_model_backend() -> Result<&'static dyn ShmBackend, String> {
-    Err("the xnu-model backend is not built in: build with the cargo feature \
+    Err(
+        "the xnu-model backend is not built in: build with the cargo feature \
          'xnu-model' on Linux"
-        .to_owned())
+            .to_owned(),
+    )
 }
 
 /// The backend that calls the real operating system.

@@ -23,10 +23,15 @@ extern "C" fn forget_pid_in_child() {
 pub fn coarse_now_ns() -> i64 {
     #[cfg(target_os = "linux")]
     {
-        let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        let mut t = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         // SAFETY: clock_gettime writes the timespec it is given.
         if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut t) } == 0 {
-            return i64::from(t.tv_sec).saturating_mul(1_000_000_000).saturating_add(i64::from(t.tv_nsec));
+            return i64::from(t.tv_sec)
+                .saturating_mul(1_000_000_000)
+                .saturating_add(i64::from(t.tv_nsec));
         }
     }
     std::time::SystemTime::now()

@@ -37,7 +37,10 @@ pub struct StateDirError {
 
 impl StateDirError {
     fn refused(message: String) -> Self {
-        StateDirError { message, errno: None }
+        StateDirError {
+            message,
+            errno: None,
+        }
     }
 
     fn failed(message: String, e: Errno) -> Self {
@@ -169,8 +172,13 @@ pub fn write_all_at(fd: BorrowedFd<'_>, mut bytes: &[u8], mut offset: u64) -> Re
 pub fn extend_allocated(file: &LockedFile, from: u64, to: u64) -> Result<(), i32> {
     #[cfg(target_os = "linux")]
     {
-        let (start, len) = (libc::off_t::try_from(from), libc::off_t::try_from(to - from));
-        let (Ok(start), Ok(len)) = (start, len) else { return Err(libc::EFBIG) };
+        let (start, len) = (
+            libc::off_t::try_from(from),
+            libc::off_t::try_from(to - from),
+        );
+        let (Ok(start), Ok(len)) = (start, len) else {
+            return Err(libc::EFBIG);
+        };
         // SAFETY: posix_fallocate on a descriptor we hold open; it touches
         // no memory of ours.
         match unsafe { libc::posix_fallocate(file.as_fd().as_raw_fd(), start, len) } {
@@ -198,7 +206,9 @@ pub fn file_size(file: &File) -> Result<u64, i32> {
 
 /// Seconds since the epoch at which `file` was last modified.
 pub fn modified(file: &File) -> Option<i64> {
-    nix::sys::stat::fstat(file.as_raw_fd()).ok().map(|st| st.st_mtime)
+    nix::sys::stat::fstat(file.as_raw_fd())
+        .ok()
+        .map(|st| st.st_mtime)
 }
 
 impl StateDir {
@@ -222,11 +232,14 @@ impl StateDir {
             Mode::empty(),
         )
         .map_err(|e| {
-            let is_link = nix::sys::stat::lstat(path)
-                .is_ok_and(|st| SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFLNK);
+            let is_link = nix::sys::stat::lstat(path).is_ok_and(|st| {
+                SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFLNK
+            });
             let what = format!("cannot use the state directory {}", path.display());
             match e {
-                _ if is_link => StateDirError::refused(format!("{what}: it is a symlink, which is never followed")),
+                _ if is_link => StateDirError::refused(format!(
+                    "{what}: it is a symlink, which is never followed"
+                )),
                 Errno::ENOTDIR => StateDirError::refused(format!("{what}: it is not a directory")),
                 other => StateDirError::failed(what, other),
             }
@@ -253,10 +266,16 @@ impl StateDir {
     /// Another descriptor for the same checked directory.
     pub fn try_clone(&self) -> Result<StateDir, StateDirError> {
         let fd = self.fd.try_clone().map_err(|e| StateDirError {
-            message: format!("cannot duplicate the descriptor of {}: {e}", self.path.display()),
+            message: format!(
+                "cannot duplicate the descriptor of {}: {e}",
+                self.path.display()
+            ),
             errno: e.raw_os_error(),
         })?;
-        Ok(StateDir { fd, path: self.path.clone() })
+        Ok(StateDir {
+            fd,
+            path: self.path.clone(),
+        })
     }
 
     /// The directory's path, for messages.
@@ -276,7 +295,11 @@ impl StateDir {
     ) -> Result<LockedFile, StateDirError> {
         let fail = |what: &str, e: Errno| {
             StateDirError::failed(
-                format!("cannot {what} journal {} in {}", final_name, self.path.display()),
+                format!(
+                    "cannot {what} journal {} in {}",
+                    final_name,
+                    self.path.display()
+                ),
                 e,
             )
         };
@@ -288,7 +311,9 @@ impl StateDir {
         )
         .map_err(|e| fail("create", e))?;
         let locked = match try_flock(fd.as_fd()) {
-            Ok(true) => LockedFile { file: File::from(fd) },
+            Ok(true) => LockedFile {
+                file: File::from(fd),
+            },
             Ok(false) => {
                 let _ = self.remove(temp_name);
                 return Err(fail("lock", Errno::EWOULDBLOCK));
@@ -298,7 +323,8 @@ impl StateDir {
                 return Err(fail("lock", e));
             }
         };
-        let written = write_all_at(locked.as_fd(), content, 0).map_err(|e| fail("write", Errno::from_raw(e)));
+        let written =
+            write_all_at(locked.as_fd(), content, 0).map_err(|e| fail("write", Errno::from_raw(e)));
         let linked = written.and_then(|()| {
             nix::unistd::linkat(
                 Some(self.fd.as_raw_fd()),
@@ -353,16 +379,20 @@ impl StateDir {
     /// Open the journal `name` read-write without following a symlink,
     /// refusing anything that is not a regular file owned by this user.
     pub fn open_journal(&self, name: &str) -> Result<File, StateDirError> {
-        let fd = open_at(&self.fd, OsStr::new(name), OFlag::O_RDWR, Mode::empty()).map_err(|e| match e {
-            Errno::ELOOP => StateDirError::refused(format!(
-                "cannot open journal {name}: it is a symlink, which is never followed"
-            )),
-            other => StateDirError::failed(format!("cannot open journal {name}"), other),
-        })?;
+        let fd = open_at(&self.fd, OsStr::new(name), OFlag::O_RDWR, Mode::empty()).map_err(
+            |e| match e {
+                Errno::ELOOP => StateDirError::refused(format!(
+                    "cannot open journal {name}: it is a symlink, which is never followed"
+                )),
+                other => StateDirError::failed(format!("cannot open journal {name}"), other),
+            },
+        )?;
         let st = nix::sys::stat::fstat(fd.as_raw_fd())
             .map_err(|e| StateDirError::failed(format!("cannot stat journal {name}"), e))?;
         if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
-            return Err(StateDirError::refused(format!("journal {name} is not a regular file; ignored")));
+            return Err(StateDirError::refused(format!(
+                "journal {name} is not a regular file; ignored"
+            )));
         }
         check_owned(&st, "journal", &self.path.join(name))?;
         Ok(File::from(fd))
@@ -382,7 +412,9 @@ impl StateDir {
     /// took the lock after another reaper removed (or replaced) the journal
     /// holds a file nobody can find any more, and must leave it alone.
     pub fn still_linked(&self, file: &File, name: &str) -> bool {
-        let Ok(held) = nix::sys::stat::fstat(file.as_raw_fd()) else { return false };
+        let Ok(held) = nix::sys::stat::fstat(file.as_raw_fd()) else {
+            return false;
+        };
         let Ok(linked) = nix::sys::stat::fstatat(
             Some(self.fd.as_raw_fd()),
             OsStr::new(name),

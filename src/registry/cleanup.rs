@@ -87,7 +87,6 @@ impl Registry {
         );
         report
     }
-
 }
 
 /// `items` in the order they were registered. A radix sort on the
@@ -120,7 +119,9 @@ fn in_registration_order(items: Vec<(Box<[u8]>, Entry)>) -> Vec<(Box<[u8]>, Entr
         shift += 8;
     }
     let mut slots: Vec<Option<(Box<[u8]>, Entry)>> = items.into_iter().map(Some).collect();
-    keys.iter().filter_map(|&(_, index)| slots[index].take()).collect()
+    keys.iter()
+        .filter_map(|&(_, index)| slots[index].take())
+        .collect()
 }
 
 /// The entries a cleanup-all has taken out of the table; whatever it has
@@ -176,7 +177,10 @@ mod tests {
         let mut seqs: Vec<u64> = (0..2000u64).map(|i| i * 7919 % 2003).collect();
         seqs.extend([1 << 40, (1 << 40) + 3, u64::MAX, 256, 65536]);
         let items: Vec<_> = seqs.iter().rev().map(|&s| entry(s)).collect();
-        let ordered: Vec<u64> = in_registration_order(items).iter().map(|(_, e)| e.seq).collect();
+        let ordered: Vec<u64> = in_registration_order(items)
+            .iter()
+            .map(|(_, e)| e.seq)
+            .collect();
         let mut expected = seqs.clone();
         expected.sort_unstable();
         assert_eq!(ordered, expected);

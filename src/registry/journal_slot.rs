@@ -52,7 +52,10 @@ impl Registry {
                     // A forked child: the journal is the parent's. The child's
                     // own regions go to a journal of its own; dropping the
                     // parent's copy here neither unlocks nor removes it.
-                    let dir = journal.dir().try_clone().map_err(journal::state_dir_error)?;
+                    let dir = journal
+                        .dir()
+                        .try_clone()
+                        .map_err(journal::state_dir_error)?;
                     *slot = JournalSlot::Ready(dir);
                 }
                 JournalSlot::Open(journal) => return f(journal).map(Some),

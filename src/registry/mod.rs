@@ -105,7 +105,6 @@ struct Inner {
     counters: Counters,
 }
 
-
 /// How [`Registry::track`] journals an entry.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Journaling {
@@ -148,7 +147,11 @@ impl std::fmt::Debug for Registry {
 
 static DEFAULT: LazyLock<Registry> = LazyLock::new(|| {
     let options = Options::from_env().unwrap_or_else(|e| {
-        log_at!(Level::Error, "default registry: {}; using the defaults", e.message());
+        log_at!(
+            Level::Error,
+            "default registry: {}; using the defaults",
+            e.message()
+        );
         Options::default()
     });
     let backend = os::backend(options.backend).unwrap_or_else(|why| {
@@ -183,8 +186,8 @@ impl Registry {
     /// available (an unknown `TRITON_SHM_BACKEND`, or the XNU model in a
     /// build without the `xnu-model` feature).
     pub fn new(options: Options) -> Result<Self> {
-        let backend =
-            os::backend(options.backend).map_err(|why| Error::new(Status::INVALID_ARGUMENT, why))?;
+        let backend = os::backend(options.backend)
+            .map_err(|why| Error::new(Status::INVALID_ARGUMENT, why))?;
         Registry::with_backend(options, backend)
     }
 
@@ -205,7 +208,11 @@ impl Registry {
 
     fn build(options: Options, backend: &'static dyn ShmBackend) -> Self {
         let journaled = options.journal && backend.name() == os::system().name();
-        let slot = if journaled { JournalSlot::Unopened } else { JournalSlot::Off };
+        let slot = if journaled {
+            JournalSlot::Unopened
+        } else {
+            JournalSlot::Off
+        };
         Registry::assemble(options, backend, slot)
     }
 
@@ -261,7 +268,8 @@ impl Registry {
     /// tracked, as upstream Triton accepts them.
     pub fn register(&self, key: &[u8], owned: bool) -> Result<Registration> {
         let system = self.checked_system_name(key)?;
-        self.track(key, system, owned, Hold::Pin, Journaling::RecordIfNew).map(|(r, _)| r)
+        self.track(key, system, owned, Hold::Pin, Journaling::RecordIfNew)
+            .map(|(r, _)| r)
     }
 
     /// Check `key` against the reserved prefixes and the naming policy, and
@@ -307,7 +315,12 @@ impl Registry {
     /// the same object is tracked and may not share it with `key` (see
     /// [`Registry::may_share`]), `key` being tracked as `owned`. Checked
     /// before any system call; `track` checks again under the lock.
-    pub(crate) fn check_collision(&self, key: &[u8], resolved: &Resolved, owned: bool) -> Result<()> {
+    pub(crate) fn check_collision(
+        &self,
+        key: &[u8],
+        resolved: &Resolved,
+        owned: bool,
+    ) -> Result<()> {
         let identity = self.inner.options.naming.identity(resolved.system());
         let entries = self.inner.entries.lock(identity);
         let Some(group) = entries.group(identity) else {
@@ -366,7 +379,11 @@ impl Registry {
                     // This process just created the object (O_EXCL) under a
                     // key it tracked as not owned, or registered by name: it
                     // is ours now, and its creation record replaces the old.
-                    let old = if entry.owner_pid == owner_pid { entry.slot.take() } else { None };
+                    let old = if entry.owner_pid == owner_pid {
+                        entry.slot.take()
+                    } else {
+                        None
+                    };
                     entry.owned = true;
                     entry.owner_pid = owner_pid;
                     entry.slot = slot;
@@ -377,7 +394,10 @@ impl Registry {
                 }
                 // Another key reaches the same object.
                 let group = occupied.get();
-                if let Some(other) = group.iter().find(|other| !self.may_share(other.owned, owned)) {
+                if let Some(other) = group
+                    .iter()
+                    .find(|other| !self.may_share(other.owned, owned))
+                {
                     let system = self.stored_system_name(occupied.key(), &original);
                     return Err(self.collision(key, &other.original, system));
                 }
@@ -393,7 +413,10 @@ impl Registry {
             Level::Debug,
             "tracking '{}' as '{}' ({})",
             key.escape_ascii(),
-            policy.system_name_cow(key).unwrap_or_default().escape_ascii(),
+            policy
+                .system_name_cow(key)
+                .unwrap_or_default()
+                .escape_ascii(),
             if owned { "owned" } else { "not owned" }
         );
         Ok((Registration::Added, generation))
@@ -458,7 +481,12 @@ impl Registry {
     /// after that one was untracked is not this region's to release. In a
     /// forked child, the last region of an entry the parent registered
     /// untracks it without unlinking: the object is the parent's.
-    pub(crate) fn release_region(&self, key: &[u8], resolved: &Resolved, generation: u64) -> Result<()> {
+    pub(crate) fn release_region(
+        &self,
+        key: &[u8],
+        resolved: &Resolved,
+        generation: u64,
+    ) -> Result<()> {
         let policy = self.inner.options.naming;
         let identity = policy.identity(resolved.system());
         let mut entries = self.inner.entries.lock(identity);
@@ -497,7 +525,9 @@ impl Registry {
         let entry = match entries.find(identity, key) {
             Some(entry) => entry,
             None => {
-                let other = entries.group(identity).and_then(|group| group.iter().next());
+                let other = entries
+                    .group(identity)
+                    .and_then(|group| group.iter().next());
                 return Err(Error::new(
                     Status::NOT_FOUND,
                     match other {
@@ -534,7 +564,11 @@ impl Registry {
             return false;
         };
         let identity = naming.identity(&system);
-        self.inner.entries.lock(identity).find(identity, key).is_some()
+        self.inner
+            .entries
+            .lock(identity)
+            .find(identity, key)
+            .is_some()
     }
 
     /// The system names of every tracked region, in no particular order.
@@ -587,7 +621,11 @@ impl Registry {
                 "released '{}' without unlinking it (unlink policy {}, {})",
                 entry.original.escape_ascii(),
                 unlink_policy.as_str(),
-                if entry.owned { "owned" } else { "not created here" }
+                if entry.owned {
+                    "owned"
+                } else {
+                    "not created here"
+                }
             );
             return Ok(Unlinked::Released);
         }
@@ -655,5 +693,3 @@ fn with_c_name<R>(name: &[u8], f: impl FnOnce(&CStr) -> R) -> Result<R> {
     }
     Ok(f(&CString::new(name).map_err(|_| nul())?))
 }
-
-

@@ -21,7 +21,10 @@ pub(super) struct Group {
 
 impl Group {
     pub(super) fn new(first: Entry) -> Self {
-        Group { first, more: Vec::new() }
+        Group {
+            first,
+            more: Vec::new(),
+        }
     }
 
     /// Every entry of the group.
@@ -98,7 +101,10 @@ impl Table {
 
     /// The entry of `key` among those reaching `identity`.
     pub(super) fn find(&self, identity: &[u8], key: &[u8]) -> Option<&Entry> {
-        self.map.get(identity)?.iter().find(|entry| *entry.original == *key)
+        self.map
+            .get(identity)?
+            .iter()
+            .find(|entry| *entry.original == *key)
     }
 
     /// [`Table::find`], for changing the entry.
@@ -215,7 +221,9 @@ impl Shards {
         let tail = &identity[identity.len().saturating_sub(8)..];
         let mut word = [0u8; 8];
         word[..tail.len()].copy_from_slice(tail);
-        let mixed = self.chooser.mix_word(u64::from_le_bytes(word) ^ identity.len() as u64);
+        let mixed = self
+            .chooser
+            .mix_word(u64::from_le_bytes(word) ^ identity.len() as u64);
         // Truncation on purpose: the top bits of the product pick the shard.
         (mixed >> 60) as usize % SHARDS
     }
@@ -243,7 +251,10 @@ impl Shards {
 
     /// Names registered in all shards, ever.
     pub(super) fn registered(&self) -> u64 {
-        self.tables.iter().map(|table| table.0.lock().registered()).sum()
+        self.tables
+            .iter()
+            .map(|table| table.0.lock().registered())
+            .sum()
     }
 }
 
@@ -257,7 +268,9 @@ mod tests {
         let first = shards.next_seq();
         for i in 1..3 * SHARDS as u64 {
             assert_eq!(shards.next_seq(), first + i);
-            shards.lock_index(i as usize % SHARDS).count_registration(false);
+            shards
+                .lock_index(i as usize % SHARDS)
+                .count_registration(false);
         }
         assert_eq!(shards.registered(), 3 * SHARDS as u64 - 1);
     }

@@ -92,5 +92,4 @@ impl Registry {
             reaped: get(&c.reaped),
         }
     }
-
 }

@@ -8,7 +8,12 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// A short key unique to this process and call, e.g. `/tsm1234_7`.
 pub fn unique_key(tag: &str) -> String {
-    format!("/tsm{}{}_{}", tag, std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "/tsm{}{}_{}",
+        tag,
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn c(name: &str) -> CString {

@@ -54,7 +54,10 @@ fn policy_answer(result: Result<Vec<u8>, name::NameError>) -> (Json, String) {
             format!("'{}'", n.escape_ascii()),
         ),
         Err(e) => (
-            Json::Obj(vec![("name", Json::Null), ("error", Json::Str(e.to_string()))]),
+            Json::Obj(vec![
+                ("name", Json::Null),
+                ("error", Json::Str(e.to_string())),
+            ]),
             format!("refused: {e}"),
         ),
     }
@@ -118,7 +121,12 @@ fn journal_json(j: &JournalInfo) -> Json {
                 })
             }),
         ),
-        ("boot_id", header.and_then(|h| h.boot_id.clone()).map_or(Json::Null, Json::Str)),
+        (
+            "boot_id",
+            header
+                .and_then(|h| h.boot_id.clone())
+                .map_or(Json::Null, Json::Str),
+        ),
         ("bad_lines", num(j.bad_lines as u64)),
         ("error", j.error.clone().map_or(Json::Null, Json::Str)),
         (
@@ -155,7 +163,10 @@ pub fn list(args: &Args) -> Outcome {
         args,
         Json::Obj(vec![
             ("state_dir", Json::bytes(dir.as_os_str().as_bytes())),
-            ("journals", Json::Arr(journals.iter().map(journal_json).collect())),
+            (
+                "journals",
+                Json::Arr(journals.iter().map(journal_json).collect()),
+            ),
         ]),
         || {
             let mut text = format!("state directory {}\n", dir.display());
@@ -163,9 +174,20 @@ pub fn list(args: &Args) -> Outcome {
                 text += "no journals: no process has recorded regions here\n";
             }
             for j in &journals {
-                let pid = j.header.as_ref().map_or("?".to_owned(), |h| h.pid.to_string());
-                let state = if j.alive { "alive" } else { "dead (reap will clean up)" };
-                text += &format!("{}  pid {pid}  {state}  {} region(s)\n", j.file, j.regions.len());
+                let pid = j
+                    .header
+                    .as_ref()
+                    .map_or("?".to_owned(), |h| h.pid.to_string());
+                let state = if j.alive {
+                    "alive"
+                } else {
+                    "dead (reap will clean up)"
+                };
+                text += &format!(
+                    "{}  pid {pid}  {state}  {} region(s)\n",
+                    j.file,
+                    j.regions.len()
+                );
                 if let Some(e) = &j.error {
                     text += &format!("  unreadable: {e}\n");
                 }
@@ -188,7 +210,11 @@ pub fn list(args: &Args) -> Outcome {
 pub fn reap(args: &Args) -> Outcome {
     let options = options(args)?;
     let report = journal::reap(&options, args.dry_run).map_err(|e| e.message().to_owned())?;
-    let verb = if args.dry_run { "would unlink" } else { "unlinked" };
+    let verb = if args.dry_run {
+        "would unlink"
+    } else {
+        "unlinked"
+    };
     emit(
         args,
         Json::Obj(vec![
@@ -197,7 +223,10 @@ pub fn reap(args: &Args) -> Outcome {
             ("journals_live", num(report.journals_live as u64)),
             ("journals_skipped", num(report.journals_skipped as u64)),
             ("regions_unlinked", num(report.regions_unlinked as u64)),
-            ("regions_already_gone", num(report.regions_already_gone as u64)),
+            (
+                "regions_already_gone",
+                num(report.regions_already_gone as u64),
+            ),
             ("regions_failed", num(report.regions_failed as u64)),
             ("regions_left_alone", num(report.regions_left_alone as u64)),
             ("regions_deferred", num(report.regions_deferred as u64)),
@@ -223,10 +252,13 @@ pub fn reap(args: &Args) -> Outcome {
 
 fn system_name(args: &Args) -> Result<(Vec<u8>, CString), String> {
     let key = args.operands[0].as_bytes();
-    let system = args
-        .naming
-        .system_name(key)
-        .map_err(|e| format!("'{}' cannot be a {} name: {e}", key.escape_ascii(), args.naming))?;
+    let system = args.naming.system_name(key).map_err(|e| {
+        format!(
+            "'{}' cannot be a {} name: {e}",
+            key.escape_ascii(),
+            args.naming
+        )
+    })?;
     let c = CString::new(system.clone()).map_err(|_| "the name contains a NUL byte".to_owned())?;
     Ok((system, c))
 }
@@ -244,9 +276,11 @@ pub fn inspect(args: &Args) -> Outcome {
     let found = match backend.open(&c_name, OpenFlags::EXISTING) {
         Ok(fd) => {
             use std::os::fd::AsFd;
-            Some(backend.size(fd.as_fd()).map_err(|errno| {
-                os_failure(errno, "fstat", &system)
-            })?)
+            Some(
+                backend
+                    .size(fd.as_fd())
+                    .map_err(|errno| os_failure(errno, "fstat", &system))?,
+            )
         }
         Err(libc::ENOENT) => None,
         Err(errno) => return Err(os_failure(errno, "shm_open", &system)),
@@ -280,12 +314,18 @@ pub fn unlink(args: &Args) -> Outcome {
     };
     emit(
         args,
-        Json::Obj(vec![("system_name", Json::bytes(&system)), ("unlinked", Json::Bool(removed))]),
+        Json::Obj(vec![
+            ("system_name", Json::bytes(&system)),
+            ("unlinked", Json::Bool(removed)),
+        ]),
         || {
             if removed {
                 format!("unlinked '{}'\n", system.escape_ascii())
             } else {
-                format!("'{}' does not exist; nothing to unlink\n", system.escape_ascii())
+                format!(
+                    "'{}' does not exist; nothing to unlink\n",
+                    system.escape_ascii()
+                )
             }
         },
     );
@@ -304,7 +344,9 @@ pub fn demo(args: &Args) -> Outcome {
     let region = registry.create_region(key.as_bytes(), 4096).map_err(fail)?;
     let greeting = b"Hello from triton-shm!";
     let wrote = region.write_at(0, greeting);
-    let reader = registry.open_region(key.as_bytes(), 6, greeting.len() - 6).map_err(fail)?;
+    let reader = registry
+        .open_region(key.as_bytes(), 6, greeting.len() - 6)
+        .map_err(fail)?;
     let mut back = vec![0u8; greeting.len() - 6];
     let read = reader.read_at(0, &mut back);
     let tracked = registry.count();

@@ -84,7 +84,10 @@ fn parse(mut raw: impl Iterator<Item = std::ffi::OsString>) -> Result<Option<Arg
                 std::process::exit(0);
             }
             Some("--naming") => {
-                let word = raw.next().and_then(|v| v.into_string().ok()).unwrap_or_default();
+                let word = raw
+                    .next()
+                    .and_then(|v| v.into_string().ok())
+                    .unwrap_or_default();
                 args.naming = word.parse().map_err(|e| format!("--naming: {e}"))?;
             }
             Some("--state-dir") => {
