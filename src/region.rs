@@ -160,16 +160,7 @@ impl Registry {
             Hold::Region,
             Journaling::No,
         )?;
-        self.account_mapping(byte_size, true);
-        Ok(Region {
-            registry: self.clone(),
-            key: key.into(),
-            resolved,
-            mapping: Some(mapping),
-            size: byte_size,
-            released: false,
-            generation,
-        })
+        Ok(self.new_region(key, resolved, mapping, byte_size, generation))
     }
 
     /// Create, size and map a new region of `byte_size` bytes under `key`:
@@ -262,16 +253,7 @@ impl Registry {
         drop(fd);
         match built {
             Ok((mapping, generation)) => {
-                self.account_mapping(byte_size, true);
-                Ok(Region {
-                    registry: self.clone(),
-                    key: key.into(),
-                    resolved,
-                    mapping: Some(mapping),
-                    size: byte_size,
-                    released: false,
-                    generation,
-                })
+                Ok(self.new_region(key, resolved, mapping, byte_size, generation))
             }
             Err(error) => {
                 // Never leave behind an object we created.
@@ -286,6 +268,30 @@ impl Registry {
                 }
                 Err(error)
             }
+        }
+    }
+}
+
+impl Registry {
+    /// A region of `size` bytes mapped by `mapping`, tracked as entry
+    /// `generation` of `key`, counted in the registry's mapped bytes.
+    fn new_region(
+        &self,
+        key: &[u8],
+        resolved: Resolved,
+        mapping: Mapping,
+        size: usize,
+        generation: u64,
+    ) -> Region {
+        self.account_mapping(size, true);
+        Region {
+            registry: self.clone(),
+            key: key.into(),
+            resolved,
+            mapping: Some(mapping),
+            size,
+            released: false,
+            generation,
         }
     }
 }
