@@ -263,8 +263,9 @@ typedef struct triton_shm_options {
    */
   uint32_t journal;
   /**
-   * 1: when the registry is created, reap the regions listed in the
-   * journals of dead owners; 0: don't. Default: 1
+   * 1: when the registry first needs a journal (its first owned
+   * region), reap the regions listed in the journals of dead owners;
+   * 0: don't. Default: 1
    * (`triton_shm_options_from_env`: `TRITON_SHM_REAP_ON_CREATE`).
    */
   uint32_t reap_on_create;
