@@ -8,6 +8,9 @@
 //!   loads 0.2), and room in the header for `install_name_tool`. The CMake
 //!   package installs the library under that name.
 //!
+//! Under cargo-c (the `capi` feature) neither is set: cargo-c names the
+//! library itself.
+//!
 //! The committed `include/triton_shm.h` is the shipped header: a default build
 //! does not compile cbindgen. `scripts/header.sh` and its `--verify` drift
 //! check turn the feature on and write the result to `$OUT_DIR/triton_shm.h`.
@@ -19,7 +22,11 @@ fn main() {
     let minor = env::var("CARGO_PKG_VERSION_MINOR").unwrap_or_default();
     let version = env::var("CARGO_PKG_VERSION").unwrap_or_default();
 
+    // cargo-c (`cargo cinstall`, which turns on the `capi` feature) names
+    // the library itself; two install names or sonames would conflict.
+    let named_by_cargo_c = env::var_os("CARGO_FEATURE_CAPI").is_some();
     match env::var("CARGO_CFG_TARGET_OS").as_deref() {
+        _ if named_by_cargo_c => {}
         Ok("linux") | Ok("android") | Ok("freebsd") | Ok("netbsd") | Ok("openbsd") => {
             println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libtriton_shm.so.{major}");
         }
@@ -62,7 +69,7 @@ fn generate_header(major: &str, minor: &str, patch: &str) {
          #define TRITON_SHM_VERSION_MINOR {minor}\n\
          #define TRITON_SHM_VERSION_PATCH {patch}\n\
          #define TRITON_SHM_VERSION_STRING \"{major}.{minor}.{patch}\"\n\n\
-         /* Fill *(opts) with the defaults; passes the struct's size as compiled. */\n\
+         /** Fill *(opts) with the defaults; passes the struct's size as compiled. */\n\
          #define TRITON_SHM_OPTIONS_INIT(opts) triton_shm_options_init((opts), sizeof *(opts))\n"
     ));
     cbindgen::Builder::new()

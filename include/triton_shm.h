@@ -12,7 +12,7 @@
 #define TRITON_SHM_VERSION_PATCH 0
 #define TRITON_SHM_VERSION_STRING "0.1.0"
 
-/* Fill *(opts) with the defaults; passes the struct's size as compiled. */
+/** Fill *(opts) with the defaults; passes the struct's size as compiled. */
 #define TRITON_SHM_OPTIONS_INIT(opts) triton_shm_options_init((opts), sizeof *(opts))
 
 
