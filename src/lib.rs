@@ -2,15 +2,28 @@
 //!
 //! Triton's clients hand tensors to the server through POSIX shared memory.
 //! Linux and macOS disagree on what a shared-memory name may be and on what
-//! happens to a region nobody unlinks: macOS wants one leading `/`, no other
-//! `/` and at most 31 bytes, and a leaked region stays invisible until
-//! reboot. This crate gives the server one implementation for both:
+//! happens to a region nobody unlinks: macOS compares names byte for byte and
+//! allows at most 31 bytes (its kernel checks nothing else), sizes objects
+//! once and to a page, lists none of them, and keeps a leaked region until
+//! reboot. This crate gives the server one implementation for both.
 //!
-//! * [`name`]: the normalisation of names and the naming policies, pure code;
-//! * [`Registry`]: the regions a process tracks, with their ownership,
-//!   collision checks, unlink and cleanup-all;
-//! * [`os`]: the only module that makes shared-memory system calls;
+//! The public Rust API:
+//!
+//! * [`name`]: the seed's normalisation and the naming policies, pure code;
+//! * [`Registry`], [`Region`], [`Options`]: the regions a process tracks,
+//!   with their ownership, collision checks, unlink and cleanup-all, and the
+//!   regions it opens or creates; [`default_registry`] for the seed's
+//!   process-wide shape;
+//! * [`Status`], [`Error`]: one set of outcomes for Rust and C;
+//! * [`journal`]: listing and reaping the journals of owners that died
+//!   ([`journal::list_journals`], [`journal::reap`], [`journal::reap_stale`]);
+//! * [`os`]: the seam to the system calls ([`os::ShmBackend`] and what it
+//!   takes), for [`Registry::with_backend`];
 //! * [`ffi`]: the C ABI (`triton_shm_*`, header `include/triton_shm.h`).
+//!
+//! Items hidden from these docs (the journal's file formats, the state
+//! directory's checks) are public for the project's own tests and fuzz
+//! targets only and carry no stability promise.
 //!
 //! ```
 //! use triton_shm::{name::NamingPolicy, Options, Registry};

@@ -298,9 +298,6 @@ pub fn strip_leading_slashes(name: &[u8]) -> &[u8] {
     &name[start..]
 }
 
-/// The prefix of the regions Triton's Python backend creates for itself.
-pub const PYTHON_BACKEND_PREFIX: &[u8] = b"triton_python_backend_shm_region_";
-
 /// Whether `key` names a region reserved for Triton's own backends, in any
 /// slash spelling: its canonical form (leading slashes stripped), or that of
 /// its normalisation (which turns inner `/` into `_`), starts with

@@ -21,11 +21,16 @@
 //! one a dead owner recorded ([`reap_stale`] lists every check). Text
 //! journals of earlier versions ([`legacy`]) are still read and reaped.
 
+// The two formats are public for the project's own tests and fuzz targets
+// only, with no stability promise: the public API is the reaper's.
+#[doc(hidden)]
 pub mod legacy;
 mod reaper;
+#[doc(hidden)]
 pub mod slots;
 mod table;
 
+#[doc(hidden)]
 pub use legacy::{created_line, header_line, removed_line};
 pub use reaper::{list_journals, reap, reap_stale, JournalInfo, ReapReport};
 pub(crate) use table::{state_dir_error, Journal, SlotRef};

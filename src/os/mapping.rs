@@ -47,11 +47,6 @@ impl Mapping {
         self.len - self.data_offset
     }
 
-    /// Base address and length as `mmap` returned them.
-    pub fn raw_parts(&self) -> (*mut c_void, usize) {
-        (self.base.as_ptr(), self.len)
-    }
-
     /// Copy `bytes` into the data at `at`. Returns false, copying nothing,
     /// if the range does not fit.
     pub fn write_at(&self, at: usize, bytes: &[u8]) -> bool {

@@ -8,11 +8,15 @@
 
 mod boot_id;
 #[cfg(feature = "crash-points")]
+#[doc(hidden)]
 pub mod crash_point;
-pub mod journal_map;
+pub(crate) mod journal_map;
 mod mapping;
 mod posix;
 mod process;
+/// The state directory's checks; public for the project's own tests only,
+/// with no stability promise.
+#[doc(hidden)]
 pub mod state_dir;
 #[cfg(all(feature = "xnu-model", target_os = "linux"))]
 mod xnu_model;
@@ -21,7 +25,8 @@ pub use boot_id::boot_id;
 pub use mapping::Mapping;
 pub(crate) use posix::page_size;
 pub use posix::Posix;
-pub use process::{coarse_now_ns, current_pid};
+pub(crate) use process::coarse_now_ns;
+pub use process::current_pid;
 #[cfg(all(feature = "xnu-model", target_os = "linux"))]
 pub use xnu_model::XnuModel;
 
