@@ -90,17 +90,31 @@ ForwardLibraryLog(
   LOG_VERBOSE(1) << "triton-shm: " << message;
 }
 
+// The library's log lines go to Triton's verbose log, and only while
+// verbose logging is on: with no callback installed the library does not
+// even format them (two lines per register + unregister). Checked at each
+// registration, so a level changed at run time is followed from the next
+// one.
+void
+FollowVerboseLog()
+{
+  static std::mutex mu;
+  static int routed = -1;  // unknown, then 0 (off) or 1 (on)
+  const int wanted = LOG_VERBOSE_IS_ON(1) ? 1 : 0;
+  std::lock_guard<std::mutex> lock(mu);
+  if (routed != wanted) {
+    (void)triton_shm_set_log_callback(
+        wanted == 1 ? ForwardLibraryLog : nullptr, nullptr);
+    routed = wanted;
+  }
+}
+
 // The options of a server's registry: the library's defaults (no
 // environment), the server's naming policy, and nothing ever unlinked,
 // journaled or reaped, since the server creates nothing.
 TRITONSERVER_Error*
 NewServerRegistry(triton_shm_registry** registry)
 {
-  static std::once_flag log_route;
-  std::call_once(log_route, [] {
-    (void)triton_shm_set_log_callback(ForwardLibraryLog, nullptr);
-  });
-
   triton_shm_options options;
   triton_shm_status status = TRITON_SHM_OPTIONS_INIT(&options);
   if (status == TRITON_SHM_OK) {
@@ -770,6 +784,7 @@ SharedMemoryManager::RegisterSystemSharedMemory(
             "Unable to open shared memory region: '" + shm_key + "'"));
   }
 
+  FollowVerboseLog();
   triton_shm_registry* registry = nullptr;
   TRITONSERVER_Error* unavailable = ManagerRegistries::Get(this, &registry);
   if (unavailable != nullptr) {

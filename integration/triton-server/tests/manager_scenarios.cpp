@@ -1021,6 +1021,33 @@ LibraryDetailGoesToTheVerboseLog()
   CHECK(found);
 }
 
+// The library's own lines reach the verbose log only while it is on; with
+// it off the library is given no callback, so it formats nothing.
+void
+LibraryLinesFollowTheVerboseLevel()
+{
+  Regions regions;
+  ClientRegion* r = regions.Create(ClientKind::kCpp, NewKey(), 64);
+  if (r == nullptr) return;
+  auto manager = NewManager();
+  auto library_lines = [] {
+    size_t n = 0;
+    for (const std::string& line : triton::common::standin::LogLines()) {
+      if (line.find("triton-shm: ") != std::string::npos) n++;
+    }
+    return n;
+  };
+  triton::common::standin::SetVerboseLevel(0);
+  triton::common::standin::ClearLog();
+  CHECK_OK(manager->RegisterSystemSharedMemory("a", r->key, 0, 64));
+  CHECK_OK(manager->Unregister("a", TRITONSERVER_MEMORY_CPU));
+  CHECK(library_lines() == 0);
+  triton::common::standin::SetVerboseLevel(1);
+  CHECK_OK(manager->RegisterSystemSharedMemory("a", r->key, 0, 64));
+  CHECK_OK(manager->Unregister("a", TRITONSERVER_MEMORY_CPU));
+  CHECK(library_lines() > 0);
+}
+
 // Linux: "/k", "k" and "//k" are one object (glibc strips leading slashes).
 // Upstream registers each, and so does the drop-in: the server never
 // unlinks, so no unlink can reach the object through another key.
@@ -1361,6 +1388,8 @@ const Scenario kScenarios[] = {
      TheBackendVariableDoesNotReachTheServer},
     {"library_detail_goes_to_the_verbose_log",
      LibraryDetailGoesToTheVerboseLog},
+    {"library_lines_follow_the_verbose_level",
+     LibraryLinesFollowTheVerboseLevel},
     {"one_object_under_two_keys", OneObjectUnderTwoKeys},
     {"verbatim_keys_without_a_slash", VerbatimKeysWithoutASlash},
     {"an_mmap_failure_is_invalid_arg", AnMmapFailureIsInvalidArg, true},
