@@ -83,9 +83,13 @@ const ManagerOps* const kBaseline =
     nullptr;
 #endif
 
-// One measurement: ns per operation for `ops`, or a negative value when a
-// call failed.
+// One measurement: ns per operation for `ops`, kFailed when a call failed,
+// kTimedOut when it ran past its deadline.
 using Measure = double (*)(const ManagerOps& ops);
+const double kFailed = -1;
+const double kTimedOut = -2;
+// A round of row 8 that takes longer than this is abandoned.
+const auto kDeadline = std::chrono::seconds(20);
 
 void
 Row(const std::string& label, const std::string& what, Measure measure,
@@ -94,14 +98,25 @@ Row(const std::string& label, const std::string& what, Measure measure,
   if (!Wanted(label)) return;
   std::fprintf(stderr, "%s. %s ...\n", label.c_str(), what.c_str());
   std::vector<double> ours, theirs, ratios;
-  (void)measure(dropin_ops);
-  if (kBaseline != nullptr) (void)measure(*kBaseline);
+  auto timed_out = [&](const char* side) {
+    std::printf("| %s. %s | %s | | | %s | no |\n", label.c_str(), what.c_str(),
+                side, goal.c_str());
+    std::fflush(stdout);
+  };
+  if (measure(dropin_ops) == kTimedOut) {
+    return timed_out("the drop-in: a round ran past 20 s");
+  }
+  if (kBaseline != nullptr && measure(*kBaseline) == kTimedOut) {
+    return timed_out("upstream: a round ran past 20 s");
+  }
   for (int i = 0; i < rounds; i++) {
     const double a = measure(dropin_ops);
+    if (a == kTimedOut) return timed_out("the drop-in: a round ran past 20 s");
     if (a < 0) Die(what + ": the drop-in failed");
     ours.push_back(a);
     if (kBaseline != nullptr) {
       const double b = measure(*kBaseline);
+      if (b == kTimedOut) return timed_out("upstream: a round ran past 20 s");
       if (b < 0) Die(what + ": upstream's manager failed");
       theirs.push_back(b);
       ratios.push_back(a / b);
@@ -158,7 +173,7 @@ RegisterUnregister(const ManagerOps& ops)
     if (!ops.register_system(manager, "input0", g_region_a->key, 0, 65536) ||
         !ops.unregister(manager, "input0", TRITONSERVER_MEMORY_CPU)) {
       ops.destroy(manager);
-      return -1;
+      return kFailed;
     }
   }
   const double ns =
@@ -180,7 +195,9 @@ Lookups(const ManagerOps& ops, void* manager, bool churn, Register reg,
   std::atomic<bool> go{false};
   std::atomic<int> running{threads};
   std::atomic<bool> failed{false};
+  std::atomic<bool> late{false};
   std::atomic<size_t> cycles{0};
+  const auto deadline = Clock::now() + kDeadline;
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; t++) {
     pool.emplace_back([&] {
@@ -189,6 +206,10 @@ Lookups(const ManagerOps& ops, void* manager, bool churn, Register reg,
       for (int i = 0; i < lookups; i++) {
         void* address = nullptr;
         if (!ops.lookup(manager, "a", 0, 64, &address)) failed = true;
+        if (i % 256 == 0 && Clock::now() > deadline) {
+          late = true;
+          break;
+        }
       }
       running.fetch_sub(1);
     });
@@ -214,14 +235,15 @@ Lookups(const ManagerOps& ops, void* manager, bool churn, Register reg,
       std::chrono::duration<double, std::nano>(Clock::now() - start).count();
   if (churner.joinable()) churner.join();
   if (cycles_out != nullptr) *cycles_out = cycles.load();
-  return failed ? -1 : ns / lookups;
+  if (failed) return kFailed;
+  return late ? kTimedOut : ns / lookups;
 }
 
 double
 SystemLookups(const ManagerOps& ops, bool churn)
 {
   void* manager = ops.make();
-  double ns = -1;
+  double ns = kFailed;
   if (ops.register_system(manager, "a", g_region_a->key, 0, 65536)) {
     ns = Lookups(
         ops, manager, churn,
@@ -254,7 +276,7 @@ double
 CudaLookupsChurn(const ManagerOps& ops)
 {
   void* manager = ops.make();
-  double ns = -1;
+  double ns = kFailed;
   if (ops.register_cuda(manager, "a", &g_cuda_a->handle(), 1 << 20, 0)) {
     size_t cycles = 0;
     ns = Lookups(
