@@ -906,7 +906,7 @@ SharedMemoryManager::GetMemoryInfo(
   }
 
   if (shm_info != nullptr) {
-    *shm_info = std::static_pointer_cast<const SharedMemoryInfo>(it->second);
+    *shm_info = it->second;  // the request's reference keeps the entry
   }
   *shm_mapped_addr = static_cast<uint8_t*>(it->second->mapped_addr_) + offset;
   *memory_type = it->second->kind_;
@@ -1012,12 +1012,8 @@ SharedMemoryManager::Unregister(
 TRITONSERVER_Error*
 SharedMemoryManager::UnregisterAll(TRITONSERVER_MemoryType memory_type)
 {
-  std::string error_message = "Failed to unregister the following ";
-  if (memory_type == TRITONSERVER_MEMORY_CPU) {
-    error_message += "system shared memory regions: ";
-  } else if (memory_type == TRITONSERVER_MEMORY_GPU) {
-    error_message += "cuda shared memory regions: ";
-  } else {
+  if (memory_type != TRITONSERVER_MEMORY_CPU &&
+      memory_type != TRITONSERVER_MEMORY_GPU) {
     return nullptr;
   }
 
@@ -1044,11 +1040,17 @@ SharedMemoryManager::UnregisterAll(TRITONSERVER_MemoryType memory_type)
   if (failed.empty()) {
     return nullptr;
   }
+  // Upstream's text, which clients may read: each name followed by " ,".
+  std::string names;
   for (const std::string& name : failed) {
-    error_message += name + " ,";
+    names += name + " ,";
   }
-  LOG_ERROR << error_message;
-  return MakeError(TRITONSERVER_ERROR_INTERNAL, error_message);
+  const std::string text =
+      std::string("Failed to unregister the following ") +
+      (memory_type == TRITONSERVER_MEMORY_GPU ? "cuda" : "system") +
+      " shared memory regions: " + names;
+  LOG_ERROR << text;
+  return MakeError(TRITONSERVER_ERROR_INTERNAL, text);
 }
 
 // Unlike upstream's, called without mu_ held: it takes the mutex to detach
