@@ -99,13 +99,16 @@ void
 FollowVerboseLog()
 {
   static std::mutex mu;
-  static int routed = -1;  // unknown, then 0 (off) or 1 (on)
+  static std::atomic<int> routed{-1};  // unknown, then 0 (off) or 1 (on)
   const int wanted = LOG_VERBOSE_IS_ON(1) ? 1 : 0;
+  if (routed.load(std::memory_order_acquire) == wanted) {
+    return;
+  }
   std::lock_guard<std::mutex> lock(mu);
-  if (routed != wanted) {
+  if (routed.load(std::memory_order_relaxed) != wanted) {
     (void)triton_shm_set_log_callback(
         wanted == 1 ? ForwardLibraryLog : nullptr, nullptr);
-    routed = wanted;
+    routed.store(wanted, std::memory_order_release);
   }
 }
 
@@ -696,14 +699,13 @@ Detach(
   map.erase(it);
 }
 
-// Release detached entries outside the mutex; those that fail go back into
-// the map (as upstream keeps an entry whose unmap failed) and are named in
-// `*failed`, their errors logged.
+// Release detached entries outside the mutex (UnregisterAll); those that
+// fail go back into the map (as upstream keeps an entry whose unmap failed)
+// and are named in `*failed`, their errors logged.
 void
 ReleaseDetached(
     std::mutex& mu, std::map<std::string, Entry>& map,
-    std::vector<Entry>& detached, std::vector<std::string>* failed,
-    TRITONSERVER_Error** first_error)
+    std::vector<Entry>& detached, std::vector<std::string>* failed)
 {
   std::vector<Entry> keep;
   for (Entry& entry : detached) {
@@ -714,15 +716,9 @@ ReleaseDetached(
           entry->awaiting_unregister_);
       continue;
     }
-    if (failed != nullptr) {
-      failed->push_back(entry->name_);
-    }
-    if (first_error != nullptr && *first_error == nullptr) {
-      *first_error = err;
-    } else {
-      LOG_VERBOSE(1) << TRITONSERVER_ErrorMessage(err);
-      TRITONSERVER_ErrorDelete(err);
-    }
+    failed->push_back(entry->name_);
+    LOG_VERBOSE(1) << TRITONSERVER_ErrorMessage(err);
+    TRITONSERVER_ErrorDelete(err);
     keep.push_back(std::move(entry));
   }
   if (keep.empty()) {
@@ -1035,7 +1031,7 @@ SharedMemoryManager::UnregisterAll(TRITONSERVER_MemoryType memory_type)
     }
   }
   std::vector<std::string> failed;
-  ReleaseDetached(mu_, shared_memory_map_, detached, &failed, nullptr);
+  ReleaseDetached(mu_, shared_memory_map_, detached, &failed);
 
   if (failed.empty()) {
     return nullptr;
@@ -1059,16 +1055,28 @@ TRITONSERVER_Error*
 SharedMemoryManager::UnregisterHelper(
     const std::string& name, TRITONSERVER_MemoryType memory_type)
 {
-  std::vector<Entry> detached(1);
+  Entry entry;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Detach(shared_memory_map_, name, memory_type, &detached[0]);
+    Detach(shared_memory_map_, name, memory_type, &entry);
   }
-  if (detached[0] == nullptr) {
+  if (entry == nullptr) {
     return nullptr;
   }
-  TRITONSERVER_Error* err = nullptr;
-  ReleaseDetached(mu_, shared_memory_map_, detached, nullptr, &err);
+  TRITONSERVER_Error* err = ReleaseEntry(entry);
+  if (err == nullptr) {
+    ShmMetrics::Instance().Unregistered(
+        KindOf(entry->kind_), entry->byte_size_, entry->awaiting_unregister_);
+    return nullptr;
+  }
+  // The entry still holds the region: back into the map, as upstream keeps
+  // an entry whose unmap failed.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!shared_memory_map_.emplace(name, std::move(entry)).second) {
+    LOG_ERROR << "shared memory region '" << name
+              << "' could not be released and its name was registered "
+                 "again meanwhile";
+  }
   return err;
 }
 
