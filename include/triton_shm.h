@@ -55,7 +55,10 @@
 
 /**
  * `backend`: the `TRITON_SHM_BACKEND` environment variable decides
- * (`system` or `xnu-model`); unset means the real OS. The default.
+ * (`system` or `xnu-model`); unset means the real OS. The default. Only a
+ * library built with the `xnu-model` feature (a test build, on Linux)
+ * reads the variable; a library built as it ships ignores it and uses the
+ * real OS.
  */
 #define TRITON_SHM_BACKEND_FROM_ENV 0
 
@@ -521,9 +524,9 @@ triton_shm_status triton_shm_system_name(const char *name,
  * `struct_size`. No environment variable is read: a host that wants the
  * `TRITON_SHM_*` variables calls `triton_shm_options_from_env` instead.
  * (Only `backend`'s default, `TRITON_SHM_BACKEND_FROM_ENV`, consults
- * `TRITON_SHM_BACKEND` when the registry is created; it chooses between
- * the real OS and, in test builds, the model of macOS, and unlinks
- * nothing.)
+ * `TRITON_SHM_BACKEND` when the registry is created, and only in test
+ * builds with the `xnu-model` feature, where it chooses between the real OS
+ * and the model of macOS; it unlinks nothing.)
  *
  * Arguments: `opts` the struct; `opts_size` must be `sizeof *opts` as the
  * caller compiled it (`TRITON_SHM_OPTIONS_INIT(&opts)` passes it), so a
@@ -597,8 +600,10 @@ triton_shm_status triton_shm_reap_stale(const struct triton_shm_options *opts,
 /**
  * Open and map `byte_size` bytes at `offset` of the shared-memory region a
  * client created under `key`: the server side of Triton's
- * `RegisterSystemSharedMemory`. Every check that needs no system call runs
- * first; the descriptor is closed before returning, on success and error.
+ * `RegisterSystemSharedMemory`. The name checks run first, then the object
+ * is looked for, then the size is judged (so a missing object is
+ * `TRITON_SHM_NOT_FOUND` even with `byte_size` 0); the descriptor is closed
+ * before returning, on success and error.
  *
  * Under the `posix` naming policy the object is opened by its system name.
  * Under `darwin` (XNU checks only a name's length and compares names byte
@@ -808,8 +813,8 @@ triton_shm_status triton_shm_cleanup_all(struct triton_shm_cleanup_report *repor
  * `reserved_prefixes` (or one of its entries) is NULL with a non-zero
  * count; `TRITON_SHM_INVALID_ARGUMENT` for an unknown policy or backend
  * value, a `struct_size` this library does not accept, or a backend that
- * is not built in (`TRITON_SHM_BACKEND_XNU_MODEL` without the feature, or
- * an unknown `TRITON_SHM_BACKEND` value). `*out` is written only on
+ * is not built in (`TRITON_SHM_BACKEND_XNU_MODEL` without the feature, or,
+ * in a build with it, an unknown `TRITON_SHM_BACKEND` value). `*out` is written only on
  * success. The state directory is not touched here: it is opened (and,
  * with `reap_on_create`, the regions of dead owners reaped) when the
  * registry first creates, or registers as owned, a region, and a refused

@@ -6,14 +6,23 @@
 #   scripts/bench.sh --quick    # fewer rounds: a smoke test, not a measurement
 #   scripts/bench.sh --only 1,3 # some benchmarks only
 #
+# Rows 1-6 are the library's (triton_shm_bench); rows 7-8 the Triton
+# manager's (triton_manager_bench: the drop-in against upstream's manager,
+# given TRITON_SHM_BENCH_UPSTREAM_MANAGER=<server checkout>/src/shared_memory_manager.cc).
+#
 # Environment: CMAKE (a cmake to use), CC and CXX (the C and C++ compilers,
-# default: what CMake finds). Run from anywhere.
+# default: what CMake finds), TRITON_SHM_BENCH_UPSTREAM_MANAGER (above). Run from anywhere.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cmake=$("$repo/scripts/ensure-cmake.sh" | tail -n 1)
 build="$repo/build/bench"
 
-"$cmake" -S "$repo/benches" -B "$build" -DCMAKE_BUILD_TYPE=Release >&2
+# Upstream's src/shared_memory_manager.cc (a server checkout's), the
+# baseline of the Triton manager rows (7, 8); without it those rows give the
+# drop-in's times alone.
+upstream=${TRITON_SHM_BENCH_UPSTREAM_MANAGER:-}
+"$cmake" -S "$repo/benches" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+  -DTRITON_SHM_BENCH_UPSTREAM_MANAGER="$upstream" >&2
 "$cmake" --build "$build" --parallel 2 >&2
 
 if [ -r /proc/cpuinfo ]; then
@@ -22,4 +31,5 @@ else
   cpu=$(sysctl -n machdep.cpu.brand_string 2>/dev/null || uname -m)
 fi
 echo "machine: $(getconf _NPROCESSORS_ONLN) CPUs, $cpu, $(uname -s) $(uname -r)" >&2
-exec "$build/triton_shm_bench" "$@"
+"$build/triton_shm_bench" "$@"
+exec "$build/triton_manager_bench" "$@"

@@ -204,7 +204,8 @@ fn on_off(name: &str) -> Result<Option<bool>> {
 impl Options {
     /// The defaults, changed by the environment variables in [`ENV_VARS`]
     /// that are set. (The backend is read when a registry is created, from
-    /// `TRITON_SHM_BACKEND`, unless `backend` says otherwise.)
+    /// `TRITON_SHM_BACKEND` in builds with the `xnu-model` feature, unless
+    /// `backend` says otherwise.)
     ///
     /// Reading the environment is the host's choice: [`Options::default`]
     /// reads nothing. No variable can widen unlinking beyond what a registry

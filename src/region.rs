@@ -58,6 +58,10 @@ impl Registry {
     /// opened; closing never unlinks another. `offset` need not be
     /// page-aligned. The region is tracked as not owned.
     ///
+    /// The name checks come first, then the object is looked for, then the
+    /// size: a missing object is [`Status::NOT_FOUND`] even when `byte_size`
+    /// is 0 or `offset + byte_size` overflows.
+    ///
     /// Errors: [`Status::INVALID_ARGUMENT`] (`byte_size` 0),
     /// [`Status::OUT_OF_BOUNDS`] (`offset + byte_size` overflows or passes the
     /// object's size, which on macOS is the size rounded up to a page),
@@ -68,13 +72,9 @@ impl Registry {
     /// says which client could not have created it), and the statuses of
     /// failed system calls.
     pub fn open_region(&self, key: &[u8], offset: usize, byte_size: usize) -> Result<Region> {
-        check_size(byte_size)?;
-        let end = offset.checked_add(byte_size).ok_or_else(|| {
-            Error::new(
-                Status::OUT_OF_BOUNDS,
-                format!("offset {offset} + byte_size {byte_size} overflows"),
-            )
-        })?;
+        // The object is looked for before the size is judged: a key that
+        // names nothing is NOT_FOUND whatever the size, as Triton's server
+        // reports a missing key before its size.
         self.check_reserved(key)?;
         let candidates = self.client_names(key)?;
         if let [ClientName::Valid(only)] = candidates.as_slice() {
@@ -116,6 +116,13 @@ impl Registry {
             return Err(not_found(key, &tried, &candidates));
         };
         let opened_name = opened_c.to_bytes();
+        check_size(byte_size)?;
+        let end = offset.checked_add(byte_size).ok_or_else(|| {
+            Error::new(
+                Status::OUT_OF_BOUNDS,
+                format!("offset {offset} + byte_size {byte_size} overflows"),
+            )
+        })?;
         if candidates.first().is_some_and(|first| !first.is(opened_c)) {
             log_at!(
                 Level::Info,

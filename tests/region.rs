@@ -89,6 +89,16 @@ macro_rules! lifecycle_suite {
             }
 
             #[test]
+            fn a_missing_object_is_not_found_before_its_size_is_judged() {
+                let reg = darwin();
+                let key = unique_key("absent");
+                for (offset, size) in [(0, 0), (usize::MAX, 2), (0, 8)] {
+                    let e = reg.open_region(key.as_bytes(), offset, size).unwrap_err();
+                    assert_eq!(e.status(), Status::NOT_FOUND, "({offset}, {size}): {e}");
+                }
+            }
+
+            #[test]
             fn sizes_past_a_file_offset_are_refused_before_any_syscall() {
                 let reg = darwin();
                 let key = unique_key("huge");

@@ -5,8 +5,9 @@
 // the class that server's src/shared_memory_manager.h declares, which stays
 // as it is. System shared memory goes entirely through triton-shm's C API:
 // there is no platform code here, and the same source serves Linux and
-// macOS. CUDA shared memory keeps upstream's behaviour and builds with
-// TRITON_ENABLE_GPU. See README.md next to this file.
+// macOS. CUDA shared memory (built with TRITON_ENABLE_GPU) answers
+// clients as upstream's does, and refuses a device the server lacks. See
+// README.md next to this file.
 //
 // What the server does with a client's region, and what it never does:
 //
@@ -20,11 +21,20 @@
 //   memory (allow_client_shm off) never makes one.
 // * Clients see Triton's own message shapes; the library's detail (names,
 //   errno) goes to LOG_VERBOSE(1).
+// * No system call and no CUDA call runs under the manager's mutex: the
+//   map is looked at and changed under it, and regions are opened, mapped,
+//   unmapped and closed outside it, so GetMemoryInfo never waits for a
+//   registration's system calls or a CUDA IPC open or close.
+// * Shared-memory metrics go through core's custom-metrics API, created at
+//   the first registration; GetMemoryInfo touches none.
 
 #include "shared_memory_manager.h"
 
+#include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
+#include <map>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -80,17 +90,34 @@ ForwardLibraryLog(
   LOG_VERBOSE(1) << "triton-shm: " << message;
 }
 
+// The library's log lines go to Triton's verbose log, and only while
+// verbose logging is on: with no callback installed the library does not
+// even format them (two lines per register + unregister). Checked at each
+// registration, so a level changed at run time is followed from the next
+// one.
+void
+FollowVerboseLog()
+{
+  static std::mutex mu;
+  static std::atomic<int> routed{-1};  // unknown, then 0 (off) or 1 (on)
+  const int wanted = LOG_VERBOSE_IS_ON(1) ? 1 : 0;
+  if (routed.load(std::memory_order_acquire) == wanted) {
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  if (routed.load(std::memory_order_relaxed) != wanted) {
+    (void)triton_shm_set_log_callback(
+        wanted == 1 ? ForwardLibraryLog : nullptr, nullptr);
+    routed.store(wanted, std::memory_order_release);
+  }
+}
+
 // The options of a server's registry: the library's defaults (no
 // environment), the server's naming policy, and nothing ever unlinked,
 // journaled or reaped, since the server creates nothing.
 TRITONSERVER_Error*
 NewServerRegistry(triton_shm_registry** registry)
 {
-  static std::once_flag log_route;
-  std::call_once(log_route, [] {
-    (void)triton_shm_set_log_callback(ForwardLibraryLog, nullptr);
-  });
-
   triton_shm_options options;
   triton_shm_status status = TRITON_SHM_OPTIONS_INIT(&options);
   if (status == TRITON_SHM_OK) {
@@ -213,29 +240,276 @@ struct SystemRegion : SharedMemoryManager::SharedMemoryInfo {
   triton_shm_region* region_;
 };
 
+// ---- metrics -----------------------------------------------------------------
+//
+// Served with the server's own metrics (":8002/metrics"), through core's
+// custom-metrics API. Labels are fixed words only (the kind, whether an
+// unregistration was deferred, a failure's reason): never a client's region
+// name or key. A server built without metrics answers UNSUPPORTED when the
+// first family is made, and every update is then a no-op.
+
+enum KindIndex { kSystemKind = 0, kCudaKind = 1, kKinds = 2 };
+
+KindIndex
+KindOf(TRITONSERVER_MemoryType memory_type)
+{
+  return memory_type == TRITONSERVER_MEMORY_GPU ? kCudaKind : kSystemKind;
+}
+
+const char* const kKindLabel[kKinds] = {"system", "cuda"};
+
+class ShmMetrics {
+ public:
+  // The one set of metrics of the process; never destroyed, so a manager
+  // destroyed during static destruction still finds it.
+  static ShmMetrics& Instance()
+  {
+    static ShmMetrics* metrics = new ShmMetrics();
+    return *metrics;
+  }
+
+  // A region of `bytes` bytes was registered. Makes the metrics, the
+  // first time.
+  void Registered(KindIndex kind, size_t bytes)
+  {
+    if (!Ready()) {
+      return;
+    }
+    Add(regions_[kind], 1);
+    Add(bytes_[kind], static_cast<double>(bytes));
+    Add(registrations_[kind], 1);
+  }
+
+  // A registration was refused for `reason`, a fixed word. Makes the
+  // metrics, the first time.
+  void Failed(KindIndex kind, const std::string& reason)
+  {
+    if (!Ready()) {
+      return;
+    }
+    TRITONSERVER_Metric* metric = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(failures_mu_);
+      auto found = failures_[kind].find(reason);
+      if (found != failures_[kind].end()) {
+        metric = found->second;
+      } else {
+        metric = NewMetric(
+            failure_family_, {{"kind", kKindLabel[kind]}, {"reason", reason}});
+        failures_[kind].emplace(reason, metric);
+      }
+    }
+    Add(metric, 1);
+  }
+
+  // An unregistration was deferred: a request still holds the region.
+  void Deferred(KindIndex kind)
+  {
+    if (made_.load(std::memory_order_acquire)) {
+      Add(awaiting_[kind], 1);
+    }
+  }
+
+  // A region of `bytes` bytes left the manager; `was_deferred` when its
+  // unregistration had been deferred.
+  void Unregistered(KindIndex kind, size_t bytes, bool was_deferred)
+  {
+    if (!made_.load(std::memory_order_acquire)) {
+      return;
+    }
+    Add(regions_[kind], -1);
+    Add(bytes_[kind], -static_cast<double>(bytes));
+    Add(unregistrations_[kind][was_deferred ? 1 : 0], 1);
+    if (was_deferred) {
+      Add(awaiting_[kind], -1);
+    }
+  }
+
+ private:
+  using Labels = std::vector<std::pair<std::string, std::string>>;
+
+  bool Ready()
+  {
+    std::call_once(make_once_, [this] { Make(); });
+    return made_.load(std::memory_order_acquire);
+  }
+
+  void Make()
+  {
+    TRITONSERVER_Error* err = TRITONSERVER_MetricFamilyNew(
+        &regions_family_, TRITONSERVER_METRIC_KIND_GAUGE,
+        "nv_shared_memory_regions",
+        "Shared-memory regions registered with the server now, by kind");
+    if (err != nullptr) {
+      // UNSUPPORTED: a server built without metrics. Anything else is
+      // logged once; either way the metrics stay off.
+      if (TRITONSERVER_ErrorCode(err) != TRITONSERVER_ERROR_UNSUPPORTED) {
+        LOG_WARNING << "shared-memory metrics are off: "
+                    << TRITONSERVER_ErrorMessage(err);
+      }
+      TRITONSERVER_ErrorDelete(err);
+      return;
+    }
+    struct FamilySpec {
+      TRITONSERVER_MetricFamily** family;
+      TRITONSERVER_MetricKind kind;
+      const char* name;
+      const char* help;
+    };
+    const FamilySpec specs[] = {
+        {&bytes_family_, TRITONSERVER_METRIC_KIND_GAUGE,
+         "nv_shared_memory_mapped_bytes",
+         "Bytes of the shared-memory regions registered now, by kind"},
+        {&registrations_family_, TRITONSERVER_METRIC_KIND_COUNTER,
+         "nv_shared_memory_registrations",
+         "Shared-memory regions registered, by kind"},
+        {&unregistrations_family_, TRITONSERVER_METRIC_KIND_COUNTER,
+         "nv_shared_memory_unregistrations",
+         "Shared-memory regions unregistered, by kind and by whether a "
+         "request held the region when it was asked (deferred)"},
+        {&failure_family_, TRITONSERVER_METRIC_KIND_COUNTER,
+         "nv_shared_memory_registration_failures",
+         "Shared-memory registrations refused, by kind and reason"},
+        {&awaiting_family_, TRITONSERVER_METRIC_KIND_GAUGE,
+         "nv_shared_memory_regions_awaiting_unregister",
+         "Shared-memory regions asked to unregister while a request holds "
+         "them, by kind"},
+    };
+    for (const FamilySpec& spec : specs) {
+      err = TRITONSERVER_MetricFamilyNew(
+          spec.family, spec.kind, spec.name, spec.help);
+      if (err != nullptr) {
+        LOG_WARNING << "shared-memory metrics are off: "
+                    << TRITONSERVER_ErrorMessage(err);
+        TRITONSERVER_ErrorDelete(err);
+        return;
+      }
+    }
+    for (int kind = 0; kind < kKinds; kind++) {
+      const Labels by_kind = {{"kind", kKindLabel[kind]}};
+      regions_[kind] = NewMetric(regions_family_, by_kind);
+      bytes_[kind] = NewMetric(bytes_family_, by_kind);
+      registrations_[kind] = NewMetric(registrations_family_, by_kind);
+      awaiting_[kind] = NewMetric(awaiting_family_, by_kind);
+      for (int deferred = 0; deferred < 2; deferred++) {
+        unregistrations_[kind][deferred] = NewMetric(
+            unregistrations_family_,
+            {{"kind", kKindLabel[kind]},
+             {"deferred", deferred == 1 ? "true" : "false"}});
+      }
+    }
+    made_.store(true, std::memory_order_release);
+  }
+
+  // A metric of `family` with `labels`; nullptr (and a log line) when core
+  // refuses it, which makes its updates no-ops.
+  static TRITONSERVER_Metric* NewMetric(
+      TRITONSERVER_MetricFamily* family, const Labels& labels)
+  {
+    std::vector<TRITONSERVER_Parameter*> owned;
+    std::vector<const TRITONSERVER_Parameter*> params;
+    for (const auto& label : labels) {
+      TRITONSERVER_Parameter* param = TRITONSERVER_ParameterNew(
+          label.first.c_str(), TRITONSERVER_PARAMETER_STRING,
+          label.second.c_str());
+      owned.push_back(param);
+      params.push_back(param);
+    }
+    TRITONSERVER_Metric* metric = nullptr;
+    TRITONSERVER_Error* err =
+        TRITONSERVER_MetricNew(&metric, family, params.data(), params.size());
+    for (TRITONSERVER_Parameter* param : owned) {
+      TRITONSERVER_ParameterDelete(param);
+    }
+    if (err != nullptr) {
+      LOG_WARNING << "a shared-memory metric could not be made: "
+                  << TRITONSERVER_ErrorMessage(err);
+      TRITONSERVER_ErrorDelete(err);
+      return nullptr;
+    }
+    return metric;
+  }
+
+  static void Add(TRITONSERVER_Metric* metric, double delta)
+  {
+    if (metric == nullptr) {
+      return;
+    }
+    TRITONSERVER_Error* err = TRITONSERVER_MetricIncrement(metric, delta);
+    if (err != nullptr) {
+      TRITONSERVER_ErrorDelete(err);
+    }
+  }
+
+  std::once_flag make_once_;
+  std::atomic<bool> made_{false};
+  TRITONSERVER_MetricFamily* regions_family_ = nullptr;
+  TRITONSERVER_MetricFamily* bytes_family_ = nullptr;
+  TRITONSERVER_MetricFamily* registrations_family_ = nullptr;
+  TRITONSERVER_MetricFamily* unregistrations_family_ = nullptr;
+  TRITONSERVER_MetricFamily* failure_family_ = nullptr;
+  TRITONSERVER_MetricFamily* awaiting_family_ = nullptr;
+  TRITONSERVER_Metric* regions_[kKinds] = {};
+  TRITONSERVER_Metric* bytes_[kKinds] = {};
+  TRITONSERVER_Metric* registrations_[kKinds] = {};
+  TRITONSERVER_Metric* awaiting_[kKinds] = {};
+  TRITONSERVER_Metric* unregistrations_[kKinds][2] = {};
+  std::mutex failures_mu_;
+  std::map<std::string, TRITONSERVER_Metric*> failures_[kKinds];
+};
+
+// A refused registration: counted under `reason`, then returned.
+TRITONSERVER_Error*
+Refused(KindIndex kind, const std::string& reason, TRITONSERVER_Error* err)
+{
+  ShmMetrics::Instance().Failed(kind, reason);
+  return err;
+}
+
+// The failure reason of a triton-shm status: its name without the prefix.
+std::string
+StatusReason(triton_shm_status status)
+{
+  std::string name = triton_shm_status_name(status);
+  const std::string prefix = "TRITON_SHM_";
+  if (name.compare(0, prefix.size(), prefix) == 0) {
+    name.erase(0, prefix.size());
+  }
+  return name;
+}
+
+bool
+StartsWith(const std::string& text, const char* prefix)
+{
+  return text.compare(0, std::strlen(prefix), prefix) == 0;
+}
+
 // Triton's error for a registration triton-shm refused, in the shapes
-// Triton's clients and QA know; the library's detail goes to the verbose
+// Triton's clients and QA read; the library's detail goes to the verbose
 // log.
 TRITONSERVER_Error*
 RegistrationError(
     const std::string& name, const std::string& shm_key,
     triton_shm_status status)
 {
+  const std::string detail = LibraryMessage();
   LOG_VERBOSE(1) << "registering system shared memory region '" << name
-                 << "' with key '" << shm_key << "' failed: "
-                 << triton_shm_status_name(status) << ": " << LibraryMessage();
-  const std::string invalid_args =
-      "failed to register shared memory region '" + name + "': invalid args";
+                 << "' with key '" << shm_key
+                 << "' failed: " << triton_shm_status_name(status) << ": "
+                 << detail;
+  const std::string failed =
+      "failed to register shared memory region '" + name + "': ";
   const std::string unable_to_open =
       "Unable to open shared memory region: '" + shm_key + "'";
   switch (status) {
     case TRITON_SHM_OUT_OF_BOUNDS:
     case TRITON_SHM_INVALID_ARGUMENT:
-      return MakeError(TRITONSERVER_ERROR_INVALID_ARG, invalid_args);
+      return MakeError(TRITONSERVER_ERROR_INVALID_ARG, failed + "invalid args");
     case TRITON_SHM_NOT_FOUND:
     case TRITON_SHM_INVALID_NAME:
     case TRITON_SHM_NAME_TOO_LONG:
-      return MakeError(TRITONSERVER_ERROR_INVALID_ARG, unable_to_open);
+      // What a failed shm_open is to upstream's server: INTERNAL.
+      return MakeError(TRITONSERVER_ERROR_INTERNAL, unable_to_open);
     case TRITON_SHM_RESERVED_NAME:
       return MakeError(
           TRITONSERVER_ERROR_INVALID_ARG,
@@ -246,98 +520,220 @@ RegistrationError(
     case TRITON_SHM_NAME_COLLISION:
       return MakeError(
           TRITONSERVER_ERROR_INVALID_ARG,
-          "failed to register shared memory region '" + name + "': key '" +
-              shm_key + "' reaches the object of another registered key");
+          failed + "key '" + shm_key +
+              "' reaches the object of another registered key");
     case TRITON_SHM_PERMISSION_DENIED:
     case TRITON_SHM_OS_ERROR:
+      // The library's message names the system call that failed first.
+      if (StartsWith(detail, "mmap")) {
+        return MakeError(
+            TRITONSERVER_ERROR_INVALID_ARG,
+            failed + "unable to process address space");
+      }
+      if (StartsWith(detail, "fstat")) {
+        return MakeError(
+            TRITONSERVER_ERROR_INTERNAL,
+            "Invalid shared memory region: '" + shm_key + "'");
+      }
       return MakeError(TRITONSERVER_ERROR_INTERNAL, unable_to_open);
     default:
       return MakeError(
           TRITONSERVER_ERROR_INTERNAL,
-          "failed to register shared memory region '" + name +
-              "': " + triton_shm_status_name(status));
+          failed + triton_shm_status_name(status));
   }
+}
+
+TRITONSERVER_Error*
+AlreadyInManager(const std::string& name)
+{
+  return MakeError(
+      TRITONSERVER_ERROR_ALREADY_EXISTS,
+      "shared memory region '" + name + "' already in manager");
 }
 
 #ifdef TRITON_ENABLE_GPU
-// The CUDA path: as upstream, the server opens the client's IPC handle on
-// `device_id` and checks the requested size against the allocation's.
-TRITONSERVER_Error*
-OpenCudaIpcHandle(
-    const cudaIpcMemHandle_t* handle, int device_id, void** base)
-{
-  cudaSetDevice(device_id);
-  cudaError_t err =
-      cudaIpcOpenMemHandle(base, *handle, cudaIpcMemLazyEnablePeerAccess);
-  if (err != cudaSuccess) {
-    LOG_ERROR << "failed to open CUDA IPC handle: " << cudaGetErrorString(err);
-    return MakeError(
-        TRITONSERVER_ERROR_INVALID_ARG,
-        "failed to register shared memory region: invalid args");
-  }
-  return nullptr;
-}
+// ---- CUDA ----------------------------------------------------------------------
+//
+// A client hands the server a cudaIpcMemHandle_t of an allocation in its
+// own process. The server maps it on `device_id`, checks that the
+// allocation holds `byte_size` bytes, and unmaps it on unregister. Clients
+// and Triton's QA read only the codes and "failed to register shared
+// memory region ...: invalid args"; the CUDA detail goes to the log.
 
-// A CUDA driver function, found through the runtime so that a GPU build
-// still starts where no driver is installed.
-TRITONSERVER_Error*
-CudaDriverFunction(const char* symbol, void** function)
-{
-  cudaError_t err =
-      cudaGetDriverEntryPoint(symbol, function, cudaEnableDefault);
-  if (err != cudaSuccess) {
-    LOG_ERROR << "Failed to get CUDA driver entry point for " << symbol
-              << ": " << cudaGetErrorString(err);
-    return MakeError(
-        TRITONSERVER_ERROR_INTERNAL, "Failed to get CUDA driver entry point");
-  }
-  return nullptr;
-}
+// cuMemGetAddressRange, from the driver that the runtime loaded, looked up
+// once: a server built with GPU support must start where no driver is
+// installed, so it does not link libcuda.
+using AddressRangeFn = CUresult (*)(CUdeviceptr*, size_t*, CUdeviceptr);
 
-// The size of the allocation `address` belongs to.
-TRITONSERVER_Error*
-CudaAllocationSize(CUdeviceptr address, size_t* size)
+AddressRangeFn
+AddressRangeQuery()
 {
-  using AddressRange = CUresult (*)(CUdeviceptr*, size_t*, CUdeviceptr);
-  using ErrorString = CUresult (*)(CUresult, const char**);
-  void* address_range = nullptr;
-  void* error_string = nullptr;
-  RETURN_IF_ERR(CudaDriverFunction("cuMemGetAddressRange", &address_range));
-  RETURN_IF_ERR(CudaDriverFunction("cuGetErrorString", &error_string));
-  CUresult result =
-      reinterpret_cast<AddressRange>(address_range)(nullptr, size, address);
-  if (result != CUDA_SUCCESS) {
-    const char* text = nullptr;
-    if (reinterpret_cast<ErrorString>(error_string)(result, &text) !=
-        CUDA_SUCCESS) {
-      return MakeError(
-          TRITONSERVER_ERROR_INTERNAL, "Failed to get CUDA error string");
+  static const AddressRangeFn query = []() -> AddressRangeFn {
+    void* symbol = nullptr;
+    const cudaError_t got = cudaGetDriverEntryPoint(
+        "cuMemGetAddressRange", &symbol, cudaEnableDefault);
+    if (got != cudaSuccess || symbol == nullptr) {
+      LOG_ERROR << "CUDA shared memory: the driver's cuMemGetAddressRange "
+                   "is not available ("
+                << cudaGetErrorString(got) << ")";
+      return nullptr;
     }
+    return reinterpret_cast<AddressRangeFn>(symbol);
+  }();
+  return query;
+}
+
+// Why a CUDA registration failed, for the log and the metrics.
+struct CudaRefusal {
+  const char* reason;  // a fixed word: the metrics' label
+  std::string detail;  // for the log only
+};
+
+// Map the client's allocation on `device_id` and check that it holds
+// `byte_size` bytes. On success `*base` is the mapping; on failure nothing
+// stays mapped and `*why` says what went wrong.
+bool
+MapClientAllocation(
+    const cudaIpcMemHandle_t& handle, int device_id, size_t byte_size,
+    void** base, CudaRefusal* why)
+{
+  int devices = 0;
+  const cudaError_t counted = cudaGetDeviceCount(&devices);
+  if (counted != cudaSuccess || device_id < 0 || device_id >= devices) {
+    *why = {"INVALID_DEVICE",
+            "device_id " + std::to_string(device_id) +
+                " is not a CUDA device of this server, which has " +
+                std::to_string(counted == cudaSuccess ? devices : 0)};
+    return false;
+  }
+  cudaError_t err = cudaSetDevice(device_id);
+  if (err == cudaSuccess) {
+    err = cudaIpcOpenMemHandle(base, handle, cudaIpcMemLazyEnablePeerAccess);
+  }
+  if (err != cudaSuccess) {
+    *why = {"CUDA_IPC_OPEN",
+            std::string("the IPC handle does not open on device ") +
+                std::to_string(device_id) + ": " + cudaGetErrorString(err)};
+    return false;
+  }
+
+  const AddressRangeFn query = AddressRangeQuery();
+  size_t allocation = 0;
+  CUresult sized = CUDA_ERROR_NOT_FOUND;
+  if (query != nullptr) {
+    sized = query(nullptr, &allocation, reinterpret_cast<CUdeviceptr>(*base));
+  }
+  if (sized != CUDA_SUCCESS || byte_size > allocation) {
+    *why = {sized != CUDA_SUCCESS ? "CUDA_DRIVER" : "OUT_OF_BOUNDS",
+            sized != CUDA_SUCCESS
+                ? "the size of the allocation is unknown (CUresult " +
+                      std::to_string(static_cast<int>(sized)) + ")"
+                : "byte_size " + std::to_string(byte_size) +
+                      " is more than the allocation's " +
+                      std::to_string(allocation) + " bytes"};
+    (void)cudaIpcCloseMemHandle(*base);
+    *base = nullptr;
+    return false;
+  }
+  return true;
+}
+
+TRITONSERVER_Error*
+UnmapClientAllocation(void* base)
+{
+  const cudaError_t err = cudaIpcCloseMemHandle(base);
+  if (err != cudaSuccess) {
     return MakeError(
         TRITONSERVER_ERROR_INTERNAL,
-        std::string("Failed to get CUDA address range: ") + text);
-  }
-  return nullptr;
-}
-
-TRITONSERVER_Error*
-CheckCudaRegionSize(
-    const std::string& name, CUdeviceptr address, size_t byte_size)
-{
-  size_t size = 0;
-  TRITONSERVER_Error* err = CudaAllocationSize(address, &size);
-  if (err != nullptr || byte_size > size) {
-    if (err != nullptr) {
-      LOG_ERROR << TRITONSERVER_ErrorMessage(err);
-      TRITONSERVER_ErrorDelete(err);
-    }
-    return MakeError(
-        TRITONSERVER_ERROR_INVALID_ARG,
-        "failed to register shared memory region '" + name + "': invalid args");
+        std::string("failed to close CUDA IPC handle: ") +
+            cudaGetErrorString(err));
   }
   return nullptr;
 }
 #endif  // TRITON_ENABLE_GPU
+
+using Entry = std::shared_ptr<SharedMemoryManager::SharedMemoryInfo>;
+
+// Release what an entry holds, outside the manager's mutex. On failure the
+// entry still holds it and the caller puts the entry back.
+TRITONSERVER_Error*
+ReleaseEntry(const Entry& entry)
+{
+  if (entry->kind_ == TRITONSERVER_MEMORY_CPU) {
+    return static_cast<SystemRegion&>(*entry).Close();
+  }
+#ifdef TRITON_ENABLE_GPU
+  return UnmapClientAllocation(entry->mapped_addr_);
+#else
+  return MakeError(
+      TRITONSERVER_ERROR_INVALID_ARG,
+      "failed to unregister CUDA shared memory region: '" + entry->name_ +
+          "', GPUs not supported");
+#endif  // TRITON_ENABLE_GPU
+}
+
+// Take `name`'s entry of `memory_type` out of `map` (the caller holds the
+// manager's mutex) into `*detached`, or, while a request holds it, mark it
+// to be unregistered when that request lets go. Leaves `*detached` empty
+// when there is nothing to release now.
+void
+Detach(
+    std::map<std::string, Entry>& map, const std::string& name,
+    TRITONSERVER_MemoryType memory_type, Entry* detached)
+{
+  auto it = map.find(name);
+  if (it == map.end() || it->second->kind_ != memory_type) {
+    return;
+  }
+  if (it->second.use_count() > 1) {
+    if (!it->second->awaiting_unregister_) {
+      it->second->awaiting_unregister_ = true;
+      ShmMetrics::Instance().Deferred(KindOf(memory_type));
+    }
+    LOG_VERBOSE(1) << "shared memory region '" << name
+                   << "' is in use by a request; it is unregistered when "
+                      "the request completes";
+    return;
+  }
+  *detached = std::move(it->second);
+  map.erase(it);
+}
+
+// Release detached entries outside the mutex (UnregisterAll); those that
+// fail go back into the map (as upstream keeps an entry whose unmap failed)
+// and are named in `*failed`, their errors logged.
+void
+ReleaseDetached(
+    std::mutex& mu, std::map<std::string, Entry>& map,
+    std::vector<Entry>& detached, std::vector<std::string>* failed)
+{
+  std::vector<Entry> keep;
+  for (Entry& entry : detached) {
+    TRITONSERVER_Error* err = ReleaseEntry(entry);
+    if (err == nullptr) {
+      ShmMetrics::Instance().Unregistered(
+          KindOf(entry->kind_), entry->byte_size_,
+          entry->awaiting_unregister_);
+      continue;
+    }
+    failed->push_back(entry->name_);
+    LOG_VERBOSE(1) << TRITONSERVER_ErrorMessage(err);
+    TRITONSERVER_ErrorDelete(err);
+    keep.push_back(std::move(entry));
+  }
+  if (keep.empty()) {
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  for (Entry& entry : keep) {
+    const std::string name = entry->name_;
+    if (!map.emplace(name, std::move(entry)).second) {
+      LOG_ERROR << "shared memory region '" << name
+                << "' could not be released and its name was registered "
+                   "again meanwhile";
+    }
+  }
+}
 
 }  // namespace
 
@@ -350,6 +746,12 @@ SharedMemoryManager::~SharedMemoryManager()
       TRITONSERVER_ErrorDelete(err);
     }
   }
+  // Entries a request still holds leave with the manager; each is released
+  // by its last holder.
+  for (const auto& entry : shared_memory_map_) {
+    ShmMetrics::Instance().Unregistered(
+        KindOf(entry.second->kind_), entry.second->byte_size_, true);
+  }
   ManagerRegistries::Release(this);
 }
 
@@ -359,37 +761,57 @@ SharedMemoryManager::RegisterSystemSharedMemory(
     const size_t byte_size)
 {
   // Upstream's key check first: all slashes, or the Python backend's prefix.
-  RETURN_IF_ERR(ValidateSharedMemoryKey(name, shm_key));
-
-  std::lock_guard<std::mutex> lock(mu_);
-  if (shared_memory_map_.find(name) != shared_memory_map_.end()) {
-    return MakeError(
-        TRITONSERVER_ERROR_ALREADY_EXISTS,
-        "shared memory region '" + name + "' already in manager");
+  TRITONSERVER_Error* invalid = ValidateSharedMemoryKey(name, shm_key);
+  if (invalid != nullptr) {
+    return Refused(kSystemKind, "INVALID_KEY", invalid);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shared_memory_map_.find(name) != shared_memory_map_.end()) {
+      return Refused(kSystemKind, "ALREADY_EXISTS", AlreadyInManager(name));
+    }
   }
   // A key with a NUL byte would reach the system cut short.
   if (shm_key.find('\0') != std::string::npos) {
-    return MakeError(
-        TRITONSERVER_ERROR_INVALID_ARG,
-        "Unable to open shared memory region: '" + shm_key + "'");
+    return Refused(
+        kSystemKind, "INVALID_KEY",
+        MakeError(
+            TRITONSERVER_ERROR_INVALID_ARG,
+            "Unable to open shared memory region: '" + shm_key + "'"));
   }
 
+  FollowVerboseLog();
   triton_shm_registry* registry = nullptr;
-  RETURN_IF_ERR(ManagerRegistries::Get(this, &registry));
+  TRITONSERVER_Error* unavailable = ManagerRegistries::Get(this, &registry);
+  if (unavailable != nullptr) {
+    return Refused(kSystemKind, "REGISTRY", unavailable);
+  }
 
-  // Bounds (offset + byte_size against the object, overflow included) are
-  // checked before anything is mapped; the mapping starts at the page at or
-  // below `offset`; the descriptor is closed on every path.
+  // Outside the mutex: the name checks, shm_open, fstat, the bounds check
+  // (offset + byte_size against the object, overflow included), mmap from
+  // the page at or below `offset`, and close on every path.
   triton_shm_region* region = nullptr;
-  triton_shm_status status = triton_shm_region_open(
+  const triton_shm_status status = triton_shm_region_open(
       registry, shm_key.c_str(), offset, byte_size, 0, &region);
   if (status != TRITON_SHM_OK) {
-    return RegistrationError(name, shm_key, status);
+    return Refused(
+        kSystemKind, StatusReason(status),
+        RegistrationError(name, shm_key, status));
   }
+  auto entry =
+      std::make_shared<SystemRegion>(name, shm_key, offset, byte_size, region);
 
-  shared_memory_map_.emplace(
-      name,
-      std::make_shared<SystemRegion>(name, shm_key, offset, byte_size, region));
+  bool inserted = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    inserted = shared_memory_map_.emplace(name, entry).second;
+  }
+  if (!inserted) {
+    // Another registration of the same name won meanwhile; `entry` unmaps
+    // the region when it goes.
+    return Refused(kSystemKind, "ALREADY_EXISTS", AlreadyInManager(name));
+  }
+  ShmMetrics::Instance().Registered(kSystemKind, byte_size);
   return nullptr;
 }
 
@@ -399,26 +821,45 @@ SharedMemoryManager::RegisterCUDASharedMemory(
     const std::string& name, const cudaIpcMemHandle_t* cuda_shm_handle,
     const size_t byte_size, const int device_id)
 {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (shared_memory_map_.find(name) != shared_memory_map_.end()) {
-    return MakeError(
-        TRITONSERVER_ERROR_ALREADY_EXISTS,
-        "shared memory region '" + name + "' already in manager");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shared_memory_map_.find(name) != shared_memory_map_.end()) {
+      return Refused(kCudaKind, "ALREADY_EXISTS", AlreadyInManager(name));
+    }
   }
 
+  // Outside the mutex: the CUDA calls, which take milliseconds.
   void* base = nullptr;
-  RETURN_IF_ERR(OpenCudaIpcHandle(cuda_shm_handle, device_id, &base));
-  TRITONSERVER_Error* err = CheckCudaRegionSize(
-      name, reinterpret_cast<CUdeviceptr>(base), byte_size);
-  if (err != nullptr) {
-    cudaIpcCloseMemHandle(base);
-    return err;
+  CudaRefusal why;
+  if (!MapClientAllocation(
+          *cuda_shm_handle, device_id, byte_size, &base, &why)) {
+    LOG_ERROR << "CUDA shared memory region '" << name
+              << "' is refused: " << why.detail;
+    return Refused(
+        kCudaKind, why.reason,
+        MakeError(
+            TRITONSERVER_ERROR_INVALID_ARG,
+            "failed to register shared memory region '" + name +
+                "': invalid args"));
   }
 
-  shared_memory_map_.emplace(
-      name, std::make_shared<CUDASharedMemoryInfo>(
-                name, "", 0, byte_size, 0, base, TRITONSERVER_MEMORY_GPU,
-                device_id, cuda_shm_handle));
+  auto entry = std::make_shared<CUDASharedMemoryInfo>(
+      name, "", 0, byte_size, 0, base, TRITONSERVER_MEMORY_GPU, device_id,
+      cuda_shm_handle);
+  bool inserted = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    inserted = shared_memory_map_.emplace(name, entry).second;
+  }
+  if (!inserted) {
+    TRITONSERVER_Error* err = UnmapClientAllocation(base);
+    if (err != nullptr) {
+      LOG_ERROR << TRITONSERVER_ErrorMessage(err);
+      TRITONSERVER_ErrorDelete(err);
+    }
+    return Refused(kCudaKind, "ALREADY_EXISTS", AlreadyInManager(name));
+  }
+  ShmMetrics::Instance().Registered(kCudaKind, byte_size);
   return nullptr;
 }
 #endif  // TRITON_ENABLE_GPU
@@ -461,7 +902,7 @@ SharedMemoryManager::GetMemoryInfo(
   }
 
   if (shm_info != nullptr) {
-    *shm_info = std::static_pointer_cast<const SharedMemoryInfo>(it->second);
+    *shm_info = it->second;  // the request's reference keeps the entry
   }
   *shm_mapped_addr = static_cast<uint8_t*>(it->second->mapped_addr_) + offset;
   *memory_type = it->second->kind_;
@@ -561,93 +1002,82 @@ TRITONSERVER_Error*
 SharedMemoryManager::Unregister(
     const std::string& name, TRITONSERVER_MemoryType memory_type)
 {
-  std::lock_guard<std::mutex> lock(mu_);
   return UnregisterHelper(name, memory_type);
 }
 
 TRITONSERVER_Error*
 SharedMemoryManager::UnregisterAll(TRITONSERVER_MemoryType memory_type)
 {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::string error_message = "Failed to unregister the following ";
-  if (memory_type == TRITONSERVER_MEMORY_CPU) {
-    error_message += "system shared memory regions: ";
-  } else if (memory_type == TRITONSERVER_MEMORY_GPU) {
-    error_message += "cuda shared memory regions: ";
-  } else {
+  if (memory_type != TRITONSERVER_MEMORY_CPU &&
+      memory_type != TRITONSERVER_MEMORY_GPU) {
     return nullptr;
   }
 
-  // Collect the names first: UnregisterHelper erases from the map.
-  std::vector<std::string> names;
-  for (const auto& entry : shared_memory_map_) {
-    if (entry.second->kind_ == memory_type) {
-      names.push_back(entry.first);
+  std::vector<Entry> detached;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> names;
+    for (const auto& entry : shared_memory_map_) {
+      if (entry.second->kind_ == memory_type) {
+        names.push_back(entry.first);
+      }
+    }
+    for (const std::string& name : names) {
+      Entry entry;
+      Detach(shared_memory_map_, name, memory_type, &entry);
+      if (entry != nullptr) {
+        detached.push_back(std::move(entry));
+      }
     }
   }
   std::vector<std::string> failed;
-  for (const std::string& name : names) {
-    TRITONSERVER_Error* err = UnregisterHelper(name, memory_type);
-    if (err != nullptr) {
-      failed.push_back(name);
-      LOG_VERBOSE(1) << TRITONSERVER_ErrorMessage(err);
-      TRITONSERVER_ErrorDelete(err);
-    }
-  }
+  ReleaseDetached(mu_, shared_memory_map_, detached, &failed);
 
   if (failed.empty()) {
     return nullptr;
   }
+  // Upstream's text, which clients may read: each name followed by " ,".
+  std::string names;
   for (const std::string& name : failed) {
-    error_message += name + " ,";
+    names += name + " ,";
   }
-  LOG_ERROR << error_message;
-  return MakeError(TRITONSERVER_ERROR_INTERNAL, error_message);
+  const std::string text =
+      std::string("Failed to unregister the following ") +
+      (memory_type == TRITONSERVER_MEMORY_GPU ? "cuda" : "system") +
+      " shared memory regions: " + names;
+  LOG_ERROR << text;
+  return MakeError(TRITONSERVER_ERROR_INTERNAL, text);
 }
 
+// Unlike upstream's, called without mu_ held: it takes the mutex to detach
+// the entry and releases the region after letting go of it.
 TRITONSERVER_Error*
 SharedMemoryManager::UnregisterHelper(
     const std::string& name, TRITONSERVER_MemoryType memory_type)
 {
-  // The caller holds mu_.
-  auto it = shared_memory_map_.find(name);
-  if (it == shared_memory_map_.end() || it->second->kind_ != memory_type) {
+  Entry entry;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Detach(shared_memory_map_, name, memory_type, &entry);
+  }
+  if (entry == nullptr) {
     return nullptr;
   }
-
-  // A request still holds the entry (GetMemoryInfo's shm_info): it is
-  // unregistered when that request completes and calls Unregister again.
-  if (it->second.use_count() > 1) {
-    it->second->awaiting_unregister_ = true;
-    LOG_VERBOSE(1)
-        << "Shared memory region '" << name
-        << "' will be unregistered after in-flight requests complete.";
+  TRITONSERVER_Error* err = ReleaseEntry(entry);
+  if (err == nullptr) {
+    ShmMetrics::Instance().Unregistered(
+        KindOf(entry->kind_), entry->byte_size_, entry->awaiting_unregister_);
     return nullptr;
   }
-
-  if (memory_type == TRITONSERVER_MEMORY_CPU) {
-    // A block whose unmap failed keeps its entry, as upstream does.
-    RETURN_IF_ERR(static_cast<SystemRegion&>(*it->second).Close());
-    shared_memory_map_.erase(it);
-    return nullptr;
+  // The entry still holds the region: back into the map, as upstream keeps
+  // an entry whose unmap failed.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!shared_memory_map_.emplace(name, std::move(entry)).second) {
+    LOG_ERROR << "shared memory region '" << name
+              << "' could not be released and its name was registered "
+                 "again meanwhile";
   }
-
-#ifdef TRITON_ENABLE_GPU
-  cudaError_t err = cudaIpcCloseMemHandle(it->second->mapped_addr_);
-  if (err != cudaSuccess) {
-    return MakeError(
-        TRITONSERVER_ERROR_INTERNAL,
-        std::string("failed to close CUDA IPC handle: ") +
-            cudaGetErrorString(err));
-  }
-  shared_memory_map_.erase(it);
-  return nullptr;
-#else
-  return MakeError(
-      TRITONSERVER_ERROR_INVALID_ARG,
-      "failed to unregister CUDA shared memory region: '" + name +
-          "', GPUs not supported");
-#endif  // TRITON_ENABLE_GPU
+  return err;
 }
 
 }}  // namespace triton::server

@@ -31,7 +31,10 @@ pub const TRITON_SHM_UNLINK_ALL: u32 = 1;
 pub const TRITON_SHM_UNLINK_NEVER: u32 = 2;
 
 /// `backend`: the `TRITON_SHM_BACKEND` environment variable decides
-/// (`system` or `xnu-model`); unset means the real OS. The default.
+/// (`system` or `xnu-model`); unset means the real OS. The default. Only a
+/// library built with the `xnu-model` feature (a test build, on Linux)
+/// reads the variable; a library built as it ships ignores it and uses the
+/// real OS.
 pub const TRITON_SHM_BACKEND_FROM_ENV: u32 = 0;
 /// `backend`: the real operating system.
 pub const TRITON_SHM_BACKEND_SYSTEM: u32 = 1;
@@ -279,9 +282,9 @@ pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
 /// `struct_size`. No environment variable is read: a host that wants the
 /// `TRITON_SHM_*` variables calls `triton_shm_options_from_env` instead.
 /// (Only `backend`'s default, `TRITON_SHM_BACKEND_FROM_ENV`, consults
-/// `TRITON_SHM_BACKEND` when the registry is created; it chooses between
-/// the real OS and, in test builds, the model of macOS, and unlinks
-/// nothing.)
+/// `TRITON_SHM_BACKEND` when the registry is created, and only in test
+/// builds with the `xnu-model` feature, where it chooses between the real OS
+/// and the model of macOS; it unlinks nothing.)
 ///
 /// Arguments: `opts` the struct; `opts_size` must be `sizeof *opts` as the
 /// caller compiled it (`TRITON_SHM_OPTIONS_INIT(&opts)` passes it), so a

@@ -18,8 +18,10 @@ fn check_flags(flags: u32) -> Result<()> {
 
 /// Open and map `byte_size` bytes at `offset` of the shared-memory region a
 /// client created under `key`: the server side of Triton's
-/// `RegisterSystemSharedMemory`. Every check that needs no system call runs
-/// first; the descriptor is closed before returning, on success and error.
+/// `RegisterSystemSharedMemory`. The name checks run first, then the object
+/// is looked for, then the size is judged (so a missing object is
+/// `TRITON_SHM_NOT_FOUND` even with `byte_size` 0); the descriptor is closed
+/// before returning, on success and error.
 ///
 /// Under the `posix` naming policy the object is opened by its system name.
 /// Under `darwin` (XNU checks only a name's length and compares names byte

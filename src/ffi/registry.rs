@@ -66,8 +66,8 @@ pub unsafe extern "C" fn triton_shm_cleanup_all(report: *mut CleanupReport) -> S
 /// `reserved_prefixes` (or one of its entries) is NULL with a non-zero
 /// count; `TRITON_SHM_INVALID_ARGUMENT` for an unknown policy or backend
 /// value, a `struct_size` this library does not accept, or a backend that
-/// is not built in (`TRITON_SHM_BACKEND_XNU_MODEL` without the feature, or
-/// an unknown `TRITON_SHM_BACKEND` value). `*out` is written only on
+/// is not built in (`TRITON_SHM_BACKEND_XNU_MODEL` without the feature, or,
+/// in a build with it, an unknown `TRITON_SHM_BACKEND` value). `*out` is written only on
 /// success. The state directory is not touched here: it is opened (and,
 /// with `reap_on_create`, the regions of dead owners reaped) when the
 /// registry first creates, or registers as owned, a region, and a refused

@@ -121,7 +121,8 @@ pub trait ShmBackend: Send + Sync {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum BackendKind {
     /// The `TRITON_SHM_BACKEND` environment variable decides (`system` or
-    /// `xnu-model`); unset means the real OS.
+    /// `xnu-model`); unset means the real OS. Only builds with the
+    /// `xnu-model` feature on Linux read it; others use the real OS.
     #[default]
     FromEnvironment,
     /// The real operating system.
@@ -135,9 +136,16 @@ pub enum BackendKind {
 pub const BACKEND_ENV: &str = "TRITON_SHM_BACKEND";
 
 /// The backend for `kind`, or a message saying why it is unavailable.
+///
+/// [`BackendKind::FromEnvironment`] reads [`BACKEND_ENV`] only in builds
+/// that have the model to choose (the `xnu-model` feature on Linux): a
+/// library built as it ships ignores the variable and uses the real OS, so
+/// that nothing in a server's environment can change its backend or make
+/// its registries fail to be made.
 pub fn backend(kind: BackendKind) -> Result<&'static dyn ShmBackend, String> {
     static POSIX: Posix = Posix;
     let kind = match kind {
+        BackendKind::FromEnvironment if !MODEL_BUILT_IN => BackendKind::System,
         BackendKind::FromEnvironment => match std::env::var(BACKEND_ENV) {
             Err(std::env::VarError::NotPresent) => BackendKind::System,
             Ok(v) if v.is_empty() || v == "system" => BackendKind::System,
@@ -156,6 +164,9 @@ pub fn backend(kind: BackendKind) -> Result<&'static dyn ShmBackend, String> {
         _ => Ok(&POSIX),
     }
 }
+
+/// Whether this build has the model of macOS, and so reads [`BACKEND_ENV`].
+const MODEL_BUILT_IN: bool = cfg!(all(feature = "xnu-model", target_os = "linux"));
 
 #[cfg(all(feature = "xnu-model", target_os = "linux"))]
 fn xnu_model_backend() -> Result<&'static dyn ShmBackend, String> {

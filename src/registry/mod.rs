@@ -183,8 +183,8 @@ impl Registry {
     /// An empty registry using the backend `options.backend` names.
     ///
     /// Errors: [`Status::INVALID_ARGUMENT`] when that backend is not
-    /// available (an unknown `TRITON_SHM_BACKEND`, or the XNU model in a
-    /// build without the `xnu-model` feature).
+    /// available (the XNU model in a build without the `xnu-model` feature,
+    /// or, in a build with it, an unknown `TRITON_SHM_BACKEND`).
     pub fn new(options: Options) -> Result<Self> {
         let backend = os::backend(options.backend)
             .map_err(|why| Error::new(Status::INVALID_ARGUMENT, why))?;

@@ -35,8 +35,21 @@
 #include <vector>
 
 #include "shared_memory_manager.h"
+#include <sys/resource.h>
+
+#include "metrics.h"
 #include "triton/common/logging.h"
 #include "triton_shm.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TRITON_SHM_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TRITON_SHM_TEST_ASAN 1
+#endif
+#endif
+
+namespace metrics = triton::core::standin;
 
 using triton::common::TritonJson;
 using triton::server::SharedMemoryManager;
@@ -100,6 +113,16 @@ CheckError(
     scenario_failures++;
   }
   TRITONSERVER_ErrorDelete(err);
+}
+
+// True when `err` is an error (which it frees): for calls that must fail,
+// whatever their message.
+bool
+Fails(TRITONSERVER_Error* err)
+{
+  if (err == nullptr) return false;
+  TRITONSERVER_ErrorDelete(err);
+  return true;
 }
 
 // ---- the configuration -------------------------------------------------------
@@ -486,14 +509,25 @@ DuplicateNamesAreRefused()
   }
 }
 
+// qa/L0_grpc/python_grpc_aio_test.py test_register_system_shared_memory:
+// a key nothing was created under, byte_size 0, reads
+// "[StatusCode.INTERNAL] Unable to open shared memory region: '/test_shm'".
+// The object is looked for before the size is judged, so a positive size
+// and an overflowing offset + size read the same.
 void
 MissingKeysAreRefused()
 {
   auto manager = NewManager();
   const std::string key = NewKey();
+  const std::string message =
+      "Unable to open shared memory region: '" + key + "'";
+  CHECK_ERROR(manager->RegisterSystemSharedMemory("test_shm", key, 0, 0),
+              TRITONSERVER_ERROR_INTERNAL, message);
   CHECK_ERROR(manager->RegisterSystemSharedMemory("dummy_data", key, 0, 8),
-              TRITONSERVER_ERROR_INVALID_ARG,
-              "Unable to open shared memory region: '" + key + "'");
+              TRITONSERVER_ERROR_INTERNAL, message);
+  CHECK_ERROR(
+      manager->RegisterSystemSharedMemory("dummy_data", key, SIZE_MAX, 2),
+      TRITONSERVER_ERROR_INTERNAL, message);
   CHECK(StatusCount(*manager) == 0);
   void* addr = nullptr;
   TRITONSERVER_MemoryType type;
@@ -531,6 +565,14 @@ ReservedKeysAreRefusedWithAnySlashes()
             other + "' as the key contains a prefix reserved for Triton's "
                     "backends");
   }
+  CHECK(StatusCount(*manager) == 0);
+}
+
+// qa/L0_shared_memory test_register_invalid_shm_key: keys of slashes only.
+void
+InvalidKeysAreRefused()
+{
+  auto manager = NewManager();
   for (const std::string key : {"/", "///"}) {
     CHECK_ERROR(
         manager->RegisterSystemSharedMemory("my_test_shm_name", key, 0, 10000),
@@ -539,6 +581,18 @@ ReservedKeysAreRefusedWithAnySlashes()
         "shm key '" +
             key + "'");
   }
+  CHECK(StatusCount(*manager) == 0);
+}
+
+// qa/L0_http/python_http_aio_test.py test_register_system_shared_memory:
+// an empty name and key with byte_size 0 fail (the test's regex is "").
+void
+EmptyNameAndKeyAreRefused()
+{
+  auto manager = NewManager();
+  TRITONSERVER_Error* err = manager->RegisterSystemSharedMemory("", "", 0, 0);
+  CHECK(err != nullptr);
+  if (err != nullptr) TRITONSERVER_ErrorDelete(err);
   CHECK(StatusCount(*manager) == 0);
 }
 
@@ -930,6 +984,12 @@ TheEnvironmentCannotMakeTheServerUnlink()
 void
 ARegistryThatCannotBeMadeFailsTheRegistration()
 {
+#ifndef TRITON_SHM_TEST_XNU_MODEL
+  std::printf("  skipped: a library without the model ignores "
+              "TRITON_SHM_BACKEND (the_backend_variable_does_not_reach_"
+              "the_server checks it)\n");
+  return;
+#endif
   Regions regions;
   ClientRegion* r = regions.Create(ClientKind::kCpp, NewKey(), 64);
   if (r == nullptr) return;
@@ -969,6 +1029,33 @@ LibraryDetailGoesToTheVerboseLog()
     }
   }
   CHECK(found);
+}
+
+// The library's own lines reach the verbose log only while it is on; with
+// it off the library is given no callback, so it formats nothing.
+void
+LibraryLinesFollowTheVerboseLevel()
+{
+  Regions regions;
+  ClientRegion* r = regions.Create(ClientKind::kCpp, NewKey(), 64);
+  if (r == nullptr) return;
+  auto manager = NewManager();
+  auto library_lines = [] {
+    size_t n = 0;
+    for (const std::string& line : triton::common::standin::LogLines()) {
+      if (line.find("triton-shm: ") != std::string::npos) n++;
+    }
+    return n;
+  };
+  triton::common::standin::SetVerboseLevel(0);
+  triton::common::standin::ClearLog();
+  CHECK_OK(manager->RegisterSystemSharedMemory("a", r->key, 0, 64));
+  CHECK_OK(manager->Unregister("a", TRITONSERVER_MEMORY_CPU));
+  CHECK(library_lines() == 0);
+  triton::common::standin::SetVerboseLevel(1);
+  CHECK_OK(manager->RegisterSystemSharedMemory("a", r->key, 0, 64));
+  CHECK_OK(manager->Unregister("a", TRITONSERVER_MEMORY_CPU));
+  CHECK(library_lines() > 0);
 }
 
 // Linux: "/k", "k" and "//k" are one object (glibc strips leading slashes).
@@ -1017,6 +1104,257 @@ VerbatimKeysWithoutASlash()
   }
 }
 
+
+// A library built as it ships never reads TRITON_SHM_BACKEND: no value in
+// the server's environment changes its backend or fails its registry.
+void
+TheBackendVariableDoesNotReachTheServer()
+{
+#ifdef TRITON_SHM_TEST_XNU_MODEL
+  std::printf("  skipped: this library has the model, so it reads "
+              "TRITON_SHM_BACKEND (the installed package's run checks "
+              "this)\n");
+  return;
+#endif
+  Regions regions;
+  ClientRegion* r = regions.Create(ClientKind::kCpp, NewKey(), 64);
+  if (r == nullptr) return;
+  const char* was = std::getenv("TRITON_SHM_BACKEND");
+  const std::string backend = was != nullptr ? was : "";
+  for (const char* value : {"windows", "xnu-model"}) {
+    setenv("TRITON_SHM_BACKEND", value, 1);
+    auto manager = NewManager();
+    CHECK_OK(manager->RegisterSystemSharedMemory("a", r->key, 0, 64));
+    uint8_t* block = Block(*manager, "a", 0, 64);
+    if (block != nullptr) {
+      r->base[7] = 77;
+      CHECK(block[7] == 77);  // the real object, not a model's
+    }
+  }
+  if (was != nullptr) {
+    setenv("TRITON_SHM_BACKEND", backend.c_str(), 1);
+  } else {
+    unsetenv("TRITON_SHM_BACKEND");
+  }
+}
+
+// An mmap the system refuses (here: past the address-space limit) is
+// upstream's INVALID_ARG "...unable to process address space", not an
+// open failure. Alone: it lowers this process's RLIMIT_AS.
+void
+AnMmapFailureIsInvalidArg()
+{
+#ifdef TRITON_SHM_TEST_ASAN
+  std::printf("  skipped: AddressSanitizer needs more address space than "
+              "the limit this scenario sets\n");
+  return;
+#endif
+  if (OnXnuModel()) {
+    std::printf("  skipped: the model of macOS maps through the real OS "
+                "only what it holds\n");
+    return;
+  }
+  const size_t size = size_t(1) << 30;  // 1 GiB, sparse: never touched
+  const std::string key = NewKey();
+  int fd = shm_open(key.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (fd == -1 || ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    std::fprintf(stderr, "  client: %s\n", std::strerror(errno));
+    scenario_failures++;
+    if (fd != -1) close(fd);
+    shm_unlink(key.c_str());
+    return;
+  }
+  close(fd);
+  auto manager = NewManager();
+  // The registry is made before the limit.
+  CHECK_ERROR_HAS(manager->RegisterSystemSharedMemory("warm", NewKey(), 0, 1),
+                  TRITONSERVER_ERROR_INTERNAL, "Unable to open");
+  rlimit was{};
+  getrlimit(RLIMIT_AS, &was);
+  // What the process maps now, plus 256 MiB: room for the registration's
+  // own allocations, not for a 1 GiB mapping.
+  size_t mapped = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    unsigned long pages = 0;
+    if (std::fscanf(f, "%lu", &pages) == 1) mapped = pages * PageSize();
+    std::fclose(f);
+  }
+  rlimit low = was;
+  low.rlim_cur = mapped + (size_t(256) << 20);
+  CHECK(setrlimit(RLIMIT_AS, &low) == 0);
+  CHECK_ERROR(manager->RegisterSystemSharedMemory("big", key, 0, size),
+              TRITONSERVER_ERROR_INVALID_ARG,
+              "failed to register shared memory region 'big': unable to "
+              "process address space");
+  setrlimit(RLIMIT_AS, &was);
+  CHECK(StatusCount(*manager) == 0);
+  CHECK_OK(manager->RegisterSystemSharedMemory("big", key, 0, size));
+  CHECK_OK(manager->Unregister("big", TRITONSERVER_MEMORY_CPU));
+  shm_unlink(key.c_str());
+}
+
+// ---- scenarios: metrics --------------------------------------------------------
+
+const char* const kFamilies[] = {
+    "nv_shared_memory_regions", "nv_shared_memory_mapped_bytes",
+    "nv_shared_memory_registrations", "nv_shared_memory_unregistrations",
+    "nv_shared_memory_registration_failures",
+    "nv_shared_memory_regions_awaiting_unregister"};
+
+size_t
+CallsStartingWith(const std::string& prefix)
+{
+  size_t n = 0;
+  for (const std::string& call : metrics::MetricCalls()) {
+    if (call.rfind(prefix, 0) == 0) n++;
+  }
+  return n;
+}
+
+// Alone: the families are made by the first registration, not before
+// (making, querying and unregistering on a manager make none), and once.
+void
+MetricsAreMadeAtTheFirstRegistration()
+{
+  metrics::ClearMetricCalls();
+  Regions regions;
+  ClientRegion* r = regions.Create(ClientKind::kCpp, NewKey(), 64);
+  if (r == nullptr) return;
+  auto manager = NewManager();
+  CHECK(StatusCount(*manager) == 0);
+  CHECK_OK(manager->Unregister("a", TRITONSERVER_MEMORY_CPU));
+  CHECK_OK(manager->UnregisterAll(TRITONSERVER_MEMORY_CPU));
+  CHECK(metrics::MetricCalls().empty());
+
+  CHECK_OK(manager->RegisterSystemSharedMemory("a", r->key, 0, 64));
+  for (const char* family : kFamilies) {
+    CHECK(CallsStartingWith(std::string("MetricFamilyNew ") + family + " ") ==
+          1);
+  }
+  CHECK_OK(manager->RegisterSystemSharedMemory("b", r->key, 0, 64));
+  CHECK(CallsStartingWith("MetricFamilyNew ") == 6);
+  CHECK(metrics::MetricValue("nv_shared_memory_regions", "kind=system") == 2);
+}
+
+// Alone: a server built without metrics answers UNSUPPORTED; the manager
+// works and makes no other metrics call.
+void
+MetricsAreANoOpWhenUnsupported()
+{
+  metrics::SetMetricsSupported(false);
+  metrics::ClearMetricCalls();
+  Regions regions;
+  ClientRegion* r = regions.Create(ClientKind::kCpp, NewKey(), 64);
+  if (r == nullptr) return;
+  auto manager = NewManager();
+  CHECK_OK(manager->RegisterSystemSharedMemory("a", r->key, 0, 64));
+  CHECK(Fails(manager->RegisterSystemSharedMemory("a", r->key, 0, 64)));
+  CHECK_OK(manager->Unregister("a", TRITONSERVER_MEMORY_CPU));
+  CHECK(CallsStartingWith("MetricFamilyNew ") == 1);
+  CHECK(metrics::MetricCalls().size() == 1);
+  for (const std::string& line : triton::common::standin::LogLines()) {
+    CHECK(line.find("metrics are off") == std::string::npos);
+  }
+  metrics::SetMetricsSupported(true);
+}
+
+double
+Value(const char* family, const std::string& labels)
+{
+  const double v = metrics::MetricValue(family, labels);
+  return v < 0 ? 0 : v;
+}
+
+// Registrations, unregistrations (deferred or not), the regions and bytes
+// registered now, those awaiting unregister, and failures by reason.
+void
+MetricsFollowRegistrations()
+{
+  Regions regions;
+  ClientRegion* r = regions.Create(ClientKind::kCpp, NewKey(), 4096);
+  if (r == nullptr) return;
+  auto manager = NewManager();
+  const std::string sys = "kind=system";
+  // Values before, since other scenarios of this process count too.
+  const double regions0 = Value("nv_shared_memory_regions", sys);
+  const double bytes0 = Value("nv_shared_memory_mapped_bytes", sys);
+  const double reg0 = Value("nv_shared_memory_registrations", sys);
+  const double now0 = Value(
+      "nv_shared_memory_unregistrations", "deferred=false,kind=system");
+  const double later0 = Value(
+      "nv_shared_memory_unregistrations", "deferred=true,kind=system");
+  const double await0 =
+      Value("nv_shared_memory_regions_awaiting_unregister", sys);
+  const double missing0 = Value(
+      "nv_shared_memory_registration_failures", "kind=system,reason=NOT_FOUND");
+  const double dup0 = Value(
+      "nv_shared_memory_registration_failures",
+      "kind=system,reason=ALREADY_EXISTS");
+  const double oob0 = Value(
+      "nv_shared_memory_registration_failures",
+      "kind=system,reason=OUT_OF_BOUNDS");
+
+  CHECK_OK(manager->RegisterSystemSharedMemory("a", r->key, 0, 1000));
+  CHECK_OK(manager->RegisterSystemSharedMemory("b", r->key, 1000, 24));
+  CHECK(Value("nv_shared_memory_regions", sys) == regions0 + 2);
+  CHECK(Value("nv_shared_memory_mapped_bytes", sys) == bytes0 + 1024);
+  CHECK(Value("nv_shared_memory_registrations", sys) == reg0 + 2);
+
+  CHECK(Fails(manager->RegisterSystemSharedMemory("a", r->key, 0, 8)));
+  CHECK(Fails(manager->RegisterSystemSharedMemory("c", NewKey(), 0, 8)));
+  CHECK(Fails(manager->RegisterSystemSharedMemory("d", r->key, 0, 1 << 20)));
+  CHECK(Value("nv_shared_memory_registration_failures",
+              "kind=system,reason=ALREADY_EXISTS") == dup0 + 1);
+  CHECK(Value("nv_shared_memory_registration_failures",
+              "kind=system,reason=NOT_FOUND") == missing0 + 1);
+  CHECK(Value("nv_shared_memory_registration_failures",
+              "kind=system,reason=OUT_OF_BOUNDS") == oob0 + 1);
+  CHECK(Value("nv_shared_memory_registrations", sys) == reg0 + 2);
+
+  // "a" is held by a request: its unregistration waits.
+  std::shared_ptr<const SharedMemoryManager::SharedMemoryInfo> held;
+  (void)Block(*manager, "a", 0, 8, &held);
+  CHECK_OK(manager->Unregister("a", TRITONSERVER_MEMORY_CPU));
+  CHECK_OK(manager->Unregister("a", TRITONSERVER_MEMORY_CPU));  // counted once
+  CHECK(Value("nv_shared_memory_regions_awaiting_unregister", sys) ==
+        await0 + 1);
+  CHECK(Value("nv_shared_memory_regions", sys) == regions0 + 2);
+  CHECK_OK(manager->Unregister("b", TRITONSERVER_MEMORY_CPU));
+  CHECK(Value("nv_shared_memory_unregistrations",
+              "deferred=false,kind=system") == now0 + 1);
+  held.reset();
+  CHECK_OK(manager->Unregister("a", TRITONSERVER_MEMORY_CPU));
+  CHECK(Value("nv_shared_memory_unregistrations",
+              "deferred=true,kind=system") == later0 + 1);
+  CHECK(Value("nv_shared_memory_regions_awaiting_unregister", sys) == await0);
+  CHECK(Value("nv_shared_memory_regions", sys) == regions0);
+  CHECK(Value("nv_shared_memory_mapped_bytes", sys) == bytes0);
+  CHECK(Value("nv_shared_memory_regions", "kind=cuda") <= 0);
+}
+
+// No label value is a client's region name or key, and GetMemoryInfo, on
+// every request's path, makes no metrics call.
+void
+MetricsCarryNoClientNameAndSkipGetMemoryInfo()
+{
+  Regions regions;
+  const std::string unusual = "/client_chosen_" + std::to_string(getpid());
+  ClientRegion* r = regions.Create(ClientKind::kCpp, unusual, 64);
+  if (r == nullptr) return;
+  auto manager = NewManager();
+  CHECK_OK(manager->RegisterSystemSharedMemory("region_name_x", r->key, 0, 64));
+  CHECK(Fails(manager->RegisterSystemSharedMemory("region_name_y", unusual + "_no",
+                                            0, 64)));
+  metrics::ClearMetricCalls();
+  for (int i = 0; i < 100; i++) (void)Block(*manager, "region_name_x", 0, 64);
+  CHECK(metrics::MetricCalls().empty());
+  CHECK_OK(manager->Unregister("region_name_x", TRITONSERVER_MEMORY_CPU));
+  for (const std::string& line : metrics::Scrape()) {
+    CHECK(line.find("region_name") == std::string::npos);
+    CHECK(line.find("client_chosen") == std::string::npos);
+  }
+}
+
 // ---- the runner ------------------------------------------------------------------
 
 struct Scenario {
@@ -1025,45 +1363,53 @@ struct Scenario {
   bool alone = false;  // only with --only, in a process of its own
 };
 
+// Scenarios named l0_* mirror a test of Triton's qa/ (see ../QA.md); the
+// others check what the drop-in does beyond upstream.
 const Scenario kScenarios[] = {
-    {"register_then_status", RegisterThenStatus},
-    {"unregister_before_and_after_register",
+    {"l0_shm_valid_create_set_register", RegisterThenStatus},
+    {"l0_shm_unregister_before_and_after_register",
      UnregisterBeforeAndAfterRegister},
-    {"unregister_all_removes_every_region",
-     UnregisterAllRemovesEveryRegion},
-    {"duplicate_names_are_refused", DuplicateNamesAreRefused},
-    {"missing_keys_are_refused", MissingKeysAreRefused},
-    {"reserved_keys_are_refused_with_any_slashes",
-     ReservedKeysAreRefusedWithAnySlashes},
+    {"l0_shm_unregisterall", UnregisterAllRemovesEveryRegion},
+    {"l0_shm_reregister_after_register", DuplicateNamesAreRefused},
+    {"l0_grpc_aio_register_system_shared_memory", MissingKeysAreRefused},
+    {"l0_http_aio_register_system_shared_memory", EmptyNameAndKeyAreRefused},
+    {"l0_shm_register_reserved_names", ReservedKeysAreRefusedWithAnySlashes},
+    {"l0_shm_register_invalid_shm_key", InvalidKeysAreRefused},
     {"one_key_under_two_names", OneKeyUnderTwoNames},
-    {"get_memory_info_checks_offsets", GetMemoryInfoChecksOffsets},
-    {"registrations_out_of_bounds_are_refused",
-     RegistrationsOutOfBoundsAreRefused},
-    {"macos_reports_page_rounded_sizes",
-     MacosReportsPageRoundedSizes},
-    {"large_region_at_a_large_offset", LargeRegionAtALargeOffset},
+    {"l0_shm_infer_offset_byte_size_overflow", GetMemoryInfoChecksOffsets},
+    {"l0_shm_register_out_of_bound", RegistrationsOutOfBoundsAreRefused},
+    {"macos_reports_page_rounded_sizes", MacosReportsPageRoundedSizes},
+    {"l0_shm_large_shm_register_offset", LargeRegionAtALargeOffset},
     {"unaligned_offsets_work", UnalignedOffsetsWork},
     {"data_is_visible_both_ways", DataIsVisibleBothWays},
-    {"client_regions_outlive_the_manager",
-     ClientRegionsOutliveTheManager},
-    {"deferred_unregister_with_one_holder",
+    {"client_regions_outlive_the_manager", ClientRegionsOutliveTheManager},
+    {"l0_shm_unregister_shm_during_inference_single_req",
      DeferredUnregisterWithOneHolder},
-    {"deferred_unregister_with_two_holders",
+    {"l0_shm_unregister_shm_during_inference_multiple_req",
      DeferredUnregisterWithTwoHolders},
     {"a_holder_outlives_the_manager", AHolderOutlivesTheManager},
-    {"a_disabled_manager_touches_no_file",
-     ADisabledManagerTouchesNoFile, true},
-    {"a_serving_manager_touches_no_file",
-     AServingManagerTouchesNoFile, true},
+    {"a_disabled_manager_touches_no_file", ADisabledManagerTouchesNoFile, true},
+    {"a_serving_manager_touches_no_file", AServingManagerTouchesNoFile, true},
     {"the_environment_cannot_make_the_server_unlink",
      TheEnvironmentCannotMakeTheServerUnlink},
     {"a_registry_that_cannot_be_made_fails_the_registration",
      ARegistryThatCannotBeMadeFailsTheRegistration},
+    {"the_backend_variable_does_not_reach_the_server",
+     TheBackendVariableDoesNotReachTheServer},
     {"library_detail_goes_to_the_verbose_log",
      LibraryDetailGoesToTheVerboseLog},
+    {"library_lines_follow_the_verbose_level",
+     LibraryLinesFollowTheVerboseLevel},
     {"one_object_under_two_keys", OneObjectUnderTwoKeys},
-    {"verbatim_keys_without_a_slash",
-     VerbatimKeysWithoutASlash},
+    {"verbatim_keys_without_a_slash", VerbatimKeysWithoutASlash},
+    {"an_mmap_failure_is_invalid_arg", AnMmapFailureIsInvalidArg, true},
+    {"metrics_are_made_at_the_first_registration",
+     MetricsAreMadeAtTheFirstRegistration, true},
+    {"metrics_are_a_no_op_when_unsupported", MetricsAreANoOpWhenUnsupported,
+     true},
+    {"metrics_follow_registrations", MetricsFollowRegistrations},
+    {"metrics_carry_no_client_name_and_skip_get_memory_info",
+     MetricsCarryNoClientNameAndSkipGetMemoryInfo},
 };
 
 }  // namespace

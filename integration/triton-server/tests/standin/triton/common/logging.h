@@ -35,6 +35,7 @@ void ClearLog();
 #define LOG_INFO triton::common::standin::LogLine("INFO").stream()
 #define LOG_WARNING triton::common::standin::LogLine("WARNING").stream()
 #define LOG_ERROR triton::common::standin::LogLine("ERROR").stream()
+#define LOG_VERBOSE_IS_ON(L) (triton::common::standin::VerboseIsOn(L))
 #define LOG_VERBOSE(L)                              \
   if (triton::common::standin::VerboseIsOn(L))      \
   triton::common::standin::LogLine("VERBOSE").stream()

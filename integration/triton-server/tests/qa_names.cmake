@@ -1,0 +1,41 @@
+# Every l0_* scenario QA.md names exists: each must be listed by one of the
+# scenario programs (`--list`).
+#
+#   cmake -DQA_MD=<QA.md> -DPROGRAMS="<program>;..." -P qa_names.cmake
+#
+# A CUDA scenario (l0_cuda_*, l0_grpc_aio_register_cuda_*, and those only
+# the CUDA program lists) is checked only when a CUDA program is given.
+file(READ "${QA_MD}" text)
+set(listed "")
+set(have_cuda FALSE)
+foreach(program IN LISTS PROGRAMS)
+  execute_process(COMMAND "${program}" --list OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${program} --list failed (${rc})")
+  endif()
+  string(REGEX REPLACE " \\(alone\\)" "" out "${out}")
+  string(REGEX REPLACE "\n" ";" out "${out}")
+  list(APPEND listed ${out})
+  if(program MATCHES "cuda")
+    set(have_cuda TRUE)
+  endif()
+endforeach()
+string(REGEX MATCHALL "`l0_[a-z0-9_]+`" named "${text}")
+list(REMOVE_DUPLICATES named)
+set(missing "")
+set(checked 0)
+foreach(name IN LISTS named)
+  string(REPLACE "`" "" name "${name}")
+  if(NOT have_cuda AND name MATCHES "^l0_(cuda_|grpc_aio_register_cuda)")
+    continue()
+  endif()
+  math(EXPR checked "${checked} + 1")
+  list(FIND listed "${name}" at)
+  if(at EQUAL -1)
+    list(APPEND missing "${name}")
+  endif()
+endforeach()
+if(missing)
+  message(FATAL_ERROR "QA.md names scenarios no program lists: ${missing}")
+endif()
+message(STATUS "QA.md: ${checked} scenario names, each listed by a scenario program")
