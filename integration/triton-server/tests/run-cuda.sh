@@ -27,7 +27,10 @@
 # cmake (3.18 or newer), a C++17 compiler, python3 (to unpack the wheels),
 # and cargo with the rust-version of Cargo.toml. TRITON_SHM_CUDA_ROOT may
 # name a CUDA runtime directory (include/, lib/) to use instead of the
-# wheels.
+# wheels. On a GPU machine without Rust, TRITON_SHM_PREFIX may name a
+# prefix where the library was installed elsewhere (scripts/install.sh
+# PREFIX, same processor and a glibc no newer than there): both builds then
+# take it with find_package and cargo is not needed.
 #
 # Exit status: 0 when the CTest passed (or was skipped: no GPU), 1
 # otherwise.
@@ -61,7 +64,14 @@ if [ "${1:-}" = --prepare ]; then
 fi
 
 command -v cmake >/dev/null || die "cmake not found (3.18 or newer is needed)"
-command -v cargo >/dev/null || die "cargo not found (the library is built with it)"
+prefix=${TRITON_SHM_PREFIX:-}
+if [ -n "$prefix" ]; then
+  [ -d "$prefix" ] || die "TRITON_SHM_PREFIX=$prefix is not a directory"
+  prefix=$(cd "$prefix" && pwd)
+  say "the library: installed in $prefix (no cargo build)"
+else
+  command -v cargo >/dev/null || die "cargo not found (the library is built with it; or set TRITON_SHM_PREFIX)"
+fi
 
 # The CUDA runtime: TRITON_SHM_CUDA_ROOT, or the kit's wheels unpacked.
 cuda_root=${TRITON_SHM_CUDA_ROOT:-}
@@ -96,7 +106,11 @@ else
 fi
 
 jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
-common="-DCMAKE_BUILD_TYPE=Release -DTRITON_SHM_CARGO_TARGET_DIR=$build/cargo-target"
+if [ -n "$prefix" ]; then
+  common="-DCMAKE_BUILD_TYPE=Release -DTRITON_SHM_CONSUME=installed -DCMAKE_PREFIX_PATH=$prefix"
+else
+  common="-DCMAKE_BUILD_TYPE=Release -DTRITON_SHM_CARGO_TARGET_DIR=$build/cargo-target"
+fi
 
 # The CTest.
 # shellcheck disable=SC2086 # $common is several arguments
