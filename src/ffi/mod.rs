@@ -19,5 +19,6 @@ mod pointers;
 pub mod reaper;
 pub mod region;
 pub mod registry;
+mod sized;
 pub mod stats;
 pub mod version;
