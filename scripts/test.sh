@@ -3,13 +3,14 @@
 # own check, the Rust formatting, the Rust suites (with the property tests
 # and the header drift check, once each), clippy, the C/C++ harness under
 # CTest (against the add_subdirectory build and an installed prefix), the
-# exported-symbol check, the CMake package's own tests, the interop test
+# exported-symbol check, the ABI check against the 0.1.0 release, the CMake package's own tests, the interop test
 # with the real Triton Python client, the native and Rust verification
 # gates, the Mach-O gate (macOS builds checked from Linux) and the minimum
 # Rust version. What cannot run on the host is skipped with a message
 # naming it.
 #
-# Installs what it needs and says so: cmake, clang and valgrind, dash, the
+# Installs what it needs and says so: cmake, clang and valgrind, dash,
+# libabigail's abidw and abidiff (abigail-tools), the
 # shell linter (apt-get as root on Debian or Ubuntu; on macOS: Homebrew's
 # cmake and shellcheck, Xcode's clang), the Python client and zig into virtual
 # environments, the nightly toolchain with miri, cargo-fuzz, the macOS
@@ -77,6 +78,7 @@ stage "cargo test, all features (unit, integration, property tests, header drift
 stage "cargo clippy -D warnings (all features, then none)" clippy_both
 stage "C/C++ harness under CTest (add_subdirectory build, then installed package)" scripts/ctest.sh
 stage "exported symbols match the header" exports_and_size
+stage "ABI check against 0.1.0 (abidiff of the header's C ABI, with its control)" scripts/check-abi.sh
 stage "CMake package tests (add_subdirectory, FetchContent, find_package, relocation)" scripts/package-tests.sh
 stage "interop with the real Triton Python client (tritonclient from PyPI)" \
   scripts/interop.sh "$cargo_target/release/$(shared_library_name)"
