@@ -3,19 +3,19 @@
 # own check, the Rust formatting, the Rust suites (with the property tests
 # and the header drift check, once each), clippy, the C/C++ harness under
 # CTest (against the add_subdirectory build and an installed prefix), the
-# exported-symbol check, the ABI check against the 0.1.0 release, the CMake package's own tests, the interop test
-# with the real Triton Python client, the native and Rust verification
-# gates, the Mach-O gate (macOS builds checked from Linux) and the minimum
-# Rust version. What cannot run on the host is skipped with a message
-# naming it.
+# exported-symbol check, the ABI check against the 0.1.0 release, the CMake
+# package's own tests, the interop test with the real Triton Python client,
+# the native and Rust verification gates, the Mach-O gate (macOS builds
+# checked from Linux) and the minimum Rust version. What cannot run on the
+# host is skipped with a message naming it.
 #
-# Installs what it needs and says so: cmake, clang and valgrind, dash,
-# libabigail's abidw and abidiff (abigail-tools), the
-# shell linter (apt-get as root on Debian or Ubuntu; on macOS: Homebrew's
-# cmake and shellcheck, Xcode's clang), the Python client and zig into virtual
-# environments, the nightly toolchain with miri, cargo-fuzz, the macOS
-# targets, the minimum-version toolchain. Every release build of the checkout shares build/cargo-target;
-# the debug test builds use target/. Run from anywhere.
+# Installs what it needs and says so: cmake, clang and valgrind, dash, the
+# shell linter, libabigail's abidw and abidiff (apt-get as root on Debian or
+# Ubuntu; on macOS: Homebrew's cmake and shellcheck, Xcode's clang), the
+# Python client and zig into virtual environments, the nightly toolchain
+# with miri, cargo-fuzz, the macOS targets, the minimum-version toolchain.
+# Every release build of the checkout shares build/cargo-target; the debug
+# test builds use target/. Run from anywhere.
 set -u
 script=scripts/test.sh
 # shellcheck source=lib/harness.sh
