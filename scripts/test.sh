@@ -56,7 +56,7 @@ clippy_both() {
 # it), and its stripped size.
 exports_and_size() {
   lib="$cargo_target/release/$(shared_library_name)"
-  cargo rustc --locked --release --lib --crate-type cdylib,staticlib --target-dir "$cargo_target" &&
+  build_shipped_library --target-dir "$cargo_target" &&
     scripts/check-exports.sh "$lib" || return 1
   # A measurement reported, not a gate: macOS's strip
   # keeps a dylib's exports only with -x.
