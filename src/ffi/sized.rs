@@ -112,3 +112,72 @@ pub(crate) unsafe fn read<T: Extensible>(ptr: *const T, size: usize) -> T {
     }
     value
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_sizes_are_those_0_1_0_published() {
+        assert_eq!(
+            (
+                Stats::SIZE_0_1,
+                CleanupReport::SIZE_0_1,
+                ReapReport::SIZE_0_1
+            ),
+            (72, 40, 48)
+        );
+    }
+
+    #[test]
+    fn a_larger_caller_struct_gets_zeroes_after_ours_and_nothing_past_its_end() {
+        let ours = size_of::<CleanupReport>();
+        let mut buf = [0xA5u8; 128];
+        let value = CleanupReport {
+            unlinked: 1,
+            ..CleanupReport::default()
+        };
+        // SAFETY: `buf` holds 128 bytes, more than the `ours + 32` asked for.
+        unsafe { write(buf.as_mut_ptr().cast::<CleanupReport>(), ours + 32, value) };
+        assert_eq!(buf[0], 1);
+        assert!(buf[ours..ours + 32].iter().all(|&b| b == 0));
+        assert!(buf[ours + 32..].iter().all(|&b| b == 0xA5));
+    }
+
+    #[test]
+    fn a_smaller_caller_struct_gets_only_its_bytes() {
+        let mut buf = [0xA5u8; 128];
+        // SAFETY: `buf` holds 128 bytes, more than the 48 asked for.
+        unsafe {
+            write(
+                buf.as_mut_ptr().cast::<ReapReport>(),
+                48,
+                ReapReport::default(),
+            )
+        };
+        assert!(buf[..48].iter().all(|&b| b == 0));
+        assert!(buf[48..].iter().all(|&b| b == 0xA5));
+    }
+
+    #[test]
+    fn a_shorter_struct_reads_as_zeroes_past_its_end() {
+        let mut source = Stats {
+            reaped: 7,
+            ..Stats::default()
+        };
+        source.tracked = 3;
+        // SAFETY: `source` is readable for its whole size, more than 72.
+        let read_back = unsafe { read(std::ptr::from_ref(&source), Stats::SIZE_0_1) };
+        assert_eq!((read_back.tracked, read_back.reaped), (3, 7));
+        // SAFETY: as above; 8 bytes cover `tracked` only.
+        let first = unsafe { read(std::ptr::from_ref(&source), 8) };
+        assert_eq!((first.tracked, first.reaped), (3, 0));
+    }
+
+    #[test]
+    fn a_size_below_the_first_release_is_refused() {
+        let err = check_size::<Stats>(8, "out_size").unwrap_err();
+        assert_eq!(err.status(), Status::INVALID_ARGUMENT);
+        assert!(check_size::<Stats>(72, "out_size").is_ok());
+    }
+}
