@@ -528,7 +528,9 @@ triton_shm_status triton_shm_system_name(const char *name,
  * Arguments: `opts` the struct; `opts_size` must be `sizeof *opts` as the
  * caller compiled it (`TRITON_SHM_OPTIONS_INIT(&opts)` passes it), so a
  * caller built against an older, smaller struct is never written past its
- * end.
+ * end; a caller built against a newer, larger one gets zeroes in the
+ * fields this library does not know, and `struct_size` says how many
+ * bytes it does.
  *
  * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
  * `TRITON_SHM_INVALID_ARGUMENT` if `opts_size` is smaller than the first

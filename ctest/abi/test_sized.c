@@ -151,7 +151,18 @@ static void stats_format_reads_only_the_callers_size(void) {
   free(old);
 }
 
+static void options_of_a_bigger_struct_zero_its_extra_fields(void) {
+  triton_shm_options *opts = (triton_shm_options *)(void *)buf;
+  fill();
+  CHECK_OK(triton_shm_options_init(opts, BIGGER(triton_shm_options)));
+  /* The library says how much it knows; a newer caller's fields read 0. */
+  CHECK_SIZE(opts->struct_size, sizeof(triton_shm_options));
+  CHECK(all(sizeof(triton_shm_options), BIGGER(triton_shm_options), 0));
+  CHECK(all(BIGGER(triton_shm_options), sizeof buf, FILL));
+}
+
 int main(void) {
+  options_of_a_bigger_struct_zero_its_extra_fields();
   stats_of_a_bigger_struct_zero_its_extra_fields();
   stats_of_the_0_1_size_write_only_those_bytes();
   a_size_below_the_first_release_is_refused();
