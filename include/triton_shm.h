@@ -279,8 +279,11 @@ typedef struct triton_shm_options {
 } triton_shm_options;
 
 /**
- * Counts from a reap (`reap_stale`; in C, `triton_shm_reap_stale` and
- * `triton_shm_reap_report`).
+ * Counts from a reap (`reap_stale`; in C, `triton_shm_reap_stale_sized`
+ * and `triton_shm_reap_report`).
+ *
+ * Fields are only ever appended. C passes it with its size to
+ * `triton_shm_reap_stale_sized`.
  */
 typedef struct triton_shm_reap_report {
   /**
@@ -327,6 +330,9 @@ typedef struct triton_shm_reap_report {
 /**
  * Counts from a cleanup-all of a registry. Every field counts tracked
  * regions.
+ *
+ * Fields are only ever appended. C passes it with its size to
+ * `triton_shm_registry_cleanup_all_sized`.
  */
 typedef struct triton_shm_cleanup_report {
   /**
@@ -356,6 +362,9 @@ typedef struct triton_shm_cleanup_report {
 /**
  * A registry's statistics (in C, `triton_shm_stats`): gauges now, and
  * totals since the registry was created.
+ *
+ * Fields are only ever appended. C fills it with
+ * `triton_shm_registry_stats_sized(reg, &stats, sizeof stats)`.
  */
 typedef struct triton_shm_stats {
   /**
