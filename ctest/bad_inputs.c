@@ -80,6 +80,11 @@ enum export_fn {
   F_REAP_STALE,
   F_OPTIONS_FROM_ENV,
   F_REGION_UNMAP,
+  F_REGISTRY_STATS_SIZED,
+  F_STATS_FORMAT_SIZED,
+  F_REGISTRY_CLEANUP_ALL_SIZED,
+  F_CLEANUP_ALL_SIZED,
+  F_REAP_STALE_SIZED,
 };
 
 static const char *const fn_names[] = {
@@ -96,7 +101,9 @@ static const char *const fn_names[] = {
     "triton_shm_registry_count",     "triton_shm_registry_contains",
     "triton_shm_registry_stats",     "triton_shm_stats_format",
     "triton_shm_reap_stale",         "triton_shm_options_from_env",
-    "triton_shm_region_unmap",
+    "triton_shm_region_unmap",       "triton_shm_registry_stats_sized",
+    "triton_shm_stats_format_sized", "triton_shm_registry_cleanup_all_sized",
+    "triton_shm_cleanup_all_sized",  "triton_shm_reap_stale_sized",
 };
 
 /* The object argument (registry, region or stats). R_VALID is the one the
@@ -134,7 +141,8 @@ typedef struct bad_case {
   const char *name;  /* NULL stays NULL; '%' becomes the unique token */
   size_t pad;        /* if set: pad with 'x' to this many bytes after the slashes */
   enum buf_kind buf;
-  size_t offset;     /* region_open's offset; options_init's size; a status value */
+  size_t offset;     /* region_open's offset; options_init's size; a status value;
+                        a _sized export's struct size (0: the sizeof) */
   size_t size;       /* byte_size */
   uint32_t flags;
   enum out_kind out;
@@ -536,6 +544,31 @@ static const bad_case cases[] = {
     {.fn = F_STATS_FORMAT, .what = "out one byte too small", .buf = B_ONE_SHORT,
      .expected = TRITON_SHM_BUFFER_TOO_SMALL},
 
+    /* ---- the _sized exports: a size below the 0.1.0 struct is refused before anything
+       is written, cleaned up or reaped -------------------------------------------- */
+    {.fn = F_REGISTRY_STATS_SIZED, .what = "reg NULL", .null_arg = "reg", .obj = R_NULL,
+     .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGISTRY_STATS_SIZED, .what = "out NULL", .null_arg = "out", .out = O_NULL,
+     .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGISTRY_STATS_SIZED, .what = "out_size 71", .offset = 71,
+     .expected = TRITON_SHM_INVALID_ARGUMENT},
+    {.fn = F_STATS_FORMAT_SIZED, .what = "stats NULL", .null_arg = "stats", .obj = R_NULL,
+     .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_STATS_FORMAT_SIZED, .what = "out NULL", .null_arg = "out", .buf = B_NULL,
+     .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_STATS_FORMAT_SIZED, .what = "stats_size 8", .offset = 8,
+     .expected = TRITON_SHM_INVALID_ARGUMENT},
+    {.fn = F_REGISTRY_CLEANUP_ALL_SIZED, .what = "reg NULL", .null_arg = "reg", .obj = R_NULL,
+     .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_REGISTRY_CLEANUP_ALL_SIZED, .what = "report_size 39", .offset = 39,
+     .expected = TRITON_SHM_INVALID_ARGUMENT},
+    {.fn = F_CLEANUP_ALL_SIZED, .what = "report_size 1", .offset = 1,
+     .expected = TRITON_SHM_INVALID_ARGUMENT},
+    {.fn = F_REAP_STALE_SIZED, .what = "report_size 47", .offset = 47,
+     .expected = TRITON_SHM_INVALID_ARGUMENT},
+    {.fn = F_REAP_STALE_SIZED, .what = "struct_size 0", .opt = OPT_STRUCT_SIZE, .value = 0,
+     .expected = TRITON_SHM_INVALID_ARGUMENT},
+
     /* ---- reap_stale ---------------------------------------------------------------- */
     {.fn = F_REAP_STALE, .what = "struct_size 0", .opt = OPT_STRUCT_SIZE, .value = 0,
      .expected = TRITON_SHM_INVALID_ARGUMENT},
@@ -875,6 +908,27 @@ static int run_case(const bad_case *c, size_t row) {
       got = triton_shm_stats_format(c->obj == R_NULL ? NULL : &stats_in, out, len, &written);
       break;
     case F_REAP_STALE: got = triton_shm_reap_stale(row_options(c, &opts), &reap_report); break;
+    case F_REGISTRY_STATS_SIZED:
+      got = triton_shm_registry_stats_sized(reg, c->out == O_NULL ? NULL : &stats_out,
+                                            c->offset ? c->offset : sizeof stats_out);
+      break;
+    case F_STATS_FORMAT_SIZED:
+      got = triton_shm_stats_format_sized(c->obj == R_NULL ? NULL : &stats_in,
+                                          c->offset ? c->offset : sizeof stats_in, out, len,
+                                          &written);
+      break;
+    case F_REGISTRY_CLEANUP_ALL_SIZED:
+      got = triton_shm_registry_cleanup_all_sized(
+          reg, &cleanup_report, c->offset ? c->offset : sizeof cleanup_report);
+      break;
+    case F_CLEANUP_ALL_SIZED:
+      got = triton_shm_cleanup_all_sized(&cleanup_report,
+                                         c->offset ? c->offset : sizeof cleanup_report);
+      break;
+    case F_REAP_STALE_SIZED:
+      got = triton_shm_reap_stale_sized(row_options(c, &opts), &reap_report,
+                                        c->offset ? c->offset : sizeof reap_report);
+      break;
   }
 
   /* What the call left for the caller to read, before anything resets it. */
@@ -948,6 +1002,7 @@ static int run_case(const bad_case *c, size_t row) {
   CHECK(is_all(&stats_out, sizeof stats_out, FILL));
   CHECK(is_all(&cleanup_report, sizeof cleanup_report, FILL));
   if (c->fn == F_OPTIONS_INIT || c->fn == F_OPTIONS_FROM_ENV) CHECK(is_all(&opts, sizeof opts, FILL));
+  if (c->fn == F_REAP_STALE_SIZED) CHECK(is_all(&reap_report, sizeof reap_report, FILL));
   if (c->fn == F_REAP_STALE && !is_all(&reap_report, sizeof reap_report, FILL)) {
     /* Reported on failure too, as documented: then nothing was reaped. */
     CHECK_SIZE(reap_report.journals_reaped, 0);

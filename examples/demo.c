@@ -125,9 +125,12 @@ int main(void)
     CHECK("triton_shm_registry_count", triton_shm_registry_count(registry, &count));
     printf("registered          %s as owned; the registry tracks %zu region(s)\n", name, count);
 
-    /* 4. Clean up, as a server does at shutdown. */
+    /* 4. Clean up, as a server does at shutdown. The report travels with its
+     * size, so this program keeps working with a library whose report has
+     * more fields. */
     triton_shm_cleanup_report report;
-    CHECK("triton_shm_registry_cleanup_all", triton_shm_registry_cleanup_all(registry, &report));
+    CHECK("triton_shm_registry_cleanup_all_sized",
+          triton_shm_registry_cleanup_all_sized(registry, &report, sizeof report));
     region_exists = 0;
     CHECK("triton_shm_registry_count", triton_shm_registry_count(registry, &count));
     printf("cleanup report      unlinked %zu, already gone %zu, failed %zu, skipped %zu, "

@@ -282,8 +282,11 @@ typedef struct triton_shm_options {
 } triton_shm_options;
 
 /**
- * Counts from a reap (`reap_stale`; in C, `triton_shm_reap_stale` and
- * `triton_shm_reap_report`).
+ * Counts from a reap (`reap_stale`; in C, `triton_shm_reap_stale_sized`
+ * and `triton_shm_reap_report`).
+ *
+ * Fields are only ever appended. C passes it with its size to
+ * `triton_shm_reap_stale_sized`.
  */
 typedef struct triton_shm_reap_report {
   /**
@@ -330,6 +333,9 @@ typedef struct triton_shm_reap_report {
 /**
  * Counts from a cleanup-all of a registry. Every field counts tracked
  * regions.
+ *
+ * Fields are only ever appended. C passes it with its size to
+ * `triton_shm_registry_cleanup_all_sized`.
  */
 typedef struct triton_shm_cleanup_report {
   /**
@@ -359,6 +365,9 @@ typedef struct triton_shm_cleanup_report {
 /**
  * A registry's statistics (in C, `triton_shm_stats`): gauges now, and
  * totals since the registry was created.
+ *
+ * Fields are only ever appended. C fills it with
+ * `triton_shm_registry_stats_sized(reg, &stats, sizeof stats)`.
  */
 typedef struct triton_shm_stats {
   /**
@@ -531,7 +540,9 @@ triton_shm_status triton_shm_system_name(const char *name,
  * Arguments: `opts` the struct; `opts_size` must be `sizeof *opts` as the
  * caller compiled it (`TRITON_SHM_OPTIONS_INIT(&opts)` passes it), so a
  * caller built against an older, smaller struct is never written past its
- * end.
+ * end; a caller built against a newer, larger one gets zeroes in the
+ * fields this library does not know, and `struct_size` says how many
+ * bytes it does.
  *
  * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
  * `TRITON_SHM_INVALID_ARGUMENT` if `opts_size` is smaller than the first
@@ -579,7 +590,10 @@ triton_shm_status triton_shm_options_from_env(struct triton_shm_options *opts, s
  * nothing.
  *
  * Arguments: `opts` (may be NULL for the defaults) names the state
- * directory; `report` (may be NULL) receives the counts, also on failure.
+ * directory; `report` (may be NULL) receives the counts, also on failure:
+ * the 0.1.0 layout, the six fields from `journals_reaped` to
+ * `regions_failed` (48 bytes), and nothing after them. Fields appended
+ * since are written only by `triton_shm_reap_stale_sized`.
  *
  * Returns `TRITON_SHM_OK`; `TRITON_SHM_INVALID_ARGUMENT` for bad options;
  * `TRITON_SHM_PERMISSION_DENIED` when the state directory is refused (a
@@ -592,10 +606,28 @@ triton_shm_status triton_shm_options_from_env(struct triton_shm_options *opts, s
  *
  * # Safety
  * `opts` is NULL or a struct filled by `triton_shm_options_init`;
- * `report` is NULL or writable.
+ * `report` is NULL or writable for 48 bytes.
  */
 triton_shm_status triton_shm_reap_stale(const struct triton_shm_options *opts,
                                         struct triton_shm_reap_report *report);
+
+/**
+ * `triton_shm_reap_stale` with a report of the caller's size: pass
+ * `sizeof(triton_shm_reap_report)` as compiled in `report_size`. The
+ * library writes the first `min(report_size, its own size)` bytes of the
+ * report and zeroes the rest of the caller's struct.
+ *
+ * Returns as `triton_shm_reap_stale`, plus `TRITON_SHM_INVALID_ARGUMENT`,
+ * before anything is reaped, if `report` is not NULL and `report_size` is
+ * smaller than the first published struct (48 bytes).
+ *
+ * # Safety
+ * `opts` is NULL or a struct filled by `triton_shm_options_init`;
+ * `report` is NULL or writable for `report_size` bytes.
+ */
+triton_shm_status triton_shm_reap_stale_sized(const struct triton_shm_options *opts,
+                                              struct triton_shm_reap_report *report,
+                                              size_t report_size);
 
 /**
  * Open and map `byte_size` bytes at `offset` of the shared-memory region a
@@ -795,12 +827,23 @@ triton_shm_status triton_shm_unlink_region(const char *name);
 
 /**
  * The seed's `CleanupAllSharedMemoryRegions` on the default registry.
- * Returns as `triton_shm_registry_cleanup_all`.
+ * Returns as `triton_shm_registry_cleanup_all`, and writes `*report` as it
+ * does (the 0.1.0 layout only).
  *
  * # Safety
- * `report` is NULL or writable for a `triton_shm_cleanup_report`.
+ * `report` is NULL or writable for 40 bytes.
  */
 triton_shm_status triton_shm_cleanup_all(struct triton_shm_cleanup_report *report);
+
+/**
+ * `triton_shm_cleanup_all` with a report of the caller's size: returns as
+ * `triton_shm_registry_cleanup_all_sized`.
+ *
+ * # Safety
+ * `report` is NULL or writable for `report_size` bytes.
+ */
+triton_shm_status triton_shm_cleanup_all_sized(struct triton_shm_cleanup_report *report,
+                                               size_t report_size);
 
 /**
  * Create an empty registry. One per `SharedMemoryManager` keeps managers
@@ -896,17 +939,39 @@ triton_shm_status triton_shm_registry_unlink(struct triton_shm_registry *reg, co
  * Safe to call again, from a C++ destructor, and at process exit.
  *
  * Arguments: `report` may be NULL; otherwise it receives the counts, on
- * failure too.
+ * failure too: the 0.1.0 layout, the five fields from `unlinked` to
+ * `released` (40 bytes), and nothing after them. Fields appended later are
+ * written only by `triton_shm_registry_cleanup_all_sized`.
  *
  * Returns `TRITON_SHM_OK` when no unlink failed; `TRITON_SHM_NULL_ARGUMENT`
  * if `reg` is NULL; `TRITON_SHM_OS_ERROR` when one or more unlinks failed
  * (`report->failed` says how many).
  *
  * # Safety
- * `reg` is NULL or a live registry; `report` is NULL or writable.
+ * `reg` is NULL or a live registry; `report` is NULL or writable for 40
+ * bytes.
  */
 triton_shm_status triton_shm_registry_cleanup_all(struct triton_shm_registry *reg,
                                                   struct triton_shm_cleanup_report *report);
+
+/**
+ * `triton_shm_registry_cleanup_all` with a report of the caller's size:
+ * pass `sizeof(triton_shm_cleanup_report)` as compiled in `report_size`.
+ * The library writes the first `min(report_size, its own size)` bytes of
+ * the report and zeroes the rest of the caller's struct.
+ *
+ * Returns as `triton_shm_registry_cleanup_all`, plus
+ * `TRITON_SHM_INVALID_ARGUMENT`, before anything is unlinked, if `report`
+ * is not NULL and `report_size` is smaller than the first published
+ * struct (40 bytes).
+ *
+ * # Safety
+ * `reg` is NULL or a live registry; `report` is NULL or writable for
+ * `report_size` bytes.
+ */
+triton_shm_status triton_shm_registry_cleanup_all_sized(struct triton_shm_registry *reg,
+                                                        struct triton_shm_cleanup_report *report,
+                                                        size_t report_size);
 
 /**
  * Store in `*out` the number of regions `reg` tracks.
@@ -951,35 +1016,81 @@ triton_shm_status triton_shm_registry_system_name(const struct triton_shm_regist
                                                   size_t *out_written);
 
 /**
- * Store `reg`'s statistics in `*out`.
+ * Store `reg`'s statistics in `*out`: the 0.1.0 layout, the nine fields
+ * from `tracked` to `reaped` (72 bytes), and nothing after them. Fields
+ * appended since are not written: call `triton_shm_registry_stats_sized`
+ * to get them.
  *
  * Returns `TRITON_SHM_OK`, or `TRITON_SHM_NULL_ARGUMENT` if `reg` or `out`
  * is NULL.
  *
  * # Safety
- * `reg` is NULL or a live registry; `out` is NULL or writable.
+ * `reg` is NULL or a live registry; `out` is NULL or writable for 72
+ * bytes.
  */
 triton_shm_status triton_shm_registry_stats(const struct triton_shm_registry *reg,
                                             struct triton_shm_stats *out);
 
 /**
+ * Store `reg`'s statistics in the caller's `triton_shm_stats` of
+ * `out_size` bytes: pass `sizeof(triton_shm_stats)` as compiled. The
+ * library writes the first `min(out_size, its own size)` bytes and zeroes
+ * the rest of the caller's struct, so a caller built against an older or
+ * a newer header gets the fields both know, and zeroes for the others.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `reg` or `out`
+ * is NULL; `TRITON_SHM_INVALID_ARGUMENT` if `out_size` is smaller than the
+ * first published struct (72 bytes). `*out` is written only on success.
+ *
+ * # Safety
+ * `reg` is NULL or a live registry; `out` is NULL or writable for
+ * `out_size` bytes.
+ */
+triton_shm_status triton_shm_registry_stats_sized(const struct triton_shm_registry *reg,
+                                                  struct triton_shm_stats *out,
+                                                  size_t out_size);
+
+/**
  * Write `stats` as one line for logs into `out`, e.g.
  * `tracked=2 mapped_bytes=65536 registered=5 unlinked=3 already_gone=0
- * failed=0 collisions_refused=1 reserved_refused=0 reaped=0`.
+ * failed=0 collisions_refused=1 reserved_refused=0 reaped=0`. Reads the
+ * 0.1.0 layout (72 bytes) and nothing after it: fields appended since are
+ * printed as 0; `triton_shm_stats_format_sized` reads them.
  *
  * Arguments and outputs as for `triton_shm_normalize_name`. Returns
  * `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`stats`, `out`);
- * `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written; 256 bytes
+ * `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written; 512 bytes
  * always suffice).
  *
  * # Safety
- * `stats` is NULL or readable; `out` is NULL or writable for `out_len`
- * bytes; `out_written` is NULL or writable.
+ * `stats` is NULL or readable for 72 bytes; `out` is NULL or writable for
+ * `out_len` bytes; `out_written` is NULL or writable.
  */
 triton_shm_status triton_shm_stats_format(const struct triton_shm_stats *stats,
                                           char *out,
                                           size_t out_len,
                                           size_t *out_written);
+
+/**
+ * Write the caller's `triton_shm_stats` of `stats_size` bytes (pass
+ * `sizeof(triton_shm_stats)` as compiled) as one line for logs into `out`,
+ * as `triton_shm_stats_format` does. The library reads the first
+ * `min(stats_size, its own size)` bytes; fields the caller's struct does
+ * not have are printed as 0.
+ *
+ * Returns as `triton_shm_stats_format`, plus
+ * `TRITON_SHM_INVALID_ARGUMENT` if `stats_size` is smaller than the first
+ * published struct (72 bytes).
+ *
+ * # Safety
+ * `stats` is NULL or readable for `stats_size` bytes; `out` is NULL or
+ * writable for `out_len` bytes; `out_written` is NULL or writable.
+ */
+triton_shm_status triton_shm_stats_format_sized(const struct triton_shm_stats *stats,
+                                                size_t stats_size,
+                                                char *out,
+                                                size_t out_len,
+                                                size_t *out_written);
 
 /**
  * The version of the loaded library as a static string, `"MAJOR.MINOR.PATCH"`.

@@ -351,7 +351,8 @@ class Registry {
   // `report` (optional) receives the counts, on failure too. Errors:
   // TRITON_SHM_OS_ERROR when an unlink failed (those entries stay tracked).
   Status CleanupAll(CleanupReport* report = nullptr) {
-    return Status::FromLastError(triton_shm_registry_cleanup_all(handle_.get(), report));
+    return Status::FromLastError(
+        triton_shm_registry_cleanup_all_sized(handle_.get(), report, sizeof(CleanupReport)));
   }
 
   // The name this registry's naming policy hands the OS for `name`.
@@ -397,7 +398,9 @@ class Registry {
   // This registry's statistics; all zero for an empty Registry.
   Stats GetStats() const noexcept {
     Stats stats{};
-    if (triton_shm_registry_stats(handle_.get(), &stats) != TRITON_SHM_OK) stats = Stats{};
+    if (triton_shm_registry_stats_sized(handle_.get(), &stats, sizeof stats) != TRITON_SHM_OK) {
+      stats = Stats{};
+    }
     return stats;
   }
 
@@ -405,7 +408,7 @@ class Registry {
   std::string StatsLine() const {
     Stats stats = GetStats();
     return detail::ReadString([&stats](char* out, std::size_t len, std::size_t* written) {
-             return triton_shm_stats_format(&stats, out, len, written);
+             return triton_shm_stats_format_sized(&stats, sizeof stats, out, len, written);
            })
         .second;
   }

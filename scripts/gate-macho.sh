@@ -16,7 +16,8 @@
 #             linker ignores -exported_symbols_list, so this build also
 #             exports Rust's own symbols: counted and allowed here, never in
 #             the Mac's own ld64 build (the CI workflow checks that one)
-#   harness   every C and C++ source of the CTest harness (ctest/), and the
+#   harness   every C and C++ source of the CTest harness (ctest/, the ABI's
+#             layout assertions of ctest/abi/ included), and the
 #             demo (examples/), compiles with the harness's warnings and
 #             links against the dylib, which the programs then load as
 #             @rpath/libtriton_shm.<major>.dylib; the static-link test links
@@ -197,12 +198,19 @@ for target in $targets; do
   step "$target: the CTest harness, compiled with zig cc -target $zig_target"
   warnings="-Wall -Wextra -Wpedantic -Werror"
   n=0
-  for source in ctest/*.c ctest/*.cpp ctest/gates/*.c; do
+  # ctest/abi/: the layout pinned by static assertions (layout.c and
+  # layout.cpp: compiling for the target is the check), the sized structs,
+  # and the program compiled against the 0.1.0 header.
+  for source in ctest/*.c ctest/*.cpp ctest/gates/*.c ctest/abi/*.c ctest/abi/*.cpp; do
     name=$(basename "$source")
     name=${name%.*}
     case $source in
       *.cpp) compiler="python-zig c++" std=-std=c++17 ;;
       *) compiler="python-zig cc" std=-std=c11 ;;
+    esac
+    case $source in
+      ctest/abi/*.cpp) name=abi_${name}_cpp ;;
+      ctest/abi/*) name=abi_$name ;;
     esac
     if [ "$name" = static_link ]; then
       # The static library alone, with the system libraries rustc named

@@ -21,7 +21,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import tritonclient.u
 fi
 lib=${1:-}
 if [ -z "$lib" ]; then
-  cargo rustc --locked --release --lib --crate-type cdylib,staticlib --target-dir "$cargo_target" ||
+  build_shipped_library --target-dir "$cargo_target" ||
     die "cargo could not build the library"
   lib="$cargo_target/release/$(shared_library_name)"
 fi

@@ -3,18 +3,19 @@
 # own check, the Rust formatting, the Rust suites (with the property tests
 # and the header drift check, once each), clippy, the C/C++ harness under
 # CTest (against the add_subdirectory build and an installed prefix), the
-# exported-symbol check, the CMake package's own tests, the interop test
-# with the real Triton Python client, the native and Rust verification
-# gates, the Mach-O gate (macOS builds checked from Linux) and the minimum
-# Rust version. What cannot run on the host is skipped with a message
-# naming it.
+# exported-symbol check, the ABI check against the 0.1.0 release, the CMake
+# package's own tests, the interop test with the real Triton Python client,
+# the native and Rust verification gates, the Mach-O gate (macOS builds
+# checked from Linux) and the minimum Rust version. What cannot run on the
+# host is skipped with a message naming it.
 #
 # Installs what it needs and says so: cmake, clang and valgrind, dash, the
-# shell linter (apt-get as root on Debian or Ubuntu; on macOS: Homebrew's
-# cmake and shellcheck, Xcode's clang), the Python client and zig into virtual
-# environments, the nightly toolchain with miri, cargo-fuzz, the macOS
-# targets, the minimum-version toolchain. Every release build of the checkout shares build/cargo-target;
-# the debug test builds use target/. Run from anywhere.
+# shell linter, libabigail's abidw and abidiff (apt-get as root on Debian or
+# Ubuntu; on macOS: Homebrew's cmake and shellcheck, Xcode's clang), the
+# Python client and zig into virtual environments, the nightly toolchain
+# with miri, cargo-fuzz, the macOS targets, the minimum-version toolchain.
+# Every release build of the checkout shares build/cargo-target; the debug
+# test builds use target/. Run from anywhere.
 set -u
 script=scripts/test.sh
 # shellcheck source=lib/harness.sh
@@ -55,7 +56,7 @@ clippy_both() {
 # it), and its stripped size.
 exports_and_size() {
   lib="$cargo_target/release/$(shared_library_name)"
-  cargo rustc --locked --release --lib --crate-type cdylib,staticlib --target-dir "$cargo_target" &&
+  build_shipped_library --target-dir "$cargo_target" &&
     scripts/check-exports.sh "$lib" || return 1
   # A measurement reported, not a gate: macOS's strip
   # keeps a dylib's exports only with -x.
@@ -77,6 +78,7 @@ stage "cargo test, all features (unit, integration, property tests, header drift
 stage "cargo clippy -D warnings (all features, then none)" clippy_both
 stage "C/C++ harness under CTest (add_subdirectory build, then installed package)" scripts/ctest.sh
 stage "exported symbols match the header" exports_and_size
+stage "ABI check against 0.1.0 (abidiff of the header's C ABI, with its control)" scripts/check-abi.sh
 stage "CMake package tests (add_subdirectory, FetchContent, find_package, relocation)" scripts/package-tests.sh
 stage "interop with the real Triton Python client (tritonclient from PyPI)" \
   scripts/interop.sh "$cargo_target/release/$(shared_library_name)"

@@ -402,16 +402,21 @@ fn options_init_refuses_a_too_small_struct_without_writing_it() {
 }
 
 #[test]
-fn options_init_writes_only_the_fields_it_knows_into_a_larger_struct() {
-    // A caller compiled against a larger, future struct: only our part is
-    // written, and struct_size says how much.
+fn options_init_zeroes_what_a_larger_struct_has_after_the_fields_it_knows() {
+    // A caller compiled against a larger, future struct: our part is
+    // filled, the caller's fields after it are zeroed, struct_size says how
+    // much we know, and nothing past the caller's struct is touched.
     let ours = std::mem::size_of::<triton_shm_options>();
-    let mut big = vec![0xAAu8; ours + 16];
-    let s = unsafe { triton_shm_options_init(big.as_mut_ptr().cast(), big.len()) };
+    let mut big = vec![0xAAu8; ours + 32];
+    let s = unsafe { triton_shm_options_init(big.as_mut_ptr().cast(), ours + 16) };
     assert_eq!(s, Status::OK);
     assert!(
-        big[ours..].iter().all(|&b| b == 0xAA),
-        "wrote past the fields it knows"
+        big[ours..ours + 16].iter().all(|&b| b == 0),
+        "left the caller's extra fields as they were"
+    );
+    assert!(
+        big[ours + 16..].iter().all(|&b| b == 0xAA),
+        "wrote past the caller's struct"
     );
     let filled = unsafe { big.as_ptr().cast::<triton_shm_options>().read_unaligned() };
     assert_eq!(filled.struct_size, ours);

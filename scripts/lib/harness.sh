@@ -4,6 +4,8 @@
 #
 #   messages      say, step, die, skip (a skip names what is not run and why)
 #   the host      host_os (Linux, Darwin), is_macos, shared_library_name
+#   the library   build_shipped_library (the shared and static library as
+#                 they ship)
 #   tools         ensure_cmake (sets $cmake and $ctest), install_debian_packages,
 #                 ensure_rust_targets
 #   CMake builds  configure_build NAME SOURCE BUILD_DIR [cmake args...]
@@ -34,6 +36,19 @@ is_macos() { [ "$host_os" = Darwin ]; }
 # The name cargo gives the shared library on this host.
 shared_library_name() {
   if is_macos; then echo libtriton_shm.dylib; else echo libtriton_shm.so; fi
+}
+
+# build_shipped_library [CARGO ARGS...]: build the library as the CMake
+# package ships it: cargo rustc --release --lib --crate-type
+# cdylib,staticlib, and on Linux through cmake/link-versioned.sh, which gives
+# the exports their symbol versions (cmake/triton_shm.map).
+build_shipped_library() {
+  if [ "$host_os" = Linux ]; then
+    cargo rustc --locked --release --lib --crate-type cdylib,staticlib "$@" \
+      -- -C "linker=$repo/cmake/link-versioned.sh"
+  else
+    cargo rustc --locked --release --lib --crate-type cdylib,staticlib "$@"
+  fi
 }
 
 # --- Tools ------------------------------------------------------------------------

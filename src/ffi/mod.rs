@@ -6,8 +6,9 @@
 //! are the C documentation: cbindgen copies them into `triton_shm.h`.
 //!
 //! Conventions: the object comes first, inputs next, outputs last; every
-//! output buffer is followed by its length; strings are NUL-terminated bytes
-//! and need not be UTF-8.
+//! output buffer is followed by its length, and every struct the caller
+//! allocates by its size (`sized`); strings are NUL-terminated bytes and
+//! need not be UTF-8.
 
 mod boundary;
 pub mod errors;
@@ -19,5 +20,6 @@ mod pointers;
 pub mod reaper;
 pub mod region;
 pub mod registry;
+mod sized;
 pub mod stats;
 pub mod version;

@@ -289,7 +289,9 @@ pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
 /// Arguments: `opts` the struct; `opts_size` must be `sizeof *opts` as the
 /// caller compiled it (`TRITON_SHM_OPTIONS_INIT(&opts)` passes it), so a
 /// caller built against an older, smaller struct is never written past its
-/// end.
+/// end; a caller built against a newer, larger one gets zeroes in the
+/// fields this library does not know, and `struct_size` says how many
+/// bytes it does.
 ///
 /// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` if `opts` is NULL;
 /// `TRITON_SHM_INVALID_ARGUMENT` if `opts_size` is smaller than the first
@@ -354,7 +356,8 @@ fn check_size(opts_size: usize) -> Result<()> {
     Ok(())
 }
 
-/// Copy `filled`, with `struct_size` set, into the caller's struct.
+/// Copy `filled`, with `struct_size` set, into the caller's struct, and zero
+/// what a larger caller struct (a newer header's) has after it.
 ///
 /// # Safety
 /// `opts` is NULL or writable for `opts_size` bytes.
@@ -379,6 +382,11 @@ unsafe fn fill(
             opts.cast::<u8>(),
             size,
         );
+    }
+    if opts_size > size {
+        // SAFETY: the caller's bytes from `size` to `opts_size` are
+        // writable per the contract.
+        unsafe { std::ptr::write_bytes(opts.cast::<u8>().add(size), 0, opts_size - size) };
     }
     Ok(())
 }

@@ -85,6 +85,15 @@ pub(crate) fn require_out<T>(ptr: *mut T, what: &str) -> Result<()> {
     }
 }
 
+/// Fail with `TRITON_SHM_NULL_ARGUMENT` when a required input is NULL.
+pub(crate) fn require_in<T>(ptr: *const T, what: &str) -> Result<()> {
+    if ptr.is_null() {
+        Err(null(what))
+    } else {
+        Ok(())
+    }
+}
+
 /// Store `value` through `ptr` if it is not NULL.
 ///
 /// # Safety

@@ -1,7 +1,7 @@
 //! Reaping the regions of owners that died.
 
 use super::options::{self, triton_shm_options};
-use super::{boundary, pointers};
+use super::{boundary, sized};
 use crate::journal::{self, ReapReport};
 use crate::status::Status;
 
@@ -16,7 +16,10 @@ use crate::status::Status;
 /// nothing.
 ///
 /// Arguments: `opts` (may be NULL for the defaults) names the state
-/// directory; `report` (may be NULL) receives the counts, also on failure.
+/// directory; `report` (may be NULL) receives the counts, also on failure:
+/// the 0.1.0 layout, the six fields from `journals_reaped` to
+/// `regions_failed` (48 bytes), and nothing after them. Fields appended
+/// since are written only by `triton_shm_reap_stale_sized`.
 ///
 /// Returns `TRITON_SHM_OK`; `TRITON_SHM_INVALID_ARGUMENT` for bad options;
 /// `TRITON_SHM_PERMISSION_DENIED` when the state directory is refused (a
@@ -29,27 +32,65 @@ use crate::status::Status;
 ///
 /// # Safety
 /// `opts` is NULL or a struct filled by `triton_shm_options_init`;
-/// `report` is NULL or writable.
+/// `report` is NULL or writable for 48 bytes.
 #[no_mangle]
 pub unsafe extern "C" fn triton_shm_reap_stale(
     opts: *const triton_shm_options,
     report: *mut ReapReport,
 ) -> Status {
-    boundary::status(|| {
-        // SAFETY: forwarded from this function's contract.
-        let options = unsafe { options::read(opts) }?;
-        let counts = journal::reap(&options, false)?;
-        // SAFETY: forwarded from this function's contract.
-        unsafe { pointers::write_opt(report, counts) };
-        if counts.regions_failed > 0 {
-            return Err(crate::status::Error::new(
+    // SAFETY: forwarded from this function's contract.
+    boundary::status(|| unsafe {
+        reap_stale(opts, report, <ReapReport as sized::Extensible>::SIZE_0_1)
+    })
+}
+
+/// `triton_shm_reap_stale` with a report of the caller's size: pass
+/// `sizeof(triton_shm_reap_report)` as compiled in `report_size`. The
+/// library writes the first `min(report_size, its own size)` bytes of the
+/// report and zeroes the rest of the caller's struct.
+///
+/// Returns as `triton_shm_reap_stale`, plus `TRITON_SHM_INVALID_ARGUMENT`,
+/// before anything is reaped, if `report` is not NULL and `report_size` is
+/// smaller than the first published struct (48 bytes).
+///
+/// # Safety
+/// `opts` is NULL or a struct filled by `triton_shm_options_init`;
+/// `report` is NULL or writable for `report_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_reap_stale_sized(
+    opts: *const triton_shm_options,
+    report: *mut ReapReport,
+    report_size: usize,
+) -> Status {
+    // SAFETY: forwarded from this function's contract.
+    boundary::status(|| unsafe { reap_stale(opts, report, report_size) })
+}
+
+/// The body of the reap exports.
+///
+/// # Safety
+/// As for `triton_shm_reap_stale_sized`.
+unsafe fn reap_stale(
+    opts: *const triton_shm_options,
+    report: *mut ReapReport,
+    report_size: usize,
+) -> crate::status::Result<()> {
+    // SAFETY: forwarded from this function's contract.
+    let options = unsafe { options::read(opts) }?;
+    if !report.is_null() {
+        sized::check_size::<ReapReport>(report_size, "report_size")?;
+    }
+    let counts = journal::reap(&options, false)?;
+    // SAFETY: forwarded from this function's contract.
+    unsafe { sized::write(report, report_size, counts) };
+    if counts.regions_failed > 0 {
+        return Err(crate::status::Error::new(
                 Status::OS_ERROR,
                 format!(
                     "{} region(s) could not be checked or unlinked; their records are kept for the next reap (the log has each errno)",
                     counts.regions_failed
                 ),
             ));
-        }
-        Ok(())
-    })
+    }
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! registry instances (one per `SharedMemoryManager`).
 
 use super::options::{self, triton_shm_options};
-use super::{boundary, names, pointers};
+use super::{boundary, names, pointers, sized};
 use crate::registry::{default_registry, is_default_registry, CleanupReport, Registry};
 use crate::status::{Error, Result, Status};
 use std::ffi::c_char;
@@ -46,14 +46,35 @@ pub unsafe extern "C" fn triton_shm_unlink_region(name: *const c_char) -> Status
 }
 
 /// The seed's `CleanupAllSharedMemoryRegions` on the default registry.
-/// Returns as `triton_shm_registry_cleanup_all`.
+/// Returns as `triton_shm_registry_cleanup_all`, and writes `*report` as it
+/// does (the 0.1.0 layout only).
 ///
 /// # Safety
-/// `report` is NULL or writable for a `triton_shm_cleanup_report`.
+/// `report` is NULL or writable for 40 bytes.
 #[no_mangle]
 pub unsafe extern "C" fn triton_shm_cleanup_all(report: *mut CleanupReport) -> Status {
     // SAFETY: forwarded from this function's contract.
-    boundary::status(|| unsafe { cleanup_all(default_registry(), report) })
+    boundary::status(|| unsafe {
+        cleanup_all(
+            default_registry(),
+            report,
+            <CleanupReport as sized::Extensible>::SIZE_0_1,
+        )
+    })
+}
+
+/// `triton_shm_cleanup_all` with a report of the caller's size: returns as
+/// `triton_shm_registry_cleanup_all_sized`.
+///
+/// # Safety
+/// `report` is NULL or writable for `report_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_cleanup_all_sized(
+    report: *mut CleanupReport,
+    report_size: usize,
+) -> Status {
+    // SAFETY: forwarded from this function's contract.
+    boundary::status(|| unsafe { cleanup_all(default_registry(), report, report_size) })
 }
 
 /// Create an empty registry. One per `SharedMemoryManager` keeps managers
@@ -205,35 +226,79 @@ unsafe fn unlink(reg: &Registry, name: *const c_char) -> Result<()> {
 /// Safe to call again, from a C++ destructor, and at process exit.
 ///
 /// Arguments: `report` may be NULL; otherwise it receives the counts, on
-/// failure too.
+/// failure too: the 0.1.0 layout, the five fields from `unlinked` to
+/// `released` (40 bytes), and nothing after them. Fields appended later are
+/// written only by `triton_shm_registry_cleanup_all_sized`.
 ///
 /// Returns `TRITON_SHM_OK` when no unlink failed; `TRITON_SHM_NULL_ARGUMENT`
 /// if `reg` is NULL; `TRITON_SHM_OS_ERROR` when one or more unlinks failed
 /// (`report->failed` says how many).
 ///
 /// # Safety
-/// `reg` is NULL or a live registry; `report` is NULL or writable.
+/// `reg` is NULL or a live registry; `report` is NULL or writable for 40
+/// bytes.
 #[no_mangle]
 pub unsafe extern "C" fn triton_shm_registry_cleanup_all(
     reg: *mut Registry,
     report: *mut CleanupReport,
 ) -> Status {
-    boundary::status(|| {
-        // SAFETY: forwarded from this function's contract.
-        let reg = unsafe { pointers::object(reg, "reg") }?;
-        // SAFETY: forwarded from this function's contract.
-        unsafe { cleanup_all(reg, report) }
+    // SAFETY: forwarded from this function's contract.
+    boundary::status(|| unsafe {
+        registry_cleanup_all(reg, report, <CleanupReport as sized::Extensible>::SIZE_0_1)
     })
+}
+
+/// `triton_shm_registry_cleanup_all` with a report of the caller's size:
+/// pass `sizeof(triton_shm_cleanup_report)` as compiled in `report_size`.
+/// The library writes the first `min(report_size, its own size)` bytes of
+/// the report and zeroes the rest of the caller's struct.
+///
+/// Returns as `triton_shm_registry_cleanup_all`, plus
+/// `TRITON_SHM_INVALID_ARGUMENT`, before anything is unlinked, if `report`
+/// is not NULL and `report_size` is smaller than the first published
+/// struct (40 bytes).
+///
+/// # Safety
+/// `reg` is NULL or a live registry; `report` is NULL or writable for
+/// `report_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn triton_shm_registry_cleanup_all_sized(
+    reg: *mut Registry,
+    report: *mut CleanupReport,
+    report_size: usize,
+) -> Status {
+    // SAFETY: forwarded from this function's contract.
+    boundary::status(|| unsafe { registry_cleanup_all(reg, report, report_size) })
+}
+
+/// # Safety
+/// As for `triton_shm_registry_cleanup_all_sized`.
+unsafe fn registry_cleanup_all(
+    reg: *mut Registry,
+    report: *mut CleanupReport,
+    report_size: usize,
+) -> Result<()> {
+    // SAFETY: forwarded from this function's contract.
+    let reg = unsafe { pointers::object(reg, "reg") }?;
+    // SAFETY: forwarded from this function's contract.
+    unsafe { cleanup_all(reg, report, report_size) }
 }
 
 /// The body of the cleanup-all exports.
 ///
 /// # Safety
-/// `report` is NULL or writable.
-unsafe fn cleanup_all(reg: &Registry, report: *mut CleanupReport) -> Result<()> {
+/// `report` is NULL or writable for `report_size` bytes.
+unsafe fn cleanup_all(
+    reg: &Registry,
+    report: *mut CleanupReport,
+    report_size: usize,
+) -> Result<()> {
+    if !report.is_null() {
+        sized::check_size::<CleanupReport>(report_size, "report_size")?;
+    }
     let counts = reg.cleanup_all();
     // SAFETY: forwarded from this function's contract.
-    unsafe { pointers::write_opt(report, counts) };
+    unsafe { sized::write(report, report_size, counts) };
     if counts.failed > 0 {
         return Err(Error::new(
             Status::OS_ERROR,

@@ -31,8 +31,11 @@ pub struct JournalInfo {
     pub error: Option<String>,
 }
 
-/// Counts from a reap (`reap_stale`; in C, `triton_shm_reap_stale` and
-/// `triton_shm_reap_report`).
+/// Counts from a reap (`reap_stale`; in C, `triton_shm_reap_stale_sized`
+/// and `triton_shm_reap_report`).
+///
+/// Fields are only ever appended. C passes it with its size to
+/// `triton_shm_reap_stale_sized`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReapReport {

@@ -7,6 +7,9 @@ use parking_lot::MutexGuard;
 
 /// Counts from a cleanup-all of a registry. Every field counts tracked
 /// regions.
+///
+/// Fields are only ever appended. C passes it with its size to
+/// `triton_shm_registry_cleanup_all_sized`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CleanupReport {

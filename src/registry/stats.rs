@@ -21,6 +21,9 @@ pub(super) fn bump(counter: &AtomicU64) {
 
 /// A registry's statistics (in C, `triton_shm_stats`): gauges now, and
 /// totals since the registry was created.
+///
+/// Fields are only ever appended. C fills it with
+/// `triton_shm_registry_stats_sized(reg, &stats, sizeof stats)`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
