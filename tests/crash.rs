@@ -518,12 +518,33 @@ fn a_reaper_paused_after_taking_the_lock_keeps_others_off_the_journal() {
     assert_eq!(journals(&dir), 0);
 }
 
+/// The journal files of `dir`.
+fn journal_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "slots" || e == "journal"))
+        .collect()
+}
+
 #[test]
 fn a_reaper_that_locks_a_journal_another_reaper_removed_skips_it() {
     let (dir, all, _sweep) = dead_journal("rtwo");
     let late = spawn(&dir, "reap", Some("reaper-opened:1:stop"));
     wait_stopped(&late);
-    assert_eq!(reap(&dir).regions_unlinked, 3);
+    // It holds the state directory's reaper lock: no other reaper of this
+    // version starts meanwhile.
+    assert_eq!(reap(&dir), journal::ReapReport::default());
+    assert_eq!(existing(&all).len(), 3);
+    // A reaper of an earlier version, which takes no reaper lock, reaps the
+    // journal meanwhile: unlinks its regions and removes it.
+    for name in &all {
+        common::remove_object(name);
+    }
+    for file in journal_files(&dir) {
+        std::fs::remove_file(file).unwrap();
+    }
     // Other processes take the names again meanwhile.
     for name in &all {
         common::create_object(name);

@@ -29,11 +29,12 @@ pub unsafe extern "C" fn triton_shm_registry_stats(
 
 /// Write `stats` as one line for logs into `out`, e.g.
 /// `tracked=2 mapped_bytes=65536 registered=5 unlinked=3 already_gone=0
-/// failed=0 collisions_refused=1 reserved_refused=0 reaped=0`.
+/// failed=0 collisions_refused=1 reserved_refused=0 reaped=0
+/// regions_replaced=0`.
 ///
 /// Arguments and outputs as for `triton_shm_normalize_name`. Returns
 /// `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`stats`, `out`);
-/// `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written; 256 bytes
+/// `TRITON_SHM_BUFFER_TOO_SMALL` (then `out` is not written; 384 bytes
 /// always suffice).
 ///
 /// # Safety

@@ -10,6 +10,7 @@ mod boot_id;
 #[cfg(feature = "crash-points")]
 #[doc(hidden)]
 pub mod crash_point;
+pub(crate) mod holders;
 pub(crate) mod journal_map;
 mod mapping;
 mod posix;

@@ -106,6 +106,19 @@ impl Registry {
         }
     }
 
+    /// The file name of this registry's own journal, if it has one open.
+    pub(crate) fn journal_name(&self) -> Option<String> {
+        if !self.inner.journaled {
+            return None;
+        }
+        match &*self.inner.journal.lock() {
+            JournalSlot::Open(journal) if journal.owner_pid() == crate::os::current_pid() => {
+                Some(journal.name().to_owned())
+            }
+            _ => None,
+        }
+    }
+
     /// Free the record `slot`: its region is gone or no longer ours. Only
     /// the journal's own process frees its records.
     pub(crate) fn journal_release(&self, slot: Option<SlotRef>) {
