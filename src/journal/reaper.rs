@@ -404,6 +404,13 @@ pub fn reap_stale(path: &Path, backend: &dyn ShmBackend, dry_run: bool) -> Resul
         return Ok(report);
     }
     let dir = open_dir(path)?;
+    if dir.journal_names().map_err(state_dir_error)?.is_empty() {
+        // Nothing to reap, and no reaper lock file made where none is needed.
+        if !dry_run {
+            remove_stale_temps(&dir);
+        }
+        return Ok(report);
+    }
     let Some(_serialised) = dir.try_reaper_lock().map_err(state_dir_error)? else {
         log_at!(
             Level::Info,
