@@ -537,7 +537,10 @@ fn journal_files(dir: &Path) -> Vec<PathBuf> {
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "slots" || e == "journal"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "slots" || e == "journal")
+        })
         .collect()
 }
 
@@ -627,10 +630,16 @@ fn a_dead_owners_intent_never_takes_a_live_creators_new_object() {
         common::object_exists(&name),
         "the reaper removed a live creator's object: {line}"
     );
-    assert!(line.contains("unlinked=0") && line.contains("deferred=1"), "{line}");
+    assert!(
+        line.contains("unlinked=0") && line.contains("deferred=1"),
+        "{line}"
+    );
     resume(&creator);
     wait_ready(&mut creator);
-    assert!(common::object_exists(&name), "the creator's region is there");
+    assert!(
+        common::object_exists(&name),
+        "the creator's region is there"
+    );
     kill_and_wait(creator);
 }
 
@@ -771,7 +780,10 @@ fn a_dead_owners_object_a_plain_client_holds_is_kept_until_released() {
         common::object_exists(&name),
         "the reaper removed an object a live client holds: {line}"
     );
-    assert!(line.contains("unlinked=0") && line.contains("in_use=1"), "{line}");
+    assert!(
+        line.contains("unlinked=0") && line.contains("in_use=1"),
+        "{line}"
+    );
     // Held through the mapping alone: Linux sees it in /proc/<pid>/maps;
     // macOS lists descriptors only, which is documented.
     client.fd = None;

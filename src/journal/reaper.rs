@@ -2,8 +2,8 @@
 
 use super::{legacy, parse, slots, Header, JournalFormat, Parsed, Record, RecordKind};
 use crate::log::{log_at, Level};
-use crate::os::state_dir::{self, LockedFile, StateDir};
 use crate::os::holders::{self, Wanted};
+use crate::os::state_dir::{self, LockedFile, StateDir};
 use crate::os::{Identity, OpenFlags, ShmBackend};
 use crate::status::{ErrnoText, Result};
 use std::collections::HashSet;

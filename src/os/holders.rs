@@ -314,7 +314,12 @@ mod macos {
         let size = c_int::try_from(pids.len() * 4).map_err(|_| "too many processes")?;
         // SAFETY: the buffer is writable for `size` bytes.
         let bytes = unsafe {
-            libc::proc_listpids(PROC_UID_ONLY, euid, pids.as_mut_ptr().cast::<c_void>(), size)
+            libc::proc_listpids(
+                PROC_UID_ONLY,
+                euid,
+                pids.as_mut_ptr().cast::<c_void>(),
+                size,
+            )
         };
         if bytes <= 0 {
             return Err(format!("proc_listpids: errno {}", errno()));
@@ -339,7 +344,13 @@ mod macos {
         let size = c_int::try_from(fds.len() * one).map_err(|_| "too many descriptors")?;
         // SAFETY: the buffer is writable for `size` bytes.
         let bytes = unsafe {
-            libc::proc_pidinfo(pid, PROC_PIDLISTFDS, 0, fds.as_mut_ptr().cast::<c_void>(), size)
+            libc::proc_pidinfo(
+                pid,
+                PROC_PIDLISTFDS,
+                0,
+                fds.as_mut_ptr().cast::<c_void>(),
+                size,
+            )
         };
         if bytes <= 0 {
             return match errno() {

@@ -1,10 +1,10 @@
 //! Cleanup-all: unlink every region this process registered.
 
 use super::{Entry, Registry, Table, Unlinked, Verdict};
-use std::collections::HashMap;
 use crate::log::{log_at, Level};
 use crate::os;
 use parking_lot::MutexGuard;
+use std::collections::HashMap;
 
 /// Counts from a cleanup-all of a registry. Every field counts tracked
 /// regions.

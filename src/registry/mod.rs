@@ -369,8 +369,7 @@ impl Registry {
         let shared = match entries.group_entry(identity) {
             hash_map::Entry::Vacant(vacant) => {
                 let slot = self.journal_new_entry(&journaling, owned, vacant.key(), &original)?;
-                let entry =
-                    self.new_entry(original, owned, hold, generation, slot, identity_found);
+                let entry = self.new_entry(original, owned, hold, generation, slot, identity_found);
                 vacant.insert(shards::Group::new(entry));
                 false
             }
@@ -410,8 +409,7 @@ impl Registry {
                     return Err(self.collision(key, &other.original, system));
                 }
                 let slot = self.journal_new_entry(&journaling, owned, occupied.key(), &original)?;
-                let entry =
-                    self.new_entry(original, owned, hold, generation, slot, identity_found);
+                let entry = self.new_entry(original, owned, hold, generation, slot, identity_found);
                 occupied.get_mut().push(entry);
                 true
             }
