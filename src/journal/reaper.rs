@@ -359,26 +359,27 @@ pub(crate) fn live_names_now(
 ///    (a reaper of an earlier version, which takes no reaper lock, may have
 ///    removed it), and read it.
 /// 4. For each record, in this boot, of the real backend:
-///    a. listed by a live journal (survey): kept, `regions_deferred`;
-///    b. open the name and `fstat` it (gone: the record is dropped);
-///    c. judge: a creation's identity must match (Linux: device and inode,
-///       and the size unless never sized; macOS: owner and page-rounded
-///       size, which cannot tell a same-sized replacement); a record
-///       without identity must meet the rules of its kind (an intent: an
-///       object never sized and not older than the record; a registration:
-///       an object of this user; a text record: not older than the record).
-///       These only ever withhold an unlink: what decides for a record
-///       without identity is d and e;
-///    d. read the live journals again: a creator writes its intent before
-///       its `shm_open`, so the live creator of any object opened in b is
-///       listed now; listed: kept, `regions_deferred`;
-///    e. ask whether a live process of this user (other than the reaper)
-///       has the object open or mapped (see [`crate::os`]'s in-use check;
-///       one scan for all the records of a batch): held, kept,
-///       `regions_in_use`; the scan failed: kept, `regions_failed`;
-///    f. `shm_unlink`.
-///    g. the records resolved are dropped; a journal with none kept is
-///       removed.
+///    - (a) listed by a live journal (survey): kept, `regions_deferred`;
+///    - (b) open the name and `fstat` it (gone: the record is dropped);
+///    - (c) judge: a creation's identity must match (Linux: device and inode,
+///      and the size unless never sized; macOS: owner and page-rounded
+///      size, which cannot tell a same-sized replacement); a record
+///      without identity must meet the rules of its kind (an intent: an
+///      object never sized and not older than the record; a registration:
+///      an object of this user; a text record: not older than the record).
+///      These only ever withhold an unlink: what decides for a record
+///      without identity is d and e;
+///    - (d) read the live journals again: a creator writes its intent before
+///      its `shm_open`, so the live creator of any object opened in b is
+///      listed now; listed: kept, `regions_deferred`;
+///    - (e) ask whether a live process of this user (other than the reaper)
+///      has the object open or mapped (Linux: `/proc/<pid>/fd` and
+///      `/proc/<pid>/maps`; macOS: libproc's descriptor lists; one scan
+///      for all the records of a batch): held, kept,
+///      `regions_in_use`; the scan failed: kept, `regions_failed`;
+///    - (f) `shm_unlink`.
+///    - (g) the records resolved are dropped; a journal with none kept is
+///      removed.
 ///
 /// Why no live object is removed (Linux): only an owner or a reaper
 /// unlinks an object; reapers are serialised, and an owner unlinks only

@@ -38,7 +38,9 @@ use super::Identity;
 pub(crate) struct Wanted<'a> {
     /// The system name.
     pub(crate) name: &'a [u8],
-    /// Its identity (device and inode are what Linux compares).
+    /// Its identity (device and inode are what Linux compares; macOS has
+    /// neither and matches names).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) identity: Identity,
 }
 
