@@ -30,7 +30,10 @@ pub struct CleanupReport {
 
 impl Registry {
     /// Unlink every region this process registered, as the unlink policy
-    /// says, and report what happened.
+    /// says, each checked as [`Registry::unlink`] checks it (the
+    /// registrations, which have no identity, all in one batch: one look at
+    /// the journals and one scan of the processes), and report what
+    /// happened.
     ///
     /// Entries registered by another pid are skipped and kept (a forked
     /// child never unlinks its parent's regions); entries whose unlink fails

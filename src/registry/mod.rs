@@ -80,7 +80,9 @@ pub enum Registration {
 pub enum Unlinked {
     /// `shm_unlink` removed the object.
     Removed,
-    /// The object was already gone (`ENOENT`).
+    /// The object was already gone (`ENOENT`), or another object (or, for
+    /// a registration, one another holds) has the name now and was left
+    /// alone (counted in [`Stats::regions_replaced`]).
     AlreadyGone,
     /// Not owned and the unlink policy keeps such regions: untracked only.
     Released,
@@ -261,7 +263,8 @@ impl Registry {
     }
 
     /// Track `key`. `owned` says this process created the region, which makes
-    /// it ours to unlink.
+    /// it ours to unlink. No system call is made, so no identity is
+    /// recorded: see [`Registry::unlink`] for what unlinking it then checks.
     ///
     /// Registering the same key again changes nothing and returns
     /// [`Registration::AlreadyTracked`]. Errors: those of
@@ -519,11 +522,30 @@ impl Registry {
     /// Stop tracking `key` and, if the unlink policy says so, `shm_unlink` its
     /// system name.
     ///
+    /// Never by name alone (DESIGN, owner unlink): the name is opened and
+    /// `fstat`ed first. An entry of a region keeps the identity of the
+    /// object it created or opened and unlinks only that object (Linux:
+    /// device and inode; macOS, which has neither for a shared-memory
+    /// object: owner and size in 16 KiB granules, so a replacement of the
+    /// same owner and rounded size is not told apart there). A
+    /// registration ([`Registry::register`]) makes no system call and has
+    /// no identity: its object is unlinked only if no live journal other
+    /// than this registry's lists the name and no live process other than
+    /// this one has the object open or mapped, the reaper's rule for a
+    /// record without identity (it costs a look at the state directory's
+    /// journals and a scan of this user's processes). An object that fails
+    /// the check is left alone, logged at warn and counted in
+    /// [`Stats::regions_replaced`]; the call then returns
+    /// [`Unlinked::AlreadyGone`]: this registry's object is no longer
+    /// under the name. The journal record is freed after the unlink.
+    ///
     /// An object already gone is not an error ([`Unlinked::AlreadyGone`]).
     /// Errors: those of [`Registry::system_name`]; [`Status::NOT_FOUND`] when
     /// `key` is not tracked (no system call is made);
-    /// [`Status::OS_ERROR`] or [`Status::PERMISSION_DENIED`] when `shm_unlink`
-    /// fails otherwise, in which case the entry stays tracked.
+    /// [`Status::OS_ERROR`] or [`Status::PERMISSION_DENIED`] when the check or
+    /// `shm_unlink` fails otherwise (for a registration, also when it
+    /// cannot be told whether another process holds the object), in which
+    /// case the entry stays tracked.
     pub fn unlink(&self, key: &[u8]) -> Result<Unlinked> {
         let system = self.system_name_cow(key)?;
         let policy = self.inner.options.naming;
@@ -820,6 +842,10 @@ impl Registry {
 
     /// Owner unlink steps 3–4 (the journal record is freed by the caller).
     fn finish_unlink(&self, system: &[u8], original: &[u8], verdict: Verdict) -> Result<Removal> {
+        #[cfg(feature = "crash-points")]
+        if matches!(verdict, Verdict::Unlink | Verdict::Replaced(_)) {
+            crate::os::crash_point::hit("close-checked");
+        }
         match verdict {
             Verdict::Gone => {
                 log_at!(
@@ -845,8 +871,6 @@ impl Registry {
             }
             Verdict::Unlink => {}
         }
-        #[cfg(feature = "crash-points")]
-        crate::os::crash_point::hit("close-checked");
         match with_c_name(system, |c_name| self.inner.backend.unlink(c_name))? {
             Ok(()) => {
                 #[cfg(feature = "crash-points")]
