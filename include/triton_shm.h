@@ -593,8 +593,9 @@ triton_shm_status triton_shm_options_from_env(struct triton_shm_options *opts, s
  * Journals of live owners are never touched, whatever their pid; a
  * journal of an earlier boot is removed without unlinking anything. A
  * missing state directory reaps nothing. Reapers of one state directory
- * run one at a time: while another holds its reaper lock, this call
- * returns `TRITON_SHM_OK` at once with nothing done (all counts 0).
+ * run one at a time: when another holds its reaper lock for more than
+ * 20 ms, this call returns `TRITON_SHM_OK` with nothing done (all counts
+ * 0).
  *
  * Arguments: `opts` (may be NULL for the defaults) names the state
  * directory; `report` (may be NULL) receives the counts, also on failure.

@@ -348,11 +348,13 @@ pub(crate) fn live_names_now(
 ///
 /// The steps (DESIGN: "no object is ever removed by name alone"):
 /// 1. Take the state directory's reaper lock (`.reaper.lock`, which the
-///    journal listing ignores) without waiting. Reapers of one directory
-///    run one at a time; one that finds another at work returns at once
+///    journal listing ignores), waiting at most 20 ms. Reapers of one
+///    directory run one at a time; one that finds another at work returns
 ///    with an empty report: the one at work surveys the same journals, and
-///    waiting would stall a creator's reap-on-create behind a slow (or
-///    stopped) reaper. Journals that die later go to the next reap.
+///    waiting longer would stall a creator's reap-on-create behind a slow
+///    (or stopped) reaper. Journals that die later go to the next reap.
+///    (The 20 ms ride out a child forked by another thread mid-reap, which
+///    shares the lock until it execs.)
 /// 2. Survey: list the journals; a dead one's lock can be taken; read the
 ///    names live journals list.
 /// 3. Lock each dead journal, check it is still linked under its name
@@ -412,7 +414,7 @@ pub fn reap_stale(path: &Path, backend: &dyn ShmBackend, dry_run: bool) -> Resul
         }
         return Ok(report);
     }
-    let Some(_serialised) = dir.try_reaper_lock().map_err(state_dir_error)? else {
+    let Some(_serialised) = reaper_lock(&dir)? else {
         log_at!(
             Level::Info,
             "reaper: another reaper is at work in {}; left to it",
@@ -460,8 +462,36 @@ pub fn reap_stale(path: &Path, backend: &dyn ShmBackend, dry_run: bool) -> Resul
     }
     if !dry_run {
         remove_stale_temps(&dir);
+        // Nothing left to serialise: the lock file goes too, while still
+        // locked, as the reap's last act (a reaper that opened it meanwhile
+        // finds it unlinked and opens a new one).
+        if dir.journal_names().is_ok_and(|names| names.is_empty()) {
+            let _ = dir.remove(state_dir::REAPER_LOCK);
+        }
     }
     Ok(report)
+}
+
+/// How long a reap waits for the reaper lock before it leaves the work to
+/// the reaper that holds it.
+const REAPER_LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The state directory's reaper lock, tried every millisecond for at most
+/// [`REAPER_LOCK_PATIENCE`]: long enough to ride out a process forked by
+/// another thread while a reap held it (the child shares the lock until it
+/// execs), short enough never to stall a creator's reap-on-create. `None`:
+/// another reaper is at work.
+fn reaper_lock(dir: &StateDir) -> Result<Option<LockedFile>> {
+    let give_up = std::time::Instant::now() + REAPER_LOCK_PATIENCE;
+    loop {
+        if let Some(locked) = dir.try_reaper_lock().map_err(state_dir_error)? {
+            return Ok(Some(locked));
+        }
+        if std::time::Instant::now() >= give_up {
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
 
 /// Dead journals open and locked at once.

@@ -402,11 +402,25 @@ impl StateDir {
     }
 
     /// Take the state directory's reaper lock without waiting: an exclusive
-    /// `flock` on [`REAPER_LOCK`], created (0600) if missing and never
-    /// removed (removing it would let two reapers lock two different
-    /// files). `Ok(None)`: another reaper holds it. The journal listings
-    /// ignore the file.
+    /// `flock` on [`REAPER_LOCK`], created (0600) if missing, and still
+    /// linked once locked. Only its holder removes it, as the very last
+    /// step of a reap that leaves no journal (see [`StateDir::remove`]).
+    /// `Ok(None)`: another reaper holds it. The journal listings ignore the
+    /// file.
     pub fn try_reaper_lock(&self) -> Result<Option<LockedFile>, StateDirError> {
+        // A reaper that leaves an empty directory removes the file while it
+        // holds the lock, its last act: a lock taken on a file no longer
+        // linked serialises nothing, so open the file anew.
+        for _ in 0..3 {
+            match self.try_reaper_lock_once()? {
+                Some(locked) if !self.still_linked(locked.file(), REAPER_LOCK) => continue,
+                other => return Ok(other),
+            }
+        }
+        Ok(None)
+    }
+
+    fn try_reaper_lock_once(&self) -> Result<Option<LockedFile>, StateDirError> {
         let what = || self.path.join(REAPER_LOCK);
         let fd = open_at(
             &self.fd,
