@@ -92,7 +92,7 @@ fn reap(dir: &Path) -> journal::ReapReport {
 /// Entry point of the child processes; does nothing in a normal test run.
 /// `hold:<prefix>:<count>` creates `count` regions and waits to be killed;
 /// `register:<name>` registers `name` as owned (no object) and waits to be
-/// killed; `reap` reaps the state directory and prints its report.
+/// killed; `close:<name>` creates the region `name` and closes it; `reap` reaps the state directory and prints its report.
 #[test]
 #[ignore = "entry point for the crash tests' child processes"]
 fn crash_child() {
@@ -111,6 +111,15 @@ fn crash_child() {
             r.regions_deferred,
             r.regions_in_use
         );
+        return;
+    }
+    if let Some(name) = what.strip_prefix("close:") {
+        let reg = Registry::new(options(&dir, false)).unwrap();
+        reg.create_region(name.as_bytes(), 4096)
+            .unwrap()
+            .close()
+            .unwrap();
+        println!("closed");
         return;
     }
     if let Some(name) = what.strip_prefix("register:") {
@@ -801,5 +810,65 @@ fn a_dead_owners_object_a_plain_client_holds_is_kept_until_released() {
     let line = reap_in_another_process(&dir);
     assert!(line.contains("unlinked=1"), "{line}");
     assert!(!common::object_exists(&name));
+    assert_eq!(journals(&dir), 0);
+}
+
+/// An owner killed after its close checked the object, before the unlink:
+/// the object and its record are both there, and one reap removes both.
+#[test]
+fn an_owner_killed_between_its_check_and_its_unlink_leaves_it_to_the_reaper() {
+    let dir = state_dir("cchk");
+    let name = common::unique_key("cchk");
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
+    let mut owner = spawn(&dir, &format!("close:{name}"), Some("close-checked:1"));
+    wait_killed(&mut owner);
+    assert!(common::object_exists(&name));
+    let report = reap(&dir);
+    assert_eq!(report.regions_unlinked, 1, "{report:?}");
+    assert!(!common::object_exists(&name));
+    assert_eq!(journals(&dir), 0);
+}
+
+/// An owner killed after its unlink, before it freed the record (the
+/// order that keeps a live object listed): the record names an object that
+/// is gone, and the reap only drops it.
+#[test]
+fn an_owner_killed_between_its_unlink_and_freeing_its_record_leaves_a_record_only() {
+    let dir = state_dir("cunl");
+    let name = common::unique_key("cunl");
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
+    let mut owner = spawn(&dir, &format!("close:{name}"), Some("close-unlinked:1"));
+    wait_killed(&mut owner);
+    assert!(!common::object_exists(&name));
+    let report = reap(&dir);
+    assert_eq!(
+        (report.regions_unlinked, report.regions_already_gone),
+        (0, 1),
+        "{report:?}"
+    );
+    assert_eq!(journals(&dir), 0);
+}
+
+/// A reaper killed after its last checks, right before an unlink, leaves
+/// the rest to the next reaper, which takes the reaper lock it dropped.
+#[test]
+fn a_reaper_killed_right_before_an_unlink_leaves_the_rest_to_the_next() {
+    let (dir, all, _sweep) = dead_journal("rrck");
+    let mut dying = spawn(&dir, "reap", Some("reaper-rechecked:2"));
+    wait_killed(&mut dying);
+    assert_eq!(existing(&all).len(), 2, "one unlink was made");
+    let report = reap(&dir);
+    assert_eq!(
+        (report.regions_unlinked, report.regions_already_gone),
+        (2, 1),
+        "{report:?}"
+    );
+    assert!(existing(&all).is_empty());
     assert_eq!(journals(&dir), 0);
 }

@@ -72,12 +72,14 @@ impl Registry {
                     log_at!(
                         Level::Info,
                         "reaped {} journal(s) of dead owners: {} region(s) unlinked, {} already gone, \
-                         {} left alone, {} failed",
+                         {} left alone, {} failed, {} deferred, {} in use",
                         report.journals_reaped,
                         report.regions_unlinked,
                         report.regions_already_gone,
                         report.regions_left_alone,
-                        report.regions_failed
+                        report.regions_failed,
+                        report.regions_deferred,
+                        report.regions_in_use
                     );
                 }
             }
