@@ -17,7 +17,7 @@ use crate::journal::SlotRef;
 use crate::log::{log_at, Level};
 use crate::name::{self, NamingPolicy};
 use crate::options::{Options, UnlinkPolicy};
-use crate::os::{self, Identity, OpenFlags, ShmBackend};
+use crate::os::{self, Identity, ShmBackend};
 use crate::status::{Error, Result, Status};
 use journal_slot::JournalSlot;
 use parking_lot::Mutex;
@@ -695,33 +695,21 @@ impl Registry {
         self.finish_unlink(system, &entry.original, verdict)
     }
 
-    /// Owner unlink steps 1–2: open the name and `fstat` what is there.
+    /// Owner unlink steps 1–2: the identity of what is under the name now
+    /// (open and `fstat`; on Linux one `lstat`, see
+    /// [`ShmBackend::identity_by_name`]).
     fn look(&self, system: &[u8]) -> Result<Look> {
         let backend = self.inner.backend;
-        let opened = with_c_name(system, |c| backend.open(c, OpenFlags::EXISTING))?;
-        let fd = match opened {
-            Ok(fd) => fd,
-            Err(libc::ENOENT) => return Ok(Look::Gone),
+        match with_c_name(system, |c| backend.identity_by_name(c))? {
+            Ok(found) => Ok(Look::Found(found)),
+            Err(libc::ENOENT) => Ok(Look::Gone),
             // A backend with no objects to open (a test double): nothing to
             // compare, and nothing another process could have put there.
-            Err(libc::ENOSYS) => return Ok(Look::Unchecked),
-            Err(errno) => {
-                return Err(Error::from_errno(
-                    errno,
-                    format_args!(
-                        "cannot open '{}' to check it before unlinking it",
-                        system.escape_ascii()
-                    ),
-                ))
-            }
-        };
-        match backend.identity(std::os::fd::AsFd::as_fd(&fd)) {
-            Ok(found) => Ok(Look::Found(found)),
             Err(libc::ENOSYS) => Ok(Look::Unchecked),
             Err(errno) => Err(Error::from_errno(
                 errno,
                 format_args!(
-                    "cannot fstat '{}' to check it before unlinking it",
+                    "cannot check '{}' before unlinking it",
                     system.escape_ascii()
                 ),
             )),
