@@ -328,6 +328,12 @@ typedef struct triton_shm_reap_report {
    * kept until that owner is done with the name.
    */
   size_t regions_deferred;
+  /**
+   * Regions a live process other than the reaper has open or mapped
+   * (a client that keeps no journal, say): left alone for now, their
+   * records kept for a later reap.
+   */
+  size_t regions_in_use;
 } triton_shm_reap_report;
 
 /**
@@ -343,7 +349,10 @@ typedef struct triton_shm_cleanup_report {
    */
   size_t unlinked;
   /**
-   * Objects that were already gone; their entries were dropped.
+   * Objects that were already gone, or whose name now leads to another
+   * object (or, for a registration, to one another process holds or
+   * another live journal lists), which is left alone and counted in the
+   * statistics' `regions_replaced`; their entries were dropped.
    */
   size_t already_gone;
   /**
@@ -406,6 +415,14 @@ typedef struct triton_shm_stats {
    * Regions of dead owners this registry reaped when it was created.
    */
   uint64_t reaped;
+  /**
+   * Owned regions whose object was found replaced when this registry
+   * came to unlink it (another object under the name, or for a
+   * registration, one another process holds or another live journal
+   * lists): left alone, in total. The name no longer led to this
+   * registry's object, so nothing of its own was left to remove.
+   */
+  uint64_t regions_replaced;
 } triton_shm_stats;
 
 
@@ -583,11 +600,16 @@ triton_shm_status triton_shm_options_from_env(struct triton_shm_options *opts, s
  * whose lock can be taken (its owner died without cleaning up), unlink
  * each region it lists that is provably the object the owner created
  * (same device and inode on Linux; on macOS, which has no inode, the
- * same owner and page-rounded size), owned by this user and listed by no
- * live journal, then remove the journal. Journals of live owners are
- * never touched, whatever their pid; a journal of an earlier boot is
- * removed without unlinking anything. A missing state directory reaps
- * nothing.
+ * same owner and page-rounded size), owned by this user, listed by no
+ * live journal (read again right before the unlink) and open or mapped
+ * by no live process of this user other than the caller
+ * (`report->regions_in_use` counts those kept), then remove the journal.
+ * Journals of live owners are never touched, whatever their pid; a
+ * journal of an earlier boot is removed without unlinking anything. A
+ * missing state directory reaps nothing. Reapers of one state directory
+ * run one at a time: when another holds its reaper lock for more than
+ * 20 ms, this call returns `TRITON_SHM_OK` with nothing done (all counts
+ * 0).
  *
  * Arguments: `opts` (may be NULL for the defaults) names the state
  * directory; `report` (may be NULL) receives the counts, also on failure:
@@ -778,7 +800,11 @@ triton_shm_status triton_shm_region_unmap(struct triton_shm_region *region);
  * Unmap the region (unless `triton_shm_region_unmap` did) and release its
  * registry entry; when no other open region or registration holds the
  * entry, it is untracked and the object unlinked if this process created it
- * (or if the unlink policy is `TRITON_SHM_UNLINK_ALL`). NULL is a no-op.
+ * (or if the unlink policy is `TRITON_SHM_UNLINK_ALL`), and only if the
+ * object under the name is still the one it created or opened (Linux:
+ * device and inode; macOS: owner and size in 16 KiB granules): an object
+ * that replaced it is left alone, logged and counted in
+ * `triton_shm_stats.regions_replaced`. NULL is a no-op.
  *
  * Returns `TRITON_SHM_OK`; `TRITON_SHM_OS_ERROR` when `munmap` failed (the
  * mapping is left in place, unreachable: call `triton_shm_region_unmap`
@@ -916,15 +942,25 @@ triton_shm_status triton_shm_registry_register(struct triton_shm_registry *reg,
 /**
  * Stop tracking `name` and, if it is owned or the unlink policy is
  * `TRITON_SHM_UNLINK_ALL`, `shm_unlink` its system name. A region another
- * process created is, by default, only untracked.
+ * process created is, by default, only untracked. Never by name alone:
+ * the object under the name is opened and checked first. A region's
+ * entry compares it with the object it created or opened (Linux: device
+ * and inode; macOS: owner and size in 16 KiB granules); a registration,
+ * which recorded no identity, is unlinked only if no other live journal
+ * lists the name and no other live process holds the object. Otherwise
+ * the object is left alone, logged as a warning and counted in
+ * `triton_shm_stats.regions_replaced`.
  *
- * Returns `TRITON_SHM_OK` (also when the object was already gone, which is
- * logged as a warning); `TRITON_SHM_NULL_ARGUMENT`;
+ * Returns `TRITON_SHM_OK` (also when the object was already gone or was
+ * left alone as above, which is logged as a warning);
+ * `TRITON_SHM_NULL_ARGUMENT`;
  * `TRITON_SHM_INVALID_NAME` / `TRITON_SHM_NAME_TOO_LONG`;
  * `TRITON_SHM_NOT_FOUND` when `name` is not tracked (no system call is
  * made); `TRITON_SHM_OS_ERROR` or `TRITON_SHM_PERMISSION_DENIED` when
- * `shm_unlink` fails, in which case the name stays tracked and
- * `triton_shm_last_errno` has the errno.
+ * the check or `shm_unlink` fails (for a registration, also when it
+ * cannot be told whether another process holds the object), in which
+ * case the name stays tracked and `triton_shm_last_errno` has the errno
+ * if there is one.
  *
  * # Safety
  * `reg` is NULL or a live registry; `name` is NULL or a NUL-terminated
@@ -934,8 +970,10 @@ triton_shm_status triton_shm_registry_unlink(struct triton_shm_registry *reg, co
 
 /**
  * Unlink every region this process registered in `reg`, as the unlink
- * policy says. Entries registered by another process (the parent of a
- * forked child) are skipped; entries whose unlink fails stay tracked.
+ * policy says, each checked as `triton_shm_registry_unlink` checks it (the
+ * registrations all at once: one look at the journals and the processes).
+ * Entries registered by another process (the parent of a forked child)
+ * are skipped; entries whose unlink fails stay tracked.
  * Safe to call again, from a C++ destructor, and at process exit.
  *
  * Arguments: `report` may be NULL; otherwise it receives the counts, on
@@ -1053,9 +1091,10 @@ triton_shm_status triton_shm_registry_stats_sized(const struct triton_shm_regist
 /**
  * Write `stats` as one line for logs into `out`, e.g.
  * `tracked=2 mapped_bytes=65536 registered=5 unlinked=3 already_gone=0
- * failed=0 collisions_refused=1 reserved_refused=0 reaped=0`. Reads the
- * 0.1.0 layout (72 bytes) and nothing after it: fields appended since are
- * printed as 0; `triton_shm_stats_format_sized` reads them.
+ * failed=0 collisions_refused=1 reserved_refused=0 reaped=0
+ * regions_replaced=0`. Reads the 0.1.0 layout (72 bytes) and nothing after
+ * it: fields appended since are printed as 0;
+ * `triton_shm_stats_format_sized` reads them.
  *
  * Arguments and outputs as for `triton_shm_normalize_name`. Returns
  * `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`stats`, `out`);

@@ -7,9 +7,9 @@
 
 use crate::log::{log_at, Level};
 use crate::name::{self, NamingPolicy, DARWIN_NAME_MAX};
-use crate::os::{Mapping, OpenFlags};
+use crate::os::{Identity, Mapping, OpenFlags};
 use crate::registry::{Hold, Journaling, Registry, Resolved};
-use crate::status::{ErrnoText, Error, Result, Status};
+use crate::status::{Error, Result, Status};
 use std::borrow::Cow;
 use std::ffi::CString;
 use std::os::fd::AsFd;
@@ -133,9 +133,18 @@ impl Registry {
             );
         }
 
-        let size = backend
-            .size(fd.as_fd())
-            .map_err(|errno| os_error(errno, "fstat", opened_name, key))?;
+        // One fstat gives the size and the identity an unlink checks later
+        // (policy `All`); a backend that keeps no identity gives the size.
+        let (size, identity) = match backend.identity(fd.as_fd()) {
+            Ok(identity) => (identity.size, Some(identity)),
+            Err(libc::ENOSYS) => (
+                backend
+                    .size(fd.as_fd())
+                    .map_err(|errno| os_error(errno, "fstat", opened_name, key))?,
+                None,
+            ),
+            Err(errno) => return Err(os_error(errno, "fstat", opened_name, key)),
+        };
         if u64::try_from(end).map_or(true, |end| end > size) {
             return Err(Error::new(
                 Status::OUT_OF_BOUNDS,
@@ -166,6 +175,7 @@ impl Registry {
             false,
             Hold::Region,
             Journaling::No,
+            identity,
         )?;
         Ok(self.new_region(key, resolved, mapping, byte_size, generation))
     }
@@ -222,31 +232,43 @@ impl Registry {
 
         #[cfg(feature = "crash-points")]
         crate::os::crash_point::hit("after-create");
-        // The identity is recorded before the object is sized: until then a
-        // reaper knows it only as "never sized".
-        let identified = match slot {
-            Some(_) => backend
-                .identity(fd.as_fd())
-                .map(|identity| self.journal_identity(slot, &identity))
-                .map_err(|errno| os_error(errno, "fstat", system, key)),
-            None => Ok(()),
+        // DESIGN, creator step 3: the identity is recorded before the object
+        // is sized (until then a reaper knows it only as "never sized"), and
+        // the registry entry keeps it, so that closing the region unlinks
+        // this object and never another that took the name meanwhile. The
+        // size kept is the one asked for: the object's own once sized.
+        let identified = match backend.identity(fd.as_fd()) {
+            Ok(found) => {
+                self.journal_identity(slot, &found);
+                Ok(Some(Identity {
+                    size: size64,
+                    ..found
+                }))
+            }
+            // A backend that keeps no identity (a test double).
+            Err(libc::ENOSYS) if slot.is_none() => Ok(None),
+            Err(errno) => Err(os_error(errno, "fstat", system, key)),
         };
         #[cfg(feature = "crash-points")]
         crate::os::crash_point::hit("after-identity");
+        // The identity the owner's unlink checks, should the setup fail.
+        let own = identified.as_ref().ok().copied().flatten();
         let built = identified
-            .and_then(|()| {
+            .and_then(|identity| {
                 backend
                     .set_size(fd.as_fd(), size64)
                     .map_err(|errno| os_error(errno, "ftruncate", system, key))
+                    .map(|()| identity)
             })
-            .and_then(|()| {
+            .and_then(|identity| {
                 #[cfg(feature = "crash-points")]
                 crate::os::crash_point::hit("after-size");
                 backend
                     .map(fd.as_fd(), 0, byte_size)
                     .map_err(|errno| os_error(errno, "mmap", system, key))
+                    .map(|mapping| (mapping, identity))
             })
-            .and_then(|mapping| {
+            .and_then(|(mapping, identity)| {
                 let journaling = Journaling::Created(slot);
                 let (_, generation) = self.track(
                     key,
@@ -254,6 +276,7 @@ impl Registry {
                     true,
                     Hold::Region,
                     journaling,
+                    identity,
                 )?;
                 Ok((mapping, generation))
             });
@@ -263,15 +286,12 @@ impl Registry {
                 Ok(self.new_region(key, resolved, mapping, byte_size, generation))
             }
             Err(error) => {
-                // Never leave behind an object we created.
-                match backend.unlink(&resolved.c_system) {
-                    Ok(()) | Err(libc::ENOENT) => self.journal_release(slot),
-                    Err(errno) => log_at!(
-                        Level::Error,
-                        "could not remove '{}' after a failed create: {}",
-                        system.escape_ascii(),
-                        ErrnoText(errno)
-                    ),
+                // Never leave behind an object we created, and never remove
+                // another by its name: the owner's unlink, with the identity
+                // of the descriptor just created. The record goes only once
+                // the object has.
+                if self.remove_failed_create(system, own) {
+                    self.journal_release(slot);
                 }
                 Err(error)
             }

@@ -91,7 +91,8 @@ fn reap(dir: &Path) -> journal::ReapReport {
 
 /// Entry point of the child processes; does nothing in a normal test run.
 /// `hold:<prefix>:<count>` creates `count` regions and waits to be killed;
-/// `reap` reaps the state directory and prints its report.
+/// `register:<name>` registers `name` as owned (no object) and waits to be
+/// killed; `close:<name>` creates the region `name` and closes it; `reap` reaps the state directory and prints its report.
 #[test]
 #[ignore = "entry point for the crash tests' child processes"]
 fn crash_child() {
@@ -102,9 +103,30 @@ fn crash_child() {
     if what == "reap" {
         let r = reap(&dir);
         println!(
-            "report unlinked={} reaped={} skipped={} live={}",
-            r.regions_unlinked, r.journals_reaped, r.journals_skipped, r.journals_live
+            "report unlinked={} reaped={} skipped={} live={} deferred={} in_use={}",
+            r.regions_unlinked,
+            r.journals_reaped,
+            r.journals_skipped,
+            r.journals_live,
+            r.regions_deferred,
+            r.regions_in_use
         );
+        return;
+    }
+    if let Some(name) = what.strip_prefix("close:") {
+        let reg = Registry::new(options(&dir, false)).unwrap();
+        reg.create_region(name.as_bytes(), 4096)
+            .unwrap()
+            .close()
+            .unwrap();
+        println!("closed");
+        return;
+    }
+    if let Some(name) = what.strip_prefix("register:") {
+        let reg = Registry::new(options(&dir, false)).unwrap();
+        reg.register(name.as_bytes(), true).unwrap();
+        println!("ready");
+        std::thread::sleep(Duration::from_secs(120));
         return;
     }
     let mut parts = what.split(':').skip(1);
@@ -518,12 +540,36 @@ fn a_reaper_paused_after_taking_the_lock_keeps_others_off_the_journal() {
     assert_eq!(journals(&dir), 0);
 }
 
+/// The journal files of `dir`.
+fn journal_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "slots" || e == "journal")
+        })
+        .collect()
+}
+
 #[test]
 fn a_reaper_that_locks_a_journal_another_reaper_removed_skips_it() {
     let (dir, all, _sweep) = dead_journal("rtwo");
     let late = spawn(&dir, "reap", Some("reaper-opened:1:stop"));
     wait_stopped(&late);
-    assert_eq!(reap(&dir).regions_unlinked, 3);
+    // It holds the state directory's reaper lock: no other reaper of this
+    // version starts meanwhile.
+    assert_eq!(reap(&dir), journal::ReapReport::default());
+    assert_eq!(existing(&all).len(), 3);
+    // A reaper of an earlier version, which takes no reaper lock, reaps the
+    // journal meanwhile: unlinks its regions and removes it.
+    for name in &all {
+        common::remove_object(name);
+    }
+    for file in journal_files(&dir) {
+        std::fs::remove_file(file).unwrap();
+    }
     // Other processes take the names again meanwhile.
     for name in &all {
         common::create_object(name);
@@ -544,5 +590,285 @@ fn a_reaper_killed_between_lock_and_unlink_leaves_the_journal_to_the_next() {
     let report = reap(&dir);
     assert_eq!(report.journals_reaped, 1);
     assert!(existing(&all).is_empty(), "{report:?}");
+    assert_eq!(journals(&dir), 0);
+}
+
+// The four interleavings that made the reaper or an owner remove a region
+// its live owner was still using. Each pauses processes at the exact steps
+// with `:stop` crash points and SIGCONT.
+
+fn resume(child: &Child) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::SIGCONT,
+    )
+    .unwrap();
+}
+
+fn kill_and_wait(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A dead owner D recorded its intent for a name and died before
+/// `shm_open`. A reaper surveys (nothing live lists the name) and locks D's
+/// journal; then a live Q records its own intent and creates the object,
+/// not yet sized. D's intent matches that object (never sized, newer than
+/// the record): before the live journals were read again after the check,
+/// the reaper unlinked Q's object, and Q's create returned OK on an object
+/// nobody could find.
+#[test]
+fn a_dead_owners_intent_never_takes_a_live_creators_new_object() {
+    let dir = state_dir("i1");
+    let prefix = prefix("i1");
+    let name = format!("{prefix}0");
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
+    let mut dead = hold(&dir, &prefix, 1, Some("after-record:1"));
+    wait_killed(&mut dead);
+    assert!(!common::object_exists(&name));
+    let reaper = spawn(&dir, "reap", Some("reaper-locked:1:stop"));
+    wait_stopped(&reaper);
+    let mut creator = hold(&dir, &prefix, 1, Some("after-create:1:stop"));
+    wait_stopped(&creator);
+    assert!(common::object_exists(&name), "the creator made its object");
+    let line = resume_and_report(reaper);
+    assert!(
+        common::object_exists(&name),
+        "the reaper removed a live creator's object: {line}"
+    );
+    assert!(
+        line.contains("unlinked=0") && line.contains("deferred=1"),
+        "{line}"
+    );
+    resume(&creator);
+    wait_ready(&mut creator);
+    assert!(
+        common::object_exists(&name),
+        "the creator's region is there"
+    );
+    kill_and_wait(creator);
+}
+
+/// An owner A's object is unlinked by someone else and B creates a new
+/// object under the name; A closes its region. Unlinking by name removed
+/// B's object (and with it, one wrong removal became a cascade).
+#[test]
+fn an_owner_closing_after_its_object_was_replaced_leaves_the_new_one() {
+    let dir = state_dir("i2");
+    let name = common::unique_key("i2");
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
+    let a = Registry::new(options(&dir, false)).unwrap();
+    let b = Registry::new(options(&dir, false)).unwrap();
+    let mine = a.create_region(name.as_bytes(), 4096).unwrap();
+    common::remove_object(&name);
+    // A size of other 16 KiB granules, so that macOS, which compares only
+    // owner and rounded size, tells the objects apart too.
+    let theirs = b.create_region(name.as_bytes(), 65536).unwrap();
+    mine.close().unwrap();
+    assert!(
+        common::object_exists(&name),
+        "closing A's region removed B's object"
+    );
+    assert_eq!(a.stats().regions_replaced, 1);
+    assert_eq!(a.stats().unlinked, 0);
+    assert!(theirs.write_at(65535, b"x"), "B's region is intact");
+    theirs.close().unwrap();
+    assert!(!common::object_exists(&name), "B's close removes its own");
+    assert_eq!(b.stats().regions_replaced, 0);
+}
+
+/// A dead owner D registered a name as owned (a registration records no
+/// identity) and died; its object is gone. After the reaper's survey a live
+/// Q creates an object under the name: the registration took any object
+/// of the user, so the reaper unlinked Q's.
+#[test]
+fn a_dead_owners_registration_never_takes_a_live_creators_object() {
+    let dir = state_dir("i3");
+    let prefix = prefix("i3");
+    let name = format!("{prefix}0");
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
+    let mut dead = spawn(&dir, &format!("register:{name}"), None);
+    wait_ready(&mut dead);
+    dead.kill().unwrap();
+    wait_killed(&mut dead);
+    let reaper = spawn(&dir, "reap", Some("reaper-locked:1:stop"));
+    wait_stopped(&reaper);
+    let mut creator = hold(&dir, &prefix, 1, None);
+    wait_ready(&mut creator);
+    let line = resume_and_report(reaper);
+    assert!(
+        common::object_exists(&name),
+        "the reaper removed a live creator's object: {line}"
+    );
+    assert!(line.contains("unlinked=0"), "{line}");
+    kill_and_wait(creator);
+}
+
+/// A mapping of a shared-memory object made as a plain client does
+/// (`shm_open(O_RDWR | O_CREAT)`, which reuses an object that exists, then
+/// `mmap`): no journal, no `O_EXCL`.
+struct PlainClient {
+    addr: *mut libc::c_void,
+    len: usize,
+    fd: Option<std::os::fd::OwnedFd>,
+}
+
+impl PlainClient {
+    fn map(name: &str, len: usize) -> PlainClient {
+        use std::os::fd::AsRawFd;
+        let c = std::ffi::CString::new(name).unwrap();
+        let fd = nix::sys::mman::shm_open(
+            c.as_c_str(),
+            nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CREAT,
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        // SAFETY: a new shared mapping of an open descriptor; unmapped in
+        // Drop, never touched by Rust references.
+        let addr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        assert_ne!(addr, libc::MAP_FAILED);
+        PlainClient {
+            addr,
+            len,
+            fd: Some(fd),
+        }
+    }
+}
+
+impl Drop for PlainClient {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `map`, unmapped once.
+        unsafe { libc::munmap(self.addr, self.len) };
+    }
+}
+
+fn reap_in_another_process(dir: &Path) -> String {
+    resume_and_report(spawn(dir, "reap", None))
+}
+
+/// A dead owner's object is reopened in place by a plain client (Triton's
+/// C++ client: `O_RDWR | O_CREAT`, keeping the size). Identity and size
+/// match the record, so the reaper removed an object a live process has
+/// mapped. The reaper runs in another process: it never counts itself as
+/// a holder.
+#[test]
+fn a_dead_owners_object_a_plain_client_holds_is_kept_until_released() {
+    let dir = state_dir("i4");
+    let prefix = prefix("i4");
+    let name = format!("{prefix}0");
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
+    let mut dead = hold(&dir, &prefix, 1, None);
+    wait_ready(&mut dead);
+    dead.kill().unwrap();
+    wait_killed(&mut dead);
+    let mut client = PlainClient::map(&name, 4096);
+    // Held through an open descriptor (and a mapping).
+    let line = reap_in_another_process(&dir);
+    assert!(
+        common::object_exists(&name),
+        "the reaper removed an object a live client holds: {line}"
+    );
+    assert!(
+        line.contains("unlinked=0") && line.contains("in_use=1"),
+        "{line}"
+    );
+    // Held through the mapping alone: Linux sees it in /proc/<pid>/maps;
+    // macOS lists descriptors only, which is documented.
+    client.fd = None;
+    if cfg!(target_os = "linux") {
+        let line = reap_in_another_process(&dir);
+        assert!(
+            common::object_exists(&name),
+            "the reaper removed an object a live client maps: {line}"
+        );
+        assert!(line.contains("in_use=1"), "{line}");
+    } else {
+        println!("skipped: this system cannot show a mapping without its descriptor");
+    }
+    drop(client);
+    let line = reap_in_another_process(&dir);
+    assert!(line.contains("unlinked=1"), "{line}");
+    assert!(!common::object_exists(&name));
+    assert_eq!(journals(&dir), 0);
+}
+
+/// An owner killed after its close checked the object, before the unlink:
+/// the object and its record are both there, and one reap removes both.
+#[test]
+fn an_owner_killed_between_its_check_and_its_unlink_leaves_it_to_the_reaper() {
+    let dir = state_dir("cchk");
+    let name = common::unique_key("cchk");
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
+    let mut owner = spawn(&dir, &format!("close:{name}"), Some("close-checked:1"));
+    wait_killed(&mut owner);
+    assert!(common::object_exists(&name));
+    let report = reap(&dir);
+    assert_eq!(report.regions_unlinked, 1, "{report:?}");
+    assert!(!common::object_exists(&name));
+    assert_eq!(journals(&dir), 0);
+}
+
+/// An owner killed after its unlink, before it freed the record (the
+/// order that keeps a live object listed): the record names an object that
+/// is gone, and the reap only drops it.
+#[test]
+fn an_owner_killed_between_its_unlink_and_freeing_its_record_leaves_a_record_only() {
+    let dir = state_dir("cunl");
+    let name = common::unique_key("cunl");
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
+    let mut owner = spawn(&dir, &format!("close:{name}"), Some("close-unlinked:1"));
+    wait_killed(&mut owner);
+    assert!(!common::object_exists(&name));
+    let report = reap(&dir);
+    assert_eq!(
+        (report.regions_unlinked, report.regions_already_gone),
+        (0, 1),
+        "{report:?}"
+    );
+    assert_eq!(journals(&dir), 0);
+}
+
+/// A reaper killed after its last checks, right before an unlink, leaves
+/// the rest to the next reaper, which takes the reaper lock it dropped.
+#[test]
+fn a_reaper_killed_right_before_an_unlink_leaves_the_rest_to_the_next() {
+    let (dir, all, _sweep) = dead_journal("rrck");
+    let mut dying = spawn(&dir, "reap", Some("reaper-rechecked:2"));
+    wait_killed(&mut dying);
+    assert_eq!(existing(&all).len(), 2, "one unlink was made");
+    let report = reap(&dir);
+    assert_eq!(
+        (report.regions_unlinked, report.regions_already_gone),
+        (2, 1),
+        "{report:?}"
+    );
+    assert!(existing(&all).is_empty());
     assert_eq!(journals(&dir), 0);
 }

@@ -6,9 +6,15 @@
 //! it owns (the region's content, read back through a second registry) and
 //! fails on any region of its own removed or replaced. At the end every
 //! process exits, one last reap runs, and no name of the pool and no
-//! journal may be left. A hang fails the test too.
+//! journal may be left. A hang fails the test too. Workers and reap tools
+//! are also paused (SIGSTOP, then SIGCONT) at random moments for up to
+//! half a second: a pause stretches whatever window it falls in, as a busy
+//! machine with many cores would.
 //!
-//! About 30 seconds by default; `TRITON_SHM_SOAK_SECS` sets the duration.
+//! About 30 seconds by default; `TRITON_SHM_SOAK_SECS` sets the duration,
+//! `TRITON_SHM_SOAK_PROCS` the number of worker processes (4 by default;
+//! several times the number of cores shows races that few processes on
+//! few cores hide).
 //! The workers are this test binary re-run with `--ignored --exact
 //! soak_worker`.
 // Not under miri: real processes, killed at random.
@@ -23,6 +29,7 @@ use std::time::{Duration, Instant};
 use triton_shm::name::NamingPolicy;
 use triton_shm::{journal, Options, Region, Registry, Status};
 
+/// Worker processes unless `TRITON_SHM_SOAK_PROCS` says otherwise.
 const WORKERS: usize = 4;
 const THREADS: usize = 3;
 const POOL: usize = 16;
@@ -225,6 +232,11 @@ fn finished(mut child: Child, deadline: Instant) -> Result<u64, String> {
     }
 }
 
+fn signal(child: &Child, signal: nix::sys::signal::Signal) {
+    // The child may have exited meanwhile: nothing to do then.
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal);
+}
+
 fn exists(name: &str) -> bool {
     let c = std::ffi::CString::new(name).unwrap();
     match nix::sys::mman::shm_open(
@@ -244,6 +256,11 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
+    let procs: usize = std::env::var("TRITON_SHM_SOAK_PROCS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(WORKERS);
     let base = std::env::temp_dir().join(format!("tsm-soak-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir(&base).unwrap();
@@ -281,14 +298,37 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
     };
 
     let mut rng = seed();
-    let mut workers: Vec<Child> = (0..WORKERS)
+    let mut workers: Vec<Child> = (0..procs)
         .map(|_| spawn_worker(&dir, &pool, &stop))
         .collect();
-    let (mut kills, mut tool_reaps) = (0u64, 0u64);
+    // Workers paused now, with when each goes on.
+    let mut paused: Vec<(usize, Instant)> = Vec::new();
+    let (mut kills, mut tool_reaps, mut pauses) = (0u64, 0u64, 0u64);
     let end = Instant::now() + Duration::from_secs(secs);
+    let mut next_kill = Instant::now() + Duration::from_millis(100 + next(&mut rng) % 400);
     while Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(100 + next(&mut rng) % 400));
-        let i = (next(&mut rng) % WORKERS as u64) as usize;
+        std::thread::sleep(Duration::from_millis(10 + next(&mut rng) % 40));
+        let now = Instant::now();
+        paused.retain(|&(i, until)| {
+            if until <= now {
+                signal(&workers[i], nix::sys::signal::SIGCONT);
+            }
+            until > now
+        });
+        if next(&mut rng) % 3 == 0 {
+            let i = (next(&mut rng) % procs as u64) as usize;
+            if !paused.iter().any(|&(p, _)| p == i) {
+                signal(&workers[i], nix::sys::signal::SIGSTOP);
+                let until = now + Duration::from_millis(next(&mut rng) % 500);
+                paused.push((i, until));
+                pauses += 1;
+            }
+        }
+        if now < next_kill {
+            continue;
+        }
+        next_kill = now + Duration::from_millis((100 + next(&mut rng) % 400) * 4 / procs as u64);
+        let i = (next(&mut rng) % procs as u64) as usize;
         if let Some(status) = workers[i].try_wait().unwrap() {
             let out: String = BufReader::new(workers[i].stdout.take().unwrap())
                 .lines()
@@ -296,24 +336,38 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
                 .collect();
             panic!("a worker stopped by itself: {status:?}: {out}");
         }
-        workers[i].kill().unwrap(); // SIGKILL
+        workers[i].kill().unwrap(); // SIGKILL, paused or not
         workers[i].wait().unwrap();
+        paused.retain(|&(p, _)| p != i);
         kills += 1;
         workers[i] = spawn_worker(&dir, &pool, &stop);
         if kills % 4 == 0 {
-            let tool = Command::new(env!("CARGO_BIN_EXE_triton-shm"))
+            let mut tool = Command::new(env!("CARGO_BIN_EXE_triton-shm"))
                 .args(["reap", "--state-dir"])
                 .arg(&dir)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
-                .status()
+                .spawn()
                 .unwrap();
+            if kills % 8 == 0 {
+                // A reaper paused wherever it is, perhaps holding the
+                // reaper lock: the others must go on without it.
+                std::thread::sleep(Duration::from_millis(next(&mut rng) % 20));
+                signal(&tool, nix::sys::signal::SIGSTOP);
+                std::thread::sleep(Duration::from_millis(next(&mut rng) % 300));
+                signal(&tool, nix::sys::signal::SIGCONT);
+                pauses += 1;
+            }
+            let tool = tool.wait().unwrap();
             assert!(tool.code().is_some(), "the reap tool crashed: {tool:?}");
             tool_reaps += 1;
         }
     }
+    for (i, _) in paused.drain(..) {
+        signal(&workers[i], nix::sys::signal::SIGCONT);
+    }
     std::fs::write(&stop, b"").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(30 + procs as u64);
     let mut ops = 0;
     for worker in workers {
         ops += finished(worker, deadline).unwrap_or_else(|why| panic!("{why}"));
@@ -325,8 +379,9 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
         .unwrap_or_else(|why| panic!("a reap failed: {why}"));
     let report = journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
     println!(
-        "soak {secs}s: {kills} kills, {reaps} reaps in a thread, {tool_reaps} by the tool, \
-         {ops} operations by the last workers; final reap {report:?}"
+        "soak {secs}s, {procs} processes: {kills} kills, {pauses} pauses, {reaps} reaps in a \
+         thread, {tool_reaps} by the tool, {ops} operations by the last workers; final reap \
+         {report:?}"
     );
     let left: Vec<&String> = names.iter().filter(|n| exists(n)).collect();
     assert!(

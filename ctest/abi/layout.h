@@ -54,7 +54,8 @@ LAYOUT_FIELD(triton_shm_stats, failed, 40);
 LAYOUT_FIELD(triton_shm_stats, collisions_refused, 48);
 LAYOUT_FIELD(triton_shm_stats, reserved_refused, 56);
 LAYOUT_FIELD(triton_shm_stats, reaped, 64); /* the last field of 0.1.0 */
-LAYOUT_ASSERT(sizeof(triton_shm_stats) == 72);
+LAYOUT_FIELD(triton_shm_stats, regions_replaced, 72);
+LAYOUT_ASSERT(sizeof(triton_shm_stats) == 80);
 
 LAYOUT_FIELD(triton_shm_cleanup_report, unlinked, 0);
 LAYOUT_FIELD(triton_shm_cleanup_report, already_gone, 8);
@@ -71,7 +72,8 @@ LAYOUT_FIELD(triton_shm_reap_report, regions_already_gone, 32);
 LAYOUT_FIELD(triton_shm_reap_report, regions_failed, 40); /* the last field of 0.1.0 */
 LAYOUT_FIELD(triton_shm_reap_report, regions_left_alone, 48);
 LAYOUT_FIELD(triton_shm_reap_report, regions_deferred, 56);
-LAYOUT_ASSERT(sizeof(triton_shm_reap_report) == 64);
+LAYOUT_FIELD(triton_shm_reap_report, regions_in_use, 64);
+LAYOUT_ASSERT(sizeof(triton_shm_reap_report) == 72);
 
 /* --- Constants ---------------------------------------------------------------- */
 

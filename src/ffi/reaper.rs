@@ -9,11 +9,16 @@ use crate::status::Status;
 /// whose lock can be taken (its owner died without cleaning up), unlink
 /// each region it lists that is provably the object the owner created
 /// (same device and inode on Linux; on macOS, which has no inode, the
-/// same owner and page-rounded size), owned by this user and listed by no
-/// live journal, then remove the journal. Journals of live owners are
-/// never touched, whatever their pid; a journal of an earlier boot is
-/// removed without unlinking anything. A missing state directory reaps
-/// nothing.
+/// same owner and page-rounded size), owned by this user, listed by no
+/// live journal (read again right before the unlink) and open or mapped
+/// by no live process of this user other than the caller
+/// (`report->regions_in_use` counts those kept), then remove the journal.
+/// Journals of live owners are never touched, whatever their pid; a
+/// journal of an earlier boot is removed without unlinking anything. A
+/// missing state directory reaps nothing. Reapers of one state directory
+/// run one at a time: when another holds its reaper lock for more than
+/// 20 ms, this call returns `TRITON_SHM_OK` with nothing done (all counts
+/// 0).
 ///
 /// Arguments: `opts` (may be NULL for the defaults) names the state
 /// directory; `report` (may be NULL) receives the counts, also on failure:

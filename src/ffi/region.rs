@@ -232,7 +232,11 @@ pub unsafe extern "C" fn triton_shm_region_unmap(region: *mut Region) -> Status 
 /// Unmap the region (unless `triton_shm_region_unmap` did) and release its
 /// registry entry; when no other open region or registration holds the
 /// entry, it is untracked and the object unlinked if this process created it
-/// (or if the unlink policy is `TRITON_SHM_UNLINK_ALL`). NULL is a no-op.
+/// (or if the unlink policy is `TRITON_SHM_UNLINK_ALL`), and only if the
+/// object under the name is still the one it created or opened (Linux:
+/// device and inode; macOS: owner and size in 16 KiB granules): an object
+/// that replaced it is left alone, logged and counted in
+/// `triton_shm_stats.regions_replaced`. NULL is a no-op.
 ///
 /// Returns `TRITON_SHM_OK`; `TRITON_SHM_OS_ERROR` when `munmap` failed (the
 /// mapping is left in place, unreachable: call `triton_shm_region_unmap`

@@ -184,15 +184,25 @@ unsafe fn register(reg: &Registry, name: *const c_char, owned: bool) -> Result<(
 
 /// Stop tracking `name` and, if it is owned or the unlink policy is
 /// `TRITON_SHM_UNLINK_ALL`, `shm_unlink` its system name. A region another
-/// process created is, by default, only untracked.
+/// process created is, by default, only untracked. Never by name alone:
+/// the object under the name is opened and checked first. A region's
+/// entry compares it with the object it created or opened (Linux: device
+/// and inode; macOS: owner and size in 16 KiB granules); a registration,
+/// which recorded no identity, is unlinked only if no other live journal
+/// lists the name and no other live process holds the object. Otherwise
+/// the object is left alone, logged as a warning and counted in
+/// `triton_shm_stats.regions_replaced`.
 ///
-/// Returns `TRITON_SHM_OK` (also when the object was already gone, which is
-/// logged as a warning); `TRITON_SHM_NULL_ARGUMENT`;
+/// Returns `TRITON_SHM_OK` (also when the object was already gone or was
+/// left alone as above, which is logged as a warning);
+/// `TRITON_SHM_NULL_ARGUMENT`;
 /// `TRITON_SHM_INVALID_NAME` / `TRITON_SHM_NAME_TOO_LONG`;
 /// `TRITON_SHM_NOT_FOUND` when `name` is not tracked (no system call is
 /// made); `TRITON_SHM_OS_ERROR` or `TRITON_SHM_PERMISSION_DENIED` when
-/// `shm_unlink` fails, in which case the name stays tracked and
-/// `triton_shm_last_errno` has the errno.
+/// the check or `shm_unlink` fails (for a registration, also when it
+/// cannot be told whether another process holds the object), in which
+/// case the name stays tracked and `triton_shm_last_errno` has the errno
+/// if there is one.
 ///
 /// # Safety
 /// `reg` is NULL or a live registry; `name` is NULL or a NUL-terminated
@@ -221,8 +231,10 @@ unsafe fn unlink(reg: &Registry, name: *const c_char) -> Result<()> {
 }
 
 /// Unlink every region this process registered in `reg`, as the unlink
-/// policy says. Entries registered by another process (the parent of a
-/// forked child) are skipped; entries whose unlink fails stay tracked.
+/// policy says, each checked as `triton_shm_registry_unlink` checks it (the
+/// registrations all at once: one look at the journals and the processes).
+/// Entries registered by another process (the parent of a forked child)
+/// are skipped; entries whose unlink fails stay tracked.
 /// Safe to call again, from a C++ destructor, and at process exit.
 ///
 /// Arguments: `report` may be NULL; otherwise it receives the counts, on

@@ -62,9 +62,10 @@ unsafe fn registry_stats(reg: *const Registry, out: *mut Stats, out_size: usize)
 
 /// Write `stats` as one line for logs into `out`, e.g.
 /// `tracked=2 mapped_bytes=65536 registered=5 unlinked=3 already_gone=0
-/// failed=0 collisions_refused=1 reserved_refused=0 reaped=0`. Reads the
-/// 0.1.0 layout (72 bytes) and nothing after it: fields appended since are
-/// printed as 0; `triton_shm_stats_format_sized` reads them.
+/// failed=0 collisions_refused=1 reserved_refused=0 reaped=0
+/// regions_replaced=0`. Reads the 0.1.0 layout (72 bytes) and nothing after
+/// it: fields appended since are printed as 0;
+/// `triton_shm_stats_format_sized` reads them.
 ///
 /// Arguments and outputs as for `triton_shm_normalize_name`. Returns
 /// `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`stats`, `out`);

@@ -32,6 +32,7 @@ mod table;
 
 #[doc(hidden)]
 pub use legacy::{created_line, header_line, removed_line};
+pub(crate) use reaper::live_names_now;
 pub use reaper::{list_journals, reap, reap_stale, JournalInfo, ReapReport};
 pub(crate) use table::{state_dir_error, Journal, SlotRef};
 

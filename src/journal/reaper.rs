@@ -2,6 +2,7 @@
 
 use super::{legacy, parse, slots, Header, JournalFormat, Parsed, Record, RecordKind};
 use crate::log::{log_at, Level};
+use crate::os::holders::{self, Wanted};
 use crate::os::state_dir::{self, LockedFile, StateDir};
 use crate::os::{Identity, OpenFlags, ShmBackend};
 use crate::status::{ErrnoText, Result};
@@ -62,6 +63,10 @@ pub struct ReapReport {
     /// Regions a live journal lists too: left alone for now, their records
     /// kept until that owner is done with the name.
     pub regions_deferred: usize,
+    /// Regions a live process other than the reaper has open or mapped
+    /// (a client that keeps no journal, say): left alone for now, their
+    /// records kept for a later reap.
+    pub regions_in_use: usize,
 }
 
 /// Read a journal's bytes. A live journal may be written while it is read:
@@ -213,27 +218,36 @@ pub(crate) fn judge(record: &Record, found: &Identity, ctx: &Context) -> Verdict
     }
 }
 
-fn check(record: &Record, backend: &dyn ShmBackend, ctx: &Context) -> Verdict {
+/// Steps b and c: the identity of the object under the record's name, if
+/// the judge takes it for the recorded object; otherwise the verdict.
+fn check(
+    record: &Record,
+    backend: &dyn ShmBackend,
+    ctx: &Context,
+) -> std::result::Result<Identity, Verdict> {
     let Ok(name) = CString::new(record.name.clone()) else {
-        return Verdict::LeaveAlone("the name holds a NUL byte");
+        return Err(Verdict::LeaveAlone("the name holds a NUL byte"));
     };
     let fd = match backend.open(&name, OpenFlags::EXISTING) {
         Ok(fd) => fd,
-        Err(libc::ENOENT) => return Verdict::Gone,
+        Err(libc::ENOENT) => return Err(Verdict::Gone),
         Err(libc::EACCES | libc::EPERM) => {
-            return Verdict::LeaveAlone("the object belongs to another user")
+            return Err(Verdict::LeaveAlone("the object belongs to another user"))
         }
         // A name no object can have.
         Err(libc::EINVAL | libc::ENAMETOOLONG) => {
-            return Verdict::LeaveAlone("no object can have this name")
+            return Err(Verdict::LeaveAlone("no object can have this name"))
         }
-        Err(errno) => return Verdict::Retry(format!("shm_open: {}", ErrnoText(errno))),
+        Err(errno) => return Err(Verdict::Retry(format!("shm_open: {}", ErrnoText(errno)))),
     };
+    let found = backend
+        .identity(fd.as_fd())
+        .map_err(|errno| Verdict::Retry(format!("fstat: {}", ErrnoText(errno))))?;
     #[cfg(feature = "crash-points")]
     crate::os::crash_point::hit("reaper-checked");
-    match backend.identity(fd.as_fd()) {
-        Ok(found) => judge(record, &found, ctx),
-        Err(errno) => Verdict::Retry(format!("fstat: {}", ErrnoText(errno))),
+    match judge(record, &found, ctx) {
+        Verdict::Unlink => Ok(found),
+        other => Err(other),
     }
 }
 
@@ -300,41 +314,123 @@ fn survey(dir: &StateDir, names: &[String], report: &mut ReapReport) -> Survey {
     survey
 }
 
+/// The names the live journals of `dir` list now, leaving out the journals
+/// named in `skip` (those this reaper holds, or a registry's own). A
+/// journal whose lock can be taken belongs to a dead owner and lists
+/// nothing live; one removed meanwhile, or refused (a symlink, another
+/// user's), lists nothing either. Any other failure leaves the caller in
+/// doubt: `Err`.
+pub(crate) fn live_names_now(
+    dir: &StateDir,
+    skip: &[&str],
+) -> std::result::Result<HashSet<Vec<u8>>, String> {
+    let names = dir.journal_names().map_err(|e| e.to_string())?;
+    let mut live = HashSet::new();
+    for name in names.iter().filter(|n| !skip.contains(&n.as_str())) {
+        let file = match dir.open_journal(name) {
+            Ok(file) => file,
+            Err(e) if e.errno == Some(libc::ENOENT) || e.errno.is_none() => continue,
+            Err(e) => return Err(e.to_string()),
+        };
+        let parsed = read_journal(&file).map_err(|e| format!("cannot read {name}: {e}"))?;
+        match StateDir::try_lock(file) {
+            Ok(Some(_dead)) => {}
+            Ok(None) => live.extend(parsed.live.into_iter().map(|r| r.name)),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Ok(live)
+}
+
 /// For each journal in the state directory `path` whose owner is dead (its
 /// lock can be taken), unlink the regions it lists that are provably the
-/// objects it recorded, and remove the journal. Journals of live owners are
-/// never touched. With `dry_run`, nothing is changed and `regions_unlinked`
-/// counts the regions that would be.
+/// objects it recorded and that no live process holds, and remove the
+/// journal. Journals of live owners are never touched. With `dry_run`,
+/// nothing is changed and `regions_unlinked` counts the regions that would
+/// be.
 ///
-/// A region is unlinked only when all of these hold:
-/// * the journal is still linked under its name once locked (another
-///   reaper did not take it first), and was written in this boot;
-/// * no live journal lists the same name (otherwise the record is kept,
-///   counted in `regions_deferred`);
-/// * the object under the name is owned by the reaper's effective uid;
-/// * it is the object recorded: for a creation, the same device and inode
-///   (Linux) or the same page-rounded size (macOS, which has no inode);
-///   and, on Linux, the same size unless never sized; for a record made
-///   before creation whose owner died before `fstat`, an object never sized
-///   and not older than the record; for a registration (which records no
-///   identity, to cost no system call), any object of the reaper's uid;
-///   for a text record of an earlier version, an object not older than the
-///   record.
+/// The steps (DESIGN: "no object is ever removed by name alone"):
+/// 1. Take the state directory's reaper lock (`.reaper.lock`, which the
+///    journal listing ignores), waiting at most 20 ms. Reapers of one
+///    directory run one at a time; one that finds another at work returns
+///    with an empty report: the one at work surveys the same journals, and
+///    waiting longer would stall a creator's reap-on-create behind a slow
+///    (or stopped) reaper. Journals that die later go to the next reap.
+///    (The 20 ms ride out a child forked by another thread mid-reap, which
+///    shares the lock until it execs.)
+/// 2. Survey: list the journals; a dead one's lock can be taken; read the
+///    names live journals list.
+/// 3. Lock each dead journal, check it is still linked under its name
+///    (a reaper of an earlier version, which takes no reaper lock, may have
+///    removed it), and read it.
+/// 4. For each record, in this boot, of the real backend:
+///    - (a) listed by a live journal (survey): kept, `regions_deferred`;
+///    - (b) open the name and `fstat` it (gone: the record is dropped);
+///    - (c) judge: a creation's identity must match (Linux: device and inode,
+///      and the size unless never sized; macOS: owner and page-rounded
+///      size, which cannot tell a same-sized replacement); a record
+///      without identity must meet the rules of its kind (an intent: an
+///      object never sized and not older than the record; a registration:
+///      an object of this user; a text record: not older than the record).
+///      These only ever withhold an unlink: what decides for a record
+///      without identity is d and e;
+///    - (d) read the live journals again: a creator writes its intent before
+///      its `shm_open`, so the live creator of any object opened in b is
+///      listed now; listed: kept, `regions_deferred`;
+///    - (e) ask whether a live process of this user (other than the reaper)
+///      has the object open or mapped (Linux: `/proc/<pid>/fd` and
+///      `/proc/<pid>/maps`; macOS: libproc's descriptor lists; one scan
+///      for all the records of a batch): held, kept,
+///      `regions_in_use`; the scan failed: kept, `regions_failed`;
+///    - (f) `shm_unlink`.
+///    - (g) the records resolved are dropped; a journal with none kept is
+///      removed.
+///
+/// Why no live object is removed (Linux): only an owner or a reaper
+/// unlinks an object; reapers are serialised, and an owner unlinks only
+/// the object of its own identity. The object under the name at f is the
+/// one of b, whose live owner (if any) is listed at d, since owners free
+/// their record only after their unlink. A live holder is seen at e. What
+/// is left: a client that keeps no journal (Triton's C++ client,
+/// `shm_open(O_RDWR | O_CREAT)` on a stale name) and opens the object
+/// between e and f. On macOS the object at f is the object of b only as
+/// far as owner and rounded size tell, and e misses a process that mapped
+/// the object and closed its descriptor.
 ///
 /// A record whose object is gone, is another's, or is not the one recorded
-/// is dropped; a record whose check or unlink failed otherwise (`EMFILE`,
-/// say) is kept, alone, for the next reap. When some journal cannot be
-/// read at all, no region is unlinked (its names are unknown). A missing
-/// directory reaps nothing. Journal files half-made by owners killed before
-/// naming them (`.*.tmp`, unlocked, a minute old) are removed.
+/// is dropped; a record whose check, scan or unlink failed otherwise
+/// (`EMFILE`, say) is kept, alone, for the next reap. When some journal
+/// cannot be read at all, no region is unlinked (its names are unknown). A
+/// missing directory reaps nothing. Journal files half-made by owners
+/// killed before naming them (`.*.tmp`, unlocked, a minute old) are
+/// removed.
 pub fn reap_stale(path: &Path, backend: &dyn ShmBackend, dry_run: bool) -> Result<ReapReport> {
     let mut report = ReapReport::default();
     if !path.exists() {
         return Ok(report);
     }
     let dir = open_dir(path)?;
+    if dir.journal_names().map_err(state_dir_error)?.is_empty() {
+        // Nothing to reap, and no reaper lock file made where none is needed.
+        if !dry_run {
+            remove_stale_temps(&dir);
+        }
+        return Ok(report);
+    }
+    let Some(_serialised) = reaper_lock(&dir)? else {
+        log_at!(
+            Level::Info,
+            "reaper: another reaper is at work in {}; left to it",
+            path.display()
+        );
+        return Ok(report);
+    };
+    #[cfg(feature = "crash-points")]
+    crate::os::crash_point::hit("reaper-serialised");
     let names = dir.journal_names().map_err(state_dir_error)?;
     let survey = survey(&dir, &names, &mut report);
+    #[cfg(feature = "crash-points")]
+    crate::os::crash_point::hit("reaper-surveyed");
     if survey.unreadable > 0 {
         log_at!(
             Level::Warn,
@@ -348,46 +444,100 @@ pub fn reap_stale(path: &Path, backend: &dyn ShmBackend, dry_run: bool) -> Resul
         euid: nix::unistd::geteuid().as_raw(),
         page: crate::os::page_size(),
     };
-    for name in &survey.dead {
-        reap_one(
-            &dir,
-            name,
-            backend,
-            dry_run,
-            &survey.live_names,
-            &ctx,
-            &mut report,
-        );
+    // Dead journals stay open and locked from step 3 to step g; in batches,
+    // so that a directory of many dead journals never runs out of
+    // descriptors.
+    for batch in survey.dead.chunks(JOURNALS_PER_BATCH) {
+        let mut journals: Vec<DeadJournal> = batch
+            .iter()
+            .filter_map(|name| open_dead(&dir, name, &mut report))
+            .collect();
+        for journal in &mut journals {
+            judge_journal(journal, backend, &survey.live_names, &ctx, &mut report);
+        }
+        recheck(&dir, &mut journals, &mut report);
+        for journal in &mut journals {
+            unlink_candidates(journal, backend, dry_run, &mut report);
+            if !dry_run {
+                finish(&dir, journal);
+            }
+        }
     }
     if !dry_run {
         remove_stale_temps(&dir);
+        // Nothing left to serialise: the lock file goes too, while still
+        // locked, as the reap's last act (a reaper that opened it meanwhile
+        // finds it unlinked and opens a new one).
+        if dir.journal_names().is_ok_and(|names| names.is_empty()) {
+            let _ = dir.remove(state_dir::REAPER_LOCK);
+        }
     }
     Ok(report)
 }
 
-fn reap_one(
-    dir: &StateDir,
-    name: &str,
-    backend: &dyn ShmBackend,
-    dry_run: bool,
-    live_names: &HashSet<Vec<u8>>,
-    ctx: &Context,
-    report: &mut ReapReport,
-) {
+/// How long a reap waits for the reaper lock before it leaves the work to
+/// the reaper that holds it.
+const REAPER_LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The state directory's reaper lock, tried every millisecond for at most
+/// [`REAPER_LOCK_PATIENCE`]: long enough to ride out a process forked by
+/// another thread while a reap held it (the child shares the lock until it
+/// execs), short enough never to stall a creator's reap-on-create. `None`:
+/// another reaper is at work.
+fn reaper_lock(dir: &StateDir) -> Result<Option<LockedFile>> {
+    let give_up = std::time::Instant::now() + REAPER_LOCK_PATIENCE;
+    loop {
+        if let Some(locked) = dir.try_reaper_lock().map_err(state_dir_error)? {
+            return Ok(Some(locked));
+        }
+        if std::time::Instant::now() >= give_up {
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// Dead journals open and locked at once.
+const JOURNALS_PER_BATCH: usize = 256;
+
+/// Where a record stands in a reap.
+enum Fate {
+    /// Dropped from the journal (unlinked, gone, left alone).
+    Resolved,
+    /// Kept for a later reap.
+    Kept,
+    /// Judged the recorded object (step c), with the identity found:
+    /// waiting for the re-read (d) and the in-use check (e).
+    Candidate(Identity),
+}
+
+/// A dead owner's journal, locked by this reaper.
+struct DeadJournal {
+    name: String,
+    locked: LockedFile,
+    parsed: Parsed,
+    /// One for each of `parsed.live`.
+    fates: Vec<Fate>,
+}
+
+/// Step 3: open, lock, check and read the dead journal `name`.
+fn open_dead(dir: &StateDir, name: &str, report: &mut ReapReport) -> Option<DeadJournal> {
     let opened = dir.open_journal(name);
     #[cfg(feature = "crash-points")]
     crate::os::crash_point::hit("reaper-opened");
     let locked = match opened.and_then(StateDir::try_lock) {
         Ok(Some(locked)) => locked,
         Ok(None) => {
-            // Another reaper has it now.
+            // Its owner came back to life? No: a process of an earlier
+            // version reaping without the reaper lock, or a registry that
+            // reads journals, has it now.
             report.journals_live += 1;
-            return;
+            return None;
         }
         Err(e) => {
             log_at!(Level::Warn, "reaper: {e}");
             report.journals_skipped += 1;
-            return;
+            return None;
         }
     };
     #[cfg(feature = "crash-points")]
@@ -398,105 +548,239 @@ fn reap_one(
             "reaper: {name} was removed by another reaper; skipped"
         );
         report.journals_skipped += 1;
-        return;
+        return None;
     }
     let parsed = match read_journal(locked.file()) {
         Ok(parsed) => parsed,
         Err(e) => {
             log_at!(Level::Warn, "reaper: cannot read {name}: {e}");
             report.journals_skipped += 1;
-            return;
+            return None;
         }
     };
     report.journals_reaped += 1;
-    let header = parsed.header.as_ref();
+    Some(DeadJournal {
+        name: name.to_owned(),
+        locked,
+        parsed,
+        fates: Vec::new(),
+    })
+}
+
+/// Steps a–c for every record of `journal`.
+fn judge_journal(
+    journal: &mut DeadJournal,
+    backend: &dyn ShmBackend,
+    live_names: &HashSet<Vec<u8>>,
+    ctx: &Context,
+    report: &mut ReapReport,
+) {
+    let header = journal.parsed.header.as_ref();
     let earlier_boot = header
         .and_then(|h| h.boot_id.as_deref())
         .zip(crate::os::boot_id())
         .is_some_and(|(then, now)| then != now);
     // A model's objects lived in its dead process: nothing to unlink.
     let real = header.is_none_or(|h| h.backend == "posix");
-    let mut kept: Vec<&Record> = Vec::new();
-    let mut resolved: Vec<&Record> = Vec::new();
-    for record in &parsed.live {
-        if earlier_boot || !real {
-            report.regions_left_alone += 1;
-            resolved.push(record);
-            continue;
+    let name = &journal.name;
+    journal.fates = journal
+        .parsed
+        .live
+        .iter()
+        .map(|record| {
+            if earlier_boot || !real {
+                report.regions_left_alone += 1;
+                return Fate::Resolved;
+            }
+            if live_names.contains(&record.name) {
+                // A live owner has (or is creating) an object under this
+                // name: leave it, keep the record until that owner is done.
+                defer(record, report);
+                return Fate::Kept;
+            }
+            match check(record, backend, ctx) {
+                Ok(found) => Fate::Candidate(found),
+                Err(verdict) => settle(verdict, record, name, report),
+            }
+        })
+        .collect();
+}
+
+fn defer(record: &Record, report: &mut ReapReport) {
+    log_at!(
+        Level::Info,
+        "reaper: '{}' is listed by a live journal; kept",
+        record.name.escape_ascii()
+    );
+    report.regions_deferred += 1;
+}
+
+/// Count a verdict other than an unlink, and say what becomes of the record.
+fn settle(verdict: Verdict, record: &Record, journal: &str, report: &mut ReapReport) -> Fate {
+    match verdict {
+        Verdict::Unlink => {
+            report.regions_unlinked += 1;
+            Fate::Resolved
         }
-        if live_names.contains(&record.name) {
-            // A live owner has (or is creating) an object under this name:
-            // leave it, and keep the record until that owner is done.
+        Verdict::Gone => {
+            report.regions_already_gone += 1;
+            Fate::Resolved
+        }
+        Verdict::LeaveAlone(why) => {
             log_at!(
                 Level::Info,
-                "reaper: '{}' is listed by a live journal; kept",
+                "reaper: '{}' from {journal} left alone: {why}",
                 record.name.escape_ascii()
             );
-            report.regions_deferred += 1;
-            kept.push(record);
-            continue;
+            report.regions_left_alone += 1;
+            Fate::Resolved
         }
-        let verdict = check(record, backend, ctx);
-        let verdict = match verdict {
-            Verdict::Unlink if dry_run => {
-                report.regions_unlinked += 1;
-                continue;
-            }
-            Verdict::Unlink => {
-                match CString::new(record.name.clone()).map(|c| backend.unlink(&c)) {
-                    Ok(Ok(())) => {
-                        log_at!(
-                            Level::Info,
-                            "reaper: unlinked '{}' from {name}",
-                            record.name.escape_ascii()
-                        );
-                        report.regions_unlinked += 1;
-                        Verdict::Unlink
-                    }
-                    Ok(Err(libc::ENOENT)) => Verdict::Gone,
-                    Ok(Err(libc::EACCES | libc::EPERM)) => {
-                        Verdict::LeaveAlone("shm_unlink was refused")
-                    }
-                    Ok(Err(errno)) => Verdict::Retry(format!("shm_unlink: {}", ErrnoText(errno))),
-                    Err(_) => Verdict::LeaveAlone("the name holds a NUL byte"),
-                }
-            }
-            other => other,
-        };
-        match verdict {
-            Verdict::Unlink => resolved.push(record),
-            Verdict::Gone => {
-                report.regions_already_gone += 1;
-                resolved.push(record);
-            }
-            Verdict::LeaveAlone(why) => {
-                log_at!(
-                    Level::Info,
-                    "reaper: '{}' from {name} left alone: {why}",
-                    record.name.escape_ascii()
-                );
-                report.regions_left_alone += 1;
-                resolved.push(record);
-            }
-            Verdict::Retry(why) => {
-                log_at!(
-                    Level::Error,
-                    "reaper: '{}' from {name}: {why}; kept for the next reap",
-                    record.name.escape_ascii()
-                );
-                report.regions_failed += 1;
-                kept.push(record);
-            }
+        Verdict::Retry(why) => {
+            log_at!(
+                Level::Error,
+                "reaper: '{}' from {journal}: {why}; kept for the next reap",
+                record.name.escape_ascii()
+            );
+            report.regions_failed += 1;
+            Fate::Kept
         }
     }
-    if dry_run {
+}
+
+/// Steps d and e, for every candidate of the batch at once: one re-read of
+/// the live journals, one scan of the processes.
+fn recheck(dir: &StateDir, journals: &mut [DeadJournal], report: &mut ReapReport) {
+    let any = journals
+        .iter()
+        .any(|j| j.fates.iter().any(|f| matches!(f, Fate::Candidate(_))));
+    if !any {
         return;
     }
+    let held: Vec<&str> = journals.iter().map(|j| j.name.as_str()).collect();
+    let live = live_names_now(dir, &held);
+    let mut wanted: Vec<(usize, usize)> = Vec::new();
+    for (j, journal) in journals.iter_mut().enumerate() {
+        for (r, fate) in journal.fates.iter_mut().enumerate() {
+            if !matches!(fate, Fate::Candidate(_)) {
+                continue;
+            }
+            let record = &journal.parsed.live[r];
+            match &live {
+                Ok(names) if names.contains(&record.name) => {
+                    defer(record, report);
+                    *fate = Fate::Kept;
+                }
+                Ok(_) => wanted.push((j, r)),
+                Err(why) => {
+                    *fate = settle(
+                        Verdict::Retry(format!("cannot read the live journals again: {why}")),
+                        record,
+                        &journal.name,
+                        report,
+                    );
+                }
+            }
+        }
+    }
+    let targets: Vec<Wanted<'_>> = wanted
+        .iter()
+        .filter_map(|&(j, r)| match journals[j].fates[r] {
+            Fate::Candidate(identity) => Some(Wanted {
+                name: &journals[j].parsed.live[r].name,
+                identity,
+            }),
+            _ => None,
+        })
+        .collect();
+    let scanned = holders::held_by_others(&targets);
+    drop(targets);
+    for (k, &(j, r)) in wanted.iter().enumerate() {
+        let journal = &mut journals[j];
+        let record = &journal.parsed.live[r];
+        match &scanned {
+            Ok(held) if !held.get(k).copied().unwrap_or(true) => {}
+            Ok(_) => {
+                log_at!(
+                    Level::Info,
+                    "reaper: '{}' from {} is held by a live process; kept",
+                    record.name.escape_ascii(),
+                    journal.name
+                );
+                report.regions_in_use += 1;
+                journal.fates[r] = Fate::Kept;
+            }
+            Err(why) => {
+                journal.fates[r] = settle(
+                    Verdict::Retry(format!("cannot tell whether a process holds it: {why}")),
+                    record,
+                    &journal.name,
+                    report,
+                );
+            }
+        }
+    }
+}
+
+/// Step f for the candidates left in `journal`.
+fn unlink_candidates(
+    journal: &mut DeadJournal,
+    backend: &dyn ShmBackend,
+    dry_run: bool,
+    report: &mut ReapReport,
+) {
+    for (r, fate) in journal.fates.iter_mut().enumerate() {
+        if !matches!(fate, Fate::Candidate(_)) {
+            continue;
+        }
+        let record = &journal.parsed.live[r];
+        #[cfg(feature = "crash-points")]
+        crate::os::crash_point::hit("reaper-rechecked");
+        if dry_run {
+            report.regions_unlinked += 1;
+            *fate = Fate::Resolved;
+            continue;
+        }
+        let verdict = match CString::new(record.name.clone()).map(|c| backend.unlink(&c)) {
+            Ok(Ok(())) => {
+                log_at!(
+                    Level::Info,
+                    "reaper: unlinked '{}' from {}",
+                    record.name.escape_ascii(),
+                    journal.name
+                );
+                Verdict::Unlink
+            }
+            Ok(Err(libc::ENOENT)) => Verdict::Gone,
+            Ok(Err(libc::EACCES | libc::EPERM)) => Verdict::LeaveAlone("shm_unlink was refused"),
+            Ok(Err(errno)) => Verdict::Retry(format!("shm_unlink: {}", ErrnoText(errno))),
+            Err(_) => Verdict::LeaveAlone("the name holds a NUL byte"),
+        };
+        *fate = settle(verdict, record, &journal.name, report);
+    }
+}
+
+/// Step g: drop the resolved records, or remove a journal with none kept.
+fn finish(dir: &StateDir, journal: &DeadJournal) {
+    let mut kept: Vec<&Record> = Vec::new();
+    let mut resolved: Vec<&Record> = Vec::new();
+    for (record, fate) in journal.parsed.live.iter().zip(&journal.fates) {
+        match fate {
+            Fate::Resolved => resolved.push(record),
+            // A candidate is never left after step f; keep it if one were.
+            Fate::Kept | Fate::Candidate(_) => kept.push(record),
+        }
+    }
+    let name = &journal.name;
     if kept.is_empty() {
         if let Err(e) = dir.remove(name) {
             log_at!(Level::Warn, "reaper: {e}");
         }
-    } else if let Err(errno) = keep_only(&locked, header, &resolved, &kept) {
+    } else if let Err(errno) = keep_only(
+        &journal.locked,
+        journal.parsed.header.as_ref(),
+        &resolved,
+        &kept,
+    ) {
         log_at!(
             Level::Warn,
             "reaper: cannot drop the resolved records of {name}: {}",

@@ -135,6 +135,11 @@ impl Journal {
         self.owner_pid
     }
 
+    /// The journal's file name in its state directory.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The state directory this journal lives in.
     pub(crate) fn dir(&self) -> &StateDir {
         &self.dir

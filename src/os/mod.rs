@@ -10,6 +10,7 @@ mod boot_id;
 #[cfg(feature = "crash-points")]
 #[doc(hidden)]
 pub mod crash_point;
+pub(crate) mod holders;
 pub(crate) mod journal_map;
 mod mapping;
 mod posix;
@@ -114,6 +115,16 @@ pub trait ShmBackend: Send + Sync {
     fn identity(&self, fd: BorrowedFd<'_>) -> Result<Identity, i32> {
         let _ = fd;
         Err(libc::ENOSYS)
+    }
+
+    /// The [`Identity`] of the object now under `name`, as an owner checks
+    /// it right before its unlink. The default opens the name (`O_RDWR`)
+    /// and asks [`ShmBackend::identity`]; the real backend on Linux makes
+    /// it one `lstat` of the object's file in `/dev/shm`, which is what
+    /// `shm_open` opens there. `ENOENT`: no object has the name.
+    fn identity_by_name(&self, name: &CStr) -> Result<Identity, i32> {
+        let fd = self.open(name, OpenFlags::EXISTING)?;
+        self.identity(std::os::fd::AsFd::as_fd(&fd))
     }
 }
 

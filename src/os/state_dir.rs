@@ -95,6 +95,9 @@ impl AsFd for LockedFile {
     }
 }
 
+/// The file in the state directory whose lock serialises reapers.
+pub const REAPER_LOCK: &str = ".reaper.lock";
+
 /// The default state directory: `triton-shm-<uid>` under the temporary
 /// directory (`$TMPDIR`, else `/tmp`).
 pub fn default_path() -> PathBuf {
@@ -396,6 +399,61 @@ impl StateDir {
         }
         check_owned(&st, "journal", &self.path.join(name))?;
         Ok(File::from(fd))
+    }
+
+    /// Take the state directory's reaper lock without waiting: an exclusive
+    /// `flock` on [`REAPER_LOCK`], created (0600) if missing, and still
+    /// linked once locked. Only its holder removes it, as the very last
+    /// step of a reap that leaves no journal (see [`StateDir::remove`]).
+    /// `Ok(None)`: another reaper holds it. The journal listings ignore the
+    /// file.
+    pub fn try_reaper_lock(&self) -> Result<Option<LockedFile>, StateDirError> {
+        // A reaper that leaves an empty directory removes the file while it
+        // holds the lock, its last act: a lock taken on a file no longer
+        // linked serialises nothing, so open the file anew.
+        for _ in 0..3 {
+            match self.try_reaper_lock_once()? {
+                Some(locked) if !self.still_linked(locked.file(), REAPER_LOCK) => continue,
+                other => return Ok(other),
+            }
+        }
+        Ok(None)
+    }
+
+    fn try_reaper_lock_once(&self) -> Result<Option<LockedFile>, StateDirError> {
+        let what = || self.path.join(REAPER_LOCK);
+        let fd = open_at(
+            &self.fd,
+            OsStr::new(REAPER_LOCK),
+            OFlag::O_RDWR | OFlag::O_CREAT,
+            Mode::S_IRUSR | Mode::S_IWUSR,
+        )
+        .map_err(|e| match e {
+            Errno::ELOOP => StateDirError::refused(format!(
+                "{} is a symlink, which is never followed",
+                what().display()
+            )),
+            other => StateDirError::failed(format!("cannot open {}", what().display()), other),
+        })?;
+        let st = nix::sys::stat::fstat(fd.as_raw_fd())
+            .map_err(|e| StateDirError::failed(format!("cannot stat {}", what().display()), e))?;
+        if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
+            return Err(StateDirError::refused(format!(
+                "{} is not a regular file",
+                what().display()
+            )));
+        }
+        check_owned(&st, "reaper lock", &what())?;
+        match try_flock(fd.as_fd()) {
+            Ok(true) => Ok(Some(LockedFile {
+                file: File::from(fd),
+            })),
+            Ok(false) => Ok(None),
+            Err(e) => Err(StateDirError::failed(
+                format!("cannot lock {}", what().display()),
+                e,
+            )),
+        }
     }
 
     /// Try to take the exclusive lock of an open journal without waiting.

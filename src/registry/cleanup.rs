@@ -1,9 +1,10 @@
 //! Cleanup-all: unlink every region this process registered.
 
-use super::{Entry, Registry, Table, Unlinked};
+use super::{Entry, Registry, Table, Unlinked, Verdict};
 use crate::log::{log_at, Level};
 use crate::os;
 use parking_lot::MutexGuard;
+use std::collections::HashMap;
 
 /// Counts from a cleanup-all of a registry. Every field counts tracked
 /// regions.
@@ -15,7 +16,10 @@ use parking_lot::MutexGuard;
 pub struct CleanupReport {
     /// Objects removed by `shm_unlink`.
     pub unlinked: usize,
-    /// Objects that were already gone; their entries were dropped.
+    /// Objects that were already gone, or whose name now leads to another
+    /// object (or, for a registration, to one another process holds or
+    /// another live journal lists), which is left alone and counted in the
+    /// statistics' `regions_replaced`; their entries were dropped.
     pub already_gone: usize,
     /// `shm_unlink` failed otherwise; these entries stay tracked.
     pub failed: usize,
@@ -29,7 +33,10 @@ pub struct CleanupReport {
 
 impl Registry {
     /// Unlink every region this process registered, as the unlink policy
-    /// says, and report what happened.
+    /// says, each checked as [`Registry::unlink`] checks it (the
+    /// registrations, which have no identity, all in one batch: one look at
+    /// the journals and one scan of the processes), and report what
+    /// happened.
     ///
     /// Entries registered by another pid are skipped and kept (a forked
     /// child never unlinks its parent's regions); entries whose unlink fails
@@ -45,6 +52,22 @@ impl Registry {
         // the order they were created; at 100k regions, hash order made
         // cleanup-all 1.7x slower than a plain shm_unlink loop.
         let all = in_registration_order(tables.iter_mut().flat_map(|t| t.drain()).collect());
+        // Entries without an identity of their own (registrations) are
+        // judged together: one re-read of the journals and one process scan
+        // for all of them, not one each.
+        let unidentified: Vec<(u64, &[u8])> = all
+            .iter()
+            .filter(|(_, e)| e.owner_pid == me && e.identity.is_none() && !self.policy_keeps(e))
+            .map(|(identity, e)| (e.seq, self.stored_system_name(identity, &e.original)))
+            .collect();
+        let systems: Vec<&[u8]> = unidentified.iter().map(|(_, s)| *s).collect();
+        let mut judged: HashMap<u64, Verdict> = unidentified
+            .iter()
+            .map(|(seq, _)| *seq)
+            .zip(self.judge_unidentified(&systems))
+            .collect();
+        drop(systems);
+        drop(unidentified);
         // Entries go back into their shard when kept, and, through the
         // guard, when a log sink panics mid-way: none is ever lost.
         let mut pass = CleanupPass {
@@ -60,7 +83,8 @@ impl Registry {
                 true
             } else {
                 let system = self.stored_system_name(identity, &entry.original);
-                let (counter, keep) = match self.remove_from_system(entry, system) {
+                let verdict = judged.remove(&entry.seq);
+                let (counter, keep) = match self.remove_judged(entry, system, verdict) {
                     Ok(Unlinked::Removed) => (&mut report.unlinked, false),
                     Ok(Unlinked::AlreadyGone) => (&mut report.already_gone, false),
                     Ok(Unlinked::Released) => (&mut report.released, false),
@@ -170,6 +194,7 @@ mod tests {
             seq,
             generation: seq,
             slot: None,
+            identity: None,
         };
         (name, entry)
     }

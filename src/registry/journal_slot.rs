@@ -72,12 +72,14 @@ impl Registry {
                     log_at!(
                         Level::Info,
                         "reaped {} journal(s) of dead owners: {} region(s) unlinked, {} already gone, \
-                         {} left alone, {} failed",
+                         {} left alone, {} failed, {} deferred, {} in use",
                         report.journals_reaped,
                         report.regions_unlinked,
                         report.regions_already_gone,
                         report.regions_left_alone,
-                        report.regions_failed
+                        report.regions_failed,
+                        report.regions_deferred,
+                        report.regions_in_use
                     );
                 }
             }
@@ -103,6 +105,19 @@ impl Registry {
             if journal.owner_pid() == crate::os::current_pid() {
                 journal.record_identity(slot, identity);
             }
+        }
+    }
+
+    /// The file name of this registry's own journal, if it has one open.
+    pub(crate) fn journal_name(&self) -> Option<String> {
+        if !self.inner.journaled {
+            return None;
+        }
+        match &*self.inner.journal.lock() {
+            JournalSlot::Open(journal) if journal.owner_pid() == crate::os::current_pid() => {
+                Some(journal.name().to_owned())
+            }
+            _ => None,
         }
     }
 

@@ -17,7 +17,7 @@ use crate::journal::SlotRef;
 use crate::log::{log_at, Level};
 use crate::name::{self, NamingPolicy};
 use crate::options::{Options, UnlinkPolicy};
-use crate::os::{self, ShmBackend};
+use crate::os::{self, Identity, ShmBackend};
 use crate::status::{Error, Result, Status};
 use journal_slot::JournalSlot;
 use parking_lot::Mutex;
@@ -59,6 +59,11 @@ struct Entry {
     generation: u64,
     /// Its record in the owner's journal, if it has one.
     slot: Option<SlotRef>,
+    /// What `fstat` said of the object when this process created or opened
+    /// it (a region); `None` for a registration by name, which makes no
+    /// system call. An unlink first checks that the object under the name
+    /// is still this one (see [`Registry::unlink`]).
+    identity: Option<Identity>,
 }
 
 /// What [`Registry::register`] did.
@@ -75,7 +80,9 @@ pub enum Registration {
 pub enum Unlinked {
     /// `shm_unlink` removed the object.
     Removed,
-    /// The object was already gone (`ENOENT`).
+    /// The object was already gone (`ENOENT`), or another object (or, for
+    /// a registration, one another holds) has the name now and was left
+    /// alone (counted in [`Stats::regions_replaced`]).
     AlreadyGone,
     /// Not owned and the unlink policy keeps such regions: untracked only.
     Released,
@@ -256,7 +263,8 @@ impl Registry {
     }
 
     /// Track `key`. `owned` says this process created the region, which makes
-    /// it ours to unlink.
+    /// it ours to unlink. No system call is made, so no identity is
+    /// recorded: see [`Registry::unlink`] for what unlinking it then checks.
     ///
     /// Registering the same key again changes nothing and returns
     /// [`Registration::AlreadyTracked`]. Errors: those of
@@ -268,7 +276,7 @@ impl Registry {
     /// tracked, as upstream Triton accepts them.
     pub fn register(&self, key: &[u8], owned: bool) -> Result<Registration> {
         let system = self.checked_system_name(key)?;
-        self.track(key, system, owned, Hold::Pin, Journaling::RecordIfNew)
+        self.track(key, system, owned, Hold::Pin, Journaling::RecordIfNew, None)
             .map(|(r, _)| r)
     }
 
@@ -346,6 +354,7 @@ impl Registry {
         owned: bool,
         hold: Hold,
         journaling: Journaling,
+        identity_found: Option<Identity>,
     ) -> Result<(Registration, u64)> {
         let policy = self.inner.options.naming;
         // Everything that allocates happens before the lock, so the critical
@@ -363,7 +372,7 @@ impl Registry {
         let shared = match entries.group_entry(identity) {
             hash_map::Entry::Vacant(vacant) => {
                 let slot = self.journal_new_entry(&journaling, owned, vacant.key(), &original)?;
-                let entry = self.new_entry(original, owned, hold, generation, slot);
+                let entry = self.new_entry(original, owned, hold, generation, slot, identity_found);
                 vacant.insert(shards::Group::new(entry));
                 false
             }
@@ -387,6 +396,7 @@ impl Registry {
                     entry.owned = true;
                     entry.owner_pid = owner_pid;
                     entry.slot = slot;
+                    entry.identity = identity_found;
                     let generation = entry.generation;
                     drop(entries);
                     self.journal_release(old);
@@ -402,7 +412,7 @@ impl Registry {
                     return Err(self.collision(key, &other.original, system));
                 }
                 let slot = self.journal_new_entry(&journaling, owned, occupied.key(), &original)?;
-                let entry = self.new_entry(original, owned, hold, generation, slot);
+                let entry = self.new_entry(original, owned, hold, generation, slot, identity_found);
                 occupied.get_mut().push(entry);
                 true
             }
@@ -446,8 +456,10 @@ impl Registry {
         hold: Hold,
         generation: u64,
         slot: Option<SlotRef>,
+        identity: Option<Identity>,
     ) -> Entry {
         Entry {
+            identity,
             original,
             owner_pid: os::current_pid(),
             owned,
@@ -510,11 +522,30 @@ impl Registry {
     /// Stop tracking `key` and, if the unlink policy says so, `shm_unlink` its
     /// system name.
     ///
+    /// Never by name alone (DESIGN, owner unlink): the name is opened and
+    /// `fstat`ed first. An entry of a region keeps the identity of the
+    /// object it created or opened and unlinks only that object (Linux:
+    /// device and inode; macOS, which has neither for a shared-memory
+    /// object: owner and size in 16 KiB granules, so a replacement of the
+    /// same owner and rounded size is not told apart there). A
+    /// registration ([`Registry::register`]) makes no system call and has
+    /// no identity: its object is unlinked only if no live journal other
+    /// than this registry's lists the name and no live process other than
+    /// this one has the object open or mapped, the reaper's rule for a
+    /// record without identity (it costs a look at the state directory's
+    /// journals and a scan of this user's processes). An object that fails
+    /// the check is left alone, logged at warn and counted in
+    /// [`Stats::regions_replaced`]; the call then returns
+    /// [`Unlinked::AlreadyGone`]: this registry's object is no longer
+    /// under the name. The journal record is freed after the unlink.
+    ///
     /// An object already gone is not an error ([`Unlinked::AlreadyGone`]).
     /// Errors: those of [`Registry::system_name`]; [`Status::NOT_FOUND`] when
     /// `key` is not tracked (no system call is made);
-    /// [`Status::OS_ERROR`] or [`Status::PERMISSION_DENIED`] when `shm_unlink`
-    /// fails otherwise, in which case the entry stays tracked.
+    /// [`Status::OS_ERROR`] or [`Status::PERMISSION_DENIED`] when the check or
+    /// `shm_unlink` fails otherwise (for a registration, also when it
+    /// cannot be told whether another process holds the object), in which
+    /// case the entry stays tracked.
     pub fn unlink(&self, key: &[u8]) -> Result<Unlinked> {
         let system = self.system_name_cow(key)?;
         let policy = self.inner.options.naming;
@@ -592,61 +623,262 @@ impl Registry {
 
     /// Apply the unlink policy to one entry; the caller drops the entry on
     /// `Ok` and keeps it on `Err`. An owned entry that leaves on `Ok` gets its
-    /// journal record removed.
+    /// journal record removed, after the unlink (DESIGN, owner unlink step
+    /// 4: while the object exists, its record lists it).
     fn remove_from_system(&self, entry: &Entry, system: &[u8]) -> Result<Unlinked> {
-        let outcome = self.apply_unlink_policy(entry, system);
+        self.remove_judged(entry, system, None)
+    }
+
+    /// [`Registry::remove_from_system`] with the verdict on the object
+    /// already reached (`cleanup_all` judges the entries without identity
+    /// in one batch).
+    fn remove_judged(
+        &self,
+        entry: &Entry,
+        system: &[u8],
+        judged: Option<Verdict>,
+    ) -> Result<Unlinked> {
+        let outcome = self.apply_unlink_policy(entry, system, judged);
         let counters = &self.inner.counters;
         match &outcome {
-            Ok(Unlinked::Removed) => bump(&counters.unlinked),
-            Ok(Unlinked::AlreadyGone) => bump(&counters.already_gone),
-            Ok(Unlinked::Released) => {}
+            Ok(Removal::Removed) => bump(&counters.unlinked),
+            Ok(Removal::AlreadyGone) => bump(&counters.already_gone),
+            Ok(Removal::Replaced) => bump(&counters.replaced),
+            Ok(Removal::Released) => {}
             Err(_) => bump(&counters.failed),
         }
         if outcome.is_ok() && entry.owned && entry.owner_pid == os::current_pid() {
             self.journal_release(entry.slot);
         }
-        outcome
+        outcome.map(Removal::unlinked)
     }
 
-    fn apply_unlink_policy(&self, entry: &Entry, system: &[u8]) -> Result<Unlinked> {
-        let unlink_policy = self.inner.options.unlink;
-        let keep = match unlink_policy {
+    /// Whether the unlink policy keeps `entry`'s object.
+    fn policy_keeps(&self, entry: &Entry) -> bool {
+        match self.inner.options.unlink {
             UnlinkPolicy::OwnedOnly => !entry.owned,
             UnlinkPolicy::All => false,
             UnlinkPolicy::Never => true,
-        };
-        if keep {
+        }
+    }
+
+    fn apply_unlink_policy(
+        &self,
+        entry: &Entry,
+        system: &[u8],
+        judged: Option<Verdict>,
+    ) -> Result<Removal> {
+        if self.policy_keeps(entry) {
             log_at!(
                 Level::Debug,
                 "released '{}' without unlinking it (unlink policy {}, {})",
                 entry.original.escape_ascii(),
-                unlink_policy.as_str(),
+                self.inner.options.unlink.as_str(),
                 if entry.owned {
                     "owned"
                 } else {
                     "not created here"
                 }
             );
-            return Ok(Unlinked::Released);
+            return Ok(Removal::Released);
+        }
+        let verdict = match judged {
+            Some(verdict) => verdict,
+            None => match entry.identity {
+                Some(mine) => self.judge_identified(system, &mine),
+                None => self
+                    .judge_unidentified(&[system])
+                    .pop()
+                    .unwrap_or(Verdict::Failed(Error::new(Status::INTERNAL, "no verdict"))),
+            },
+        };
+        self.finish_unlink(system, &entry.original, verdict)
+    }
+
+    /// Owner unlink steps 1–2: the identity of what is under the name now
+    /// (open and `fstat`; on Linux one `lstat`, see
+    /// [`ShmBackend::identity_by_name`]).
+    fn look(&self, system: &[u8]) -> Result<Look> {
+        let backend = self.inner.backend;
+        match with_c_name(system, |c| backend.identity_by_name(c))? {
+            Ok(found) => Ok(Look::Found(found)),
+            Err(libc::ENOENT) => Ok(Look::Gone),
+            // A backend with no objects to open (a test double): nothing to
+            // compare, and nothing another process could have put there.
+            Err(libc::ENOSYS) => Ok(Look::Unchecked),
+            Err(errno) => Err(Error::from_errno(
+                errno,
+                format_args!(
+                    "cannot check '{}' before unlinking it",
+                    system.escape_ascii()
+                ),
+            )),
+        }
+    }
+
+    /// Owner unlink step 2 for an entry with an identity of its own: the
+    /// object under the name must be that one. Linux compares device and
+    /// inode; macOS, which gives a shared-memory object neither, only its
+    /// owner and its size in 16 KiB granules (the largest page), so a
+    /// replacement of the same owner and rounded size is taken for the
+    /// original there.
+    fn judge_identified(&self, system: &[u8], mine: &Identity) -> Verdict {
+        match self.look(system) {
+            Ok(Look::Gone) => Verdict::Gone,
+            Ok(Look::Unchecked) => Verdict::Unlink,
+            Ok(Look::Found(found)) if same_object(mine, &found) => Verdict::Unlink,
+            Ok(Look::Found(_)) => Verdict::Replaced("another object now has the name".to_owned()),
+            Err(e) if e.status() == Status::PERMISSION_DENIED => {
+                Verdict::Replaced("the object under the name is another user's".to_owned())
+            }
+            Err(e) => Verdict::Failed(e),
+        }
+    }
+
+    /// Owner unlink steps 1–2 for entries without an identity of their own
+    /// (registrations by name, which make no system call): the object under
+    /// each name is unlinked only if no live journal other than this
+    /// registry's lists the name and no live process other than this one
+    /// holds the object, the reaper's rule for a record without identity;
+    /// otherwise it is left alone and the log says why. One re-read of the
+    /// journals and one process scan serve all of `systems`.
+    fn judge_unidentified(&self, systems: &[&[u8]]) -> Vec<Verdict> {
+        let mut verdicts: Vec<Verdict> = Vec::with_capacity(systems.len());
+        let mut found: Vec<(usize, Identity)> = Vec::new();
+        for (i, system) in systems.iter().enumerate() {
+            verdicts.push(match self.look(system) {
+                Ok(Look::Gone) => Verdict::Gone,
+                Ok(Look::Unchecked) => Verdict::Unlink,
+                Ok(Look::Found(identity)) => {
+                    found.push((i, identity));
+                    Verdict::Unlink
+                }
+                Err(e) => Verdict::Failed(e),
+            });
+        }
+        if found.is_empty() {
+            return verdicts;
+        }
+        match self.others_hold(systems, &found) {
+            Ok(held) => {
+                for ((i, _), why) in found.iter().zip(held) {
+                    if let Some(why) = why {
+                        verdicts[*i] = Verdict::Replaced(why.to_owned());
+                    }
+                }
+            }
+            Err(e) => {
+                for (i, _) in &found {
+                    verdicts[*i] = Verdict::Failed(e.clone());
+                }
+            }
+        }
+        verdicts
+    }
+
+    /// For each found object, why another holds it, if one does: a live
+    /// journal other than this registry's lists its name, or a live
+    /// process other than this one has it open or mapped. `Err` when that
+    /// cannot be told (then nothing is unlinked).
+    fn others_hold(
+        &self,
+        systems: &[&[u8]],
+        found: &[(usize, Identity)],
+    ) -> Result<Vec<Option<&'static str>>> {
+        if self.inner.backend.name() != os::system().name() {
+            // A model's objects live in this process alone.
+            return Ok(vec![None; found.len()]);
+        }
+        let doubt = |why: String| {
+            Error::new(
+                Status::OS_ERROR,
+                format!("cannot tell whether another process holds the object: {why}"),
+            )
+        };
+        let path = self.inner.options.state_dir_path();
+        let listed = if path.exists() {
+            let dir = crate::os::state_dir::StateDir::open(&path, false)
+                .map_err(|e| doubt(e.to_string()))?;
+            let own = self.journal_name();
+            let skip: Vec<&str> = own.iter().map(String::as_str).collect();
+            crate::journal::live_names_now(&dir, &skip).map_err(doubt)?
+        } else {
+            std::collections::HashSet::new()
+        };
+        let wanted: Vec<os::holders::Wanted<'_>> = found
+            .iter()
+            .map(|(i, identity)| os::holders::Wanted {
+                name: systems[*i],
+                identity: *identity,
+            })
+            .collect();
+        let held = os::holders::held_by_others(&wanted).map_err(doubt)?;
+        Ok(found
+            .iter()
+            .zip(held)
+            .map(|((i, _), held)| {
+                if listed.contains(systems[*i]) {
+                    Some("another live journal lists the name")
+                } else if held {
+                    Some("another live process holds the object")
+                } else {
+                    None
+                }
+            })
+            .collect())
+    }
+
+    /// Owner unlink steps 3–4 (the journal record is freed by the caller).
+    fn finish_unlink(&self, system: &[u8], original: &[u8], verdict: Verdict) -> Result<Removal> {
+        #[cfg(feature = "crash-points")]
+        if matches!(verdict, Verdict::Unlink | Verdict::Replaced(_)) {
+            crate::os::crash_point::hit("close-checked");
+        }
+        match verdict {
+            Verdict::Gone => {
+                log_at!(
+                    Level::Warn,
+                    "'{}' (original: '{}') was already gone",
+                    system.escape_ascii(),
+                    original.escape_ascii()
+                );
+                return Ok(Removal::AlreadyGone);
+            }
+            Verdict::Replaced(why) => {
+                log_at!(
+                    Level::Warn,
+                    "'{}' (original: '{}') was replaced or is held by another: {why}; left alone",
+                    system.escape_ascii(),
+                    original.escape_ascii()
+                );
+                return Ok(Removal::Replaced);
+            }
+            Verdict::Failed(error) => {
+                log_at!(Level::Error, "{}", error.message());
+                return Err(error);
+            }
+            Verdict::Unlink => {}
         }
         match with_c_name(system, |c_name| self.inner.backend.unlink(c_name))? {
             Ok(()) => {
+                #[cfg(feature = "crash-points")]
+                crate::os::crash_point::hit("close-unlinked");
                 log_at!(
                     Level::Info,
                     "unlinked '{}' (original: '{}')",
                     system.escape_ascii(),
-                    entry.original.escape_ascii()
+                    original.escape_ascii()
                 );
-                Ok(Unlinked::Removed)
+                Ok(Removal::Removed)
             }
             Err(libc::ENOENT) => {
                 log_at!(
                     Level::Warn,
                     "'{}' (original: '{}') was already gone",
                     system.escape_ascii(),
-                    entry.original.escape_ascii()
+                    original.escape_ascii()
                 );
-                Ok(Unlinked::AlreadyGone)
+                Ok(Removal::AlreadyGone)
             }
             Err(errno) => {
                 let error = Error::from_errno(
@@ -654,11 +886,44 @@ impl Registry {
                     format_args!(
                         "shm_unlink failed for '{}' (original: '{}')",
                         system.escape_ascii(),
-                        entry.original.escape_ascii()
+                        original.escape_ascii()
                     ),
                 );
                 log_at!(Level::Error, "{}", error.message());
                 Err(error)
+            }
+        }
+    }
+
+    /// Remove an object this process has just created and failed to set
+    /// up, by the owner's unlink (its identity is `own`, from the new
+    /// descriptor). Whether its record may be freed: only once the object
+    /// is gone. Without an identity the object is left to the reaper,
+    /// which finds it through the record kept.
+    pub(crate) fn remove_failed_create(&self, system: &[u8], own: Option<Identity>) -> bool {
+        let Some(own) = own else {
+            log_at!(
+                Level::Error,
+                "'{}' was created but could not be identified: left for a reap",
+                system.escape_ascii()
+            );
+            return false;
+        };
+        let verdict = self.judge_identified(system, &own);
+        match self.finish_unlink(system, system, verdict) {
+            Ok(Removal::Replaced) => {
+                bump(&self.inner.counters.replaced);
+                true
+            }
+            Ok(_) => true,
+            Err(e) => {
+                log_at!(
+                    Level::Error,
+                    "could not remove '{}' after a failed create: {}",
+                    system.escape_ascii(),
+                    e.message()
+                );
+                false
             }
         }
     }
@@ -677,6 +942,56 @@ impl Registry {
             ),
         )
     }
+}
+
+/// What an unlink did, as the statistics count it.
+enum Removal {
+    Removed,
+    AlreadyGone,
+    /// Another object had the name, or another held it: left alone.
+    Replaced,
+    Released,
+}
+
+impl Removal {
+    /// What the caller is told: a replaced object means this registry's own
+    /// is gone from the name.
+    fn unlinked(self) -> Unlinked {
+        match self {
+            Removal::Removed => Unlinked::Removed,
+            Removal::AlreadyGone | Removal::Replaced => Unlinked::AlreadyGone,
+            Removal::Released => Unlinked::Released,
+        }
+    }
+}
+
+/// What is under a name an owner is about to unlink.
+enum Look {
+    Gone,
+    /// The backend cannot tell (a test double without objects).
+    Unchecked,
+    Found(Identity),
+}
+
+/// What an owner's unlink does with the object under the name.
+pub(super) enum Verdict {
+    /// It is this owner's (or cannot be another's): unlink it.
+    Unlink,
+    Gone,
+    /// Another object, or held by another: leave it, saying why.
+    Replaced(String),
+    /// Cannot tell: keep the entry.
+    Failed(Error),
+}
+
+/// Whether `found` is the object `mine` describes (see
+/// [`Registry::judge_identified`]).
+fn same_object(mine: &Identity, found: &Identity) -> bool {
+    if mine.inode != 0 || found.inode != 0 {
+        return (mine.device, mine.inode) == (found.device, found.inode);
+    }
+    const GRANULE: u64 = 16 * 1024;
+    mine.uid == found.uid && mine.size.div_ceil(GRANULE) == found.size.div_ceil(GRANULE)
 }
 
 /// Run `f` on `name` as a C string, built on the stack when it is short (as

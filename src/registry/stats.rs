@@ -13,6 +13,7 @@ pub(super) struct Counters {
     pub(super) collisions_refused: AtomicU64,
     pub(super) reserved_refused: AtomicU64,
     pub(super) reaped: AtomicU64,
+    pub(super) replaced: AtomicU64,
 }
 
 pub(super) fn bump(counter: &AtomicU64) {
@@ -45,6 +46,12 @@ pub struct Stats {
     pub reserved_refused: u64,
     /// Regions of dead owners this registry reaped when it was created.
     pub reaped: u64,
+    /// Owned regions whose object was found replaced when this registry
+    /// came to unlink it (another object under the name, or for a
+    /// registration, one another process holds or another live journal
+    /// lists): left alone, in total. The name no longer led to this
+    /// registry's object, so nothing of its own was left to remove.
+    pub regions_replaced: u64,
 }
 
 impl std::fmt::Display for Stats {
@@ -53,7 +60,7 @@ impl std::fmt::Display for Stats {
         write!(
             f,
             "tracked={} mapped_bytes={} registered={} unlinked={} already_gone={} failed={} \
-             collisions_refused={} reserved_refused={} reaped={}",
+             collisions_refused={} reserved_refused={} reaped={} regions_replaced={}",
             self.tracked,
             self.mapped_bytes,
             self.registered,
@@ -62,7 +69,8 @@ impl std::fmt::Display for Stats {
             self.failed,
             self.collisions_refused,
             self.reserved_refused,
-            self.reaped
+            self.reaped,
+            self.regions_replaced
         )
     }
 }
@@ -93,6 +101,7 @@ impl Registry {
             collisions_refused: get(&c.collisions_refused),
             reserved_refused: get(&c.reserved_refused),
             reaped: get(&c.reaped),
+            regions_replaced: get(&c.replaced),
         }
     }
 }

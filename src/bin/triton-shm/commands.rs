@@ -230,18 +230,21 @@ pub fn reap(args: &Args) -> Outcome {
             ("regions_failed", num(report.regions_failed as u64)),
             ("regions_left_alone", num(report.regions_left_alone as u64)),
             ("regions_deferred", num(report.regions_deferred as u64)),
+            ("regions_in_use", num(report.regions_in_use as u64)),
         ]),
         || {
             format!(
                 "{} journal(s) of dead owners: {verb} {} region(s), {} already gone, {} left alone \
                  (not the object recorded, or not ours), {} kept for a retry, {} deferred \
-                 (a live journal lists them too); {} live journal(s) left alone, {} skipped\n",
+                 (a live journal lists them too), {} in use (a live process holds them); \
+                 {} live journal(s) left alone, {} skipped\n",
                 report.journals_reaped,
                 report.regions_unlinked,
                 report.regions_already_gone,
                 report.regions_left_alone,
                 report.regions_failed,
                 report.regions_deferred,
+                report.regions_in_use,
                 report.journals_live,
                 report.journals_skipped
             )
