@@ -1,0 +1,339 @@
+//! A model of the removal protocol, checked exhaustively with `stateright`
+//! (docs/protocol-model.md says more).
+//!
+//! The model is the protocol of README's crash-safety section as a state
+//! machine: POSIX shm objects under names, one journal per journaling
+//! process (a slot free, Intent, Created or Registered, its lock held while
+//! its process lives), and processes that each run one program:
+//!
+//! * a creator: `after-record`, `after-create`, `after-identity`,
+//!   `after-size`, `mapped`, then the owner's close: `close-checked`,
+//!   `close-unlinked`, `slot-freed` (and, where failures are on, `failed`
+//!   after `shm_open`, which removes the object by the same close);
+//! * an owned registration: `registered` (a record without identity);
+//! * a plain client with no journal: `client-opened` (`shm_open(O_RDWR |
+//!   O_CREAT)` without `O_EXCL`: the object under the name, or a new one),
+//!   `client-sized` (the size it already has), `client-closed`;
+//! * a reaper: `reaper-serialised`, `reaper-surveyed`, then per dead
+//!   journal `reaper-opened`, `reaper-locked`, `reaper-checked`, `re-read`,
+//!   `reaper-rechecked`, `unlink`, `journal-done`; `reaper-released`;
+//! * an outsider that removes a name once, outside the protocol.
+//!
+//! Any live process may be killed (SIGKILL) between any two of its steps:
+//! it stops, its locks are free, what it held is closed. Each step is
+//! atomic; the names are the crash points' (`TRITON_SHM_CRASH_POINT`).
+//!
+//! Rules: [`Rules::Old`] (before the protocol), [`Rules::Listed`] (the
+//! protocol's reaper steps as first listed) and [`Rules::New`] (the
+//! protocol, whose in-use check also confirms that the name still has the
+//! object found at `reaper-checked`). Properties: no object a live process
+//! holds is unlinked by a process of the protocol that did not make it
+//! (the residual window excepted, which is its own property and is shown to
+//! exist); after every process has died, one quiet reap leaves no object a
+//! journaling creator made and no journal.
+//!
+//! Not under miri: it runs far too long in the interpreter, and it makes no
+//! system call worth checking there.
+#![cfg(not(miri))]
+
+#[path = "protocol_model/model.rs"]
+mod model;
+
+use model::{
+    Action, ProtocolModel, Role, Rules, State, CLOSE_VS_CREATOR, CREATED_VS_CLIENT,
+    INTENT_VS_CREATOR, OUTSIDE_WINDOW, QUIET_REAP, REPLACED, REGISTERED_VS_CREATOR, RESIDUAL, SAFETY,
+};
+use stateright::{Checker, Model};
+use std::time::Instant;
+
+/// Check `model` exhaustively (breadth first), print what was found, and
+/// return the checker.
+fn check(title: &str, model: ProtocolModel) -> impl Checker<ProtocolModel> {
+    let started = Instant::now();
+    let checker = model.clone().checker().spawn_bfs().join();
+    println!(
+        "{title}: {:?} rules, {} name(s), [{}]: {} unique states, depth {}, {:.2?}",
+        model.rules,
+        model.names,
+        (0..model.actors.len() as u8)
+            .map(|p| model.describe(p))
+            .collect::<Vec<_>>()
+            .join(", "),
+        checker.unique_state_count(),
+        checker.max_depth(),
+        started.elapsed()
+    );
+    checker
+}
+
+/// The trace that breaks (or shows) `property`, printed; panics when there
+/// is none.
+fn trace_of(
+    checker: &impl Checker<ProtocolModel>,
+    property: &'static str,
+) -> (Vec<Action>, State) {
+    let Some(path) = checker.discovery(property) else {
+        panic!("no trace found for: {property}");
+    };
+    let state = path.last_state().clone();
+    let actions = path.into_actions();
+    println!(
+        "  {property}:\n{}  in short: {}\n  ends with {:?}",
+        checker.model().trace(&actions),
+        ProtocolModel::short_trace(&actions),
+        state.violation
+    );
+    (actions, state)
+}
+
+fn assert_holds(checker: &impl Checker<ProtocolModel>, property: &'static str) {
+    if let Some(path) = checker.discovery(property) {
+        let actions = path.into_actions();
+        panic!(
+            "{property}: broken by\n{}",
+            checker.model().trace(&actions)
+        );
+    }
+}
+
+/// The position of `pid`'s `step` in `trace`.
+fn at(trace: &[Action], pid: u8, step: &str) -> usize {
+    trace
+        .iter()
+        .position(|a| a.pid == pid && a.step.name() == step)
+        .unwrap_or_else(|| panic!("P{pid} {step} is not in the trace"))
+}
+
+const D: u8 = 0;
+
+// --- the old rules: each of the four interleavings is found ---------------
+
+#[test]
+fn old_rules_a_dead_intent_removes_a_live_creators_unsized_object() {
+    // P0 = D, P1 = Q (creators of /n0), P2 = reaper.
+    let model = ProtocolModel::new(
+        Rules::Old,
+        1,
+        &[Role::Creator(0), Role::Creator(0), Role::Reaper],
+    );
+    let checker = check("interleaving 1", model);
+    let (trace, state) = trace_of(&checker, INTENT_VS_CREATOR);
+    // D died between its intent and shm_open; the reaper surveyed before
+    // Q's intent and unlinked after Q's shm_open, while Q was alive.
+    let d = trace.iter().find(|a| a.step.name() == "CRASH").expect("a crash").pid;
+    let q = 1 - d;
+    assert!(at(&trace, d, "after-record") < at(&trace, d, "CRASH"));
+    assert!(!trace.iter().any(|a| a.pid == d && a.step.name() == "after-create"));
+    assert!(at(&trace, 2, "reaper-surveyed") < at(&trace, q, "after-record"));
+    assert!(at(&trace, q, "after-create") < at(&trace, 2, "reaper-checked"));
+    assert!(at(&trace, 2, "reaper-checked") < at(&trace, 2, "unlink"));
+    assert!(state.procs[usize::from(q)].alive);
+}
+
+#[test]
+fn old_rules_an_owners_close_removes_the_object_that_replaced_its_own() {
+    // P0 = A, P1 = B (creators of /n0), P2 = something removing /n0.
+    let model = ProtocolModel::new(
+        Rules::Old,
+        1,
+        &[Role::Creator(0), Role::Creator(0), Role::Outsider(0)],
+    );
+    let checker = check("interleaving 2", model);
+    let (trace, state) = trace_of(&checker, CLOSE_VS_CREATOR);
+    // A's object is removed (by something else), B creates the name anew,
+    // A's close removes B's object.
+    let a = trace
+        .iter()
+        .find(|a| a.step.name() == "close-unlinked")
+        .expect("a close")
+        .pid;
+    let b = 1 - a;
+    assert!(at(&trace, a, "after-create") < at(&trace, 2, "outsider-unlinked"));
+    assert!(at(&trace, 2, "outsider-unlinked") < at(&trace, b, "after-create"));
+    assert!(at(&trace, b, "after-create") < at(&trace, a, "close-unlinked"));
+    assert!(state.procs[usize::from(b)].alive);
+}
+
+#[test]
+fn old_rules_a_dead_registration_removes_a_live_creators_object() {
+    // P0 = D (owned registration of /n0), P1 = Q (creator), P2 = reaper.
+    let model = ProtocolModel::new(
+        Rules::Old,
+        1,
+        &[Role::Registrant(0), Role::Creator(0), Role::Reaper],
+    );
+    let checker = check("interleaving 3", model);
+    let (trace, _) = trace_of(&checker, REGISTERED_VS_CREATOR);
+    assert!(at(&trace, D, "registered") < at(&trace, D, "CRASH"));
+    assert!(at(&trace, 2, "reaper-surveyed") < at(&trace, 1, "after-record"));
+    assert!(at(&trace, 1, "after-create") < at(&trace, 2, "unlink"));
+}
+
+#[test]
+fn old_rules_a_dead_creation_removes_the_object_a_client_reopened() {
+    // P0 = D (creator), P1 = P (plain client), P2 = reaper.
+    let model = ProtocolModel::new(
+        Rules::Old,
+        1,
+        &[Role::Creator(0), Role::Client(0), Role::Reaper],
+    );
+    let checker = check("interleaving 4", model);
+    let (trace, _) = trace_of(&checker, CREATED_VS_CLIENT);
+    // D's object was complete and identified; P reopened it in place.
+    assert!(at(&trace, D, "after-identity") < at(&trace, D, "CRASH"));
+    assert!(at(&trace, D, "after-create") < at(&trace, 1, "client-opened"));
+    assert!(at(&trace, 1, "client-opened") < at(&trace, 2, "unlink"));
+}
+
+// --- the protocol as first listed: a fifth interleaving ---------------------
+
+#[test]
+fn listed_rules_an_owner_that_finishes_its_close_hides_from_the_re_read() {
+    // P0 = D (dead intent), P1 = O, P2 = Q (creators), P3 = reaper. The
+    // reaper finds O's object at reaper-checked; O closes completely
+    // (unlink, slot freed) before the re-read; Q records and creates after
+    // it; the in-use check asks about O's object, which nobody holds; the
+    // unlink removes Q's.
+    let actors = [
+        Role::Creator(0),
+        Role::Creator(0),
+        Role::Creator(0),
+        Role::Reaper,
+    ];
+    let checker = check("re-read gap", ProtocolModel::new(Rules::Listed, 1, &actors));
+    let (trace, state) = trace_of(&checker, SAFETY);
+    let violation = state.violation.expect("a violation");
+    assert_eq!(violation.victim, model::Victim::Creator);
+    assert!(matches!(violation.by, model::Remover::Reaper(_)));
+    let checked = at(&trace, 3, "reaper-checked");
+    let re_read = at(&trace, 3, "re-read");
+    let unlink = at(&trace, 3, "unlink");
+    // Some owner unlinked its own object and freed its slot between the
+    // check and the re-read; another created after the re-read.
+    let freed = trace[checked..re_read]
+        .iter()
+        .any(|a| a.step.name() == "slot-freed");
+    let created = trace[re_read..unlink]
+        .iter()
+        .any(|a| a.step.name() == "after-create");
+    assert!(freed && created, "not the re-read gap");
+    // The same processes under the new rules: nothing.
+    let checker = check("re-read gap", ProtocolModel::new(Rules::New, 1, &actors));
+    assert_holds(&checker, SAFETY);
+}
+
+// --- the new rules ---------------------------------------------------------
+
+/// The bounded space the new rules are checked over: every process mix of
+/// the four interleavings and the re-read gap, with failures, on one name;
+/// and two names shared by two creators, a client and a reaper.
+fn new_rule_models() -> Vec<(&'static str, ProtocolModel)> {
+    use Role::*;
+    let one = |actors: &[Role]| ProtocolModel::new(Rules::New, 1, actors).with_failures();
+    vec![
+        ("creators and a reaper", one(&[Creator(0), Creator(0), Reaper])),
+        ("close after removal", one(&[Creator(0), Creator(0), Outsider(0)])),
+        ("registration", one(&[Registrant(0), Creator(0), Reaper])),
+        ("client reuse", one(&[Creator(0), Client(0), Reaper])),
+        ("two reapers", one(&[Creator(0), Reaper, Reaper])),
+        (
+            "three creators",
+            one(&[Creator(0), Creator(0), Creator(0), Reaper]),
+        ),
+        (
+            "registration and creators",
+            one(&[Registrant(0), Creator(0), Creator(0), Reaper]),
+        ),
+        (
+            "creators and a client",
+            one(&[Creator(0), Creator(0), Client(0), Reaper]),
+        ),
+        (
+            "two names",
+            ProtocolModel::new(
+                Rules::New,
+                2,
+                &[Creator(0), Creator(1), Client(0), Reaper],
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn new_rules_never_remove_what_a_live_process_holds_but_in_the_residual_window() {
+    let mut states = 0;
+    let started = Instant::now();
+    for (title, model) in new_rule_models() {
+        let checker = check(title, model);
+        states += checker.unique_state_count();
+        assert_holds(&checker, SAFETY);
+        assert_holds(&checker, QUIET_REAP);
+    }
+    println!(
+        "new rules: {states} unique states in all, {:.2?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn new_rules_leave_the_residual_window_and_only_it() {
+    // P0 = D (creator), P1 = P (plain client), P2 = reaper: P opens D's
+    // stale object after the in-use check, before the unlink.
+    let model = ProtocolModel::new(
+        Rules::New,
+        1,
+        &[Role::Creator(0), Role::Client(0), Role::Reaper],
+    );
+    let checker = check("residual", model);
+    let (trace, state) = trace_of(&checker, RESIDUAL);
+    assert!(state.violation.is_none());
+    let rechecked = at(&trace, 2, "reaper-rechecked");
+    let opened = at(&trace, 1, "client-opened");
+    let unlink = at(&trace, 2, "unlink");
+    assert!(rechecked < opened && opened < unlink);
+    // Everything else is a violation (SAFETY), and there is none.
+    assert_holds(&checker, SAFETY);
+}
+
+#[test]
+fn new_rules_an_owner_leaves_a_replacement_alone() {
+    // P0, P1 = creators of /n0, P2 = something removing /n0. An owner whose
+    // object was replaced before its close-checked leaves the new object
+    // alone. Replaced between close-checked and close-unlinked, it is
+    // removed: only an unlink outside the protocol can do that, which the
+    // model shows as its own case (and SAFETY excepts).
+    let model = ProtocolModel::new(
+        Rules::New,
+        1,
+        &[Role::Creator(0), Role::Creator(0), Role::Outsider(0)],
+    );
+    let checker = check("replaced", model);
+    let (trace, state) = trace_of(&checker, REPLACED);
+    assert!(state.violation.is_none());
+    assert!(at(&trace, 2, "outsider-unlinked") < trace.len());
+    let (trace, _) = trace_of(&checker, OUTSIDE_WINDOW);
+    let a = trace
+        .iter()
+        .find(|a| a.step.name() == "close-unlinked")
+        .expect("a close")
+        .pid;
+    let removed = at(&trace, 2, "outsider-unlinked");
+    assert!(at(&trace, a, "close-checked") < removed);
+    assert!(removed < at(&trace, a, "close-unlinked"));
+    assert_holds(&checker, SAFETY);
+}
+
+#[test]
+fn old_rules_fail_the_same_properties() {
+    // The properties are not vacuous: the old rules break safety in the
+    // new rules' first model, and leave a dead owner's object behind (an
+    // intent whose object a client sized is never taken).
+    let model = ProtocolModel::new(
+        Rules::Old,
+        1,
+        &[Role::Creator(0), Role::Client(0), Role::Reaper],
+    );
+    let checker = check("old rules, client reuse", model);
+    trace_of(&checker, SAFETY);
+    trace_of(&checker, QUIET_REAP);
+}
