@@ -157,11 +157,19 @@ pub enum Slot {
     /// Written before `shm_open`. `since` stands for the record's time: the
     /// number of objects made before it (an object is newer than the
     /// record when its number is at least `since`).
-    Intent { name: Name, since: Obj },
+    Intent {
+        name: Name,
+        since: Obj,
+    },
     /// The identity of the object made (device and inode).
-    Created { name: Name, obj: Obj },
+    Created {
+        name: Name,
+        obj: Obj,
+    },
     /// An owned registration: no identity.
-    Registered { name: Name },
+    Registered {
+        name: Name,
+    },
 }
 
 impl Slot {
@@ -324,6 +332,9 @@ pub struct State {
     /// that replaced the owner's own after its `close-checked`: only an
     /// unlink outside the protocol can replace it there.
     pub outside_window: bool,
+    /// The owners between `close-checked` and `close-unlinked` when an
+    /// outsider removed a name (bit per pid).
+    pub outside_late: u8,
     /// Owners that found their object replaced at `close-checked`.
     pub replaced: u8,
 }
@@ -346,16 +357,18 @@ pub const OUTSIDE_WINDOW: &str =
 pub const REPLACED: &str =
     "an owner finds its object replaced at close-checked and leaves the new one alone";
 pub const QUIET_REAP: &str =
-    "after the last process dies, one quiet reap leaves nothing of the dead owners";
+    "once every owner is dead and nothing is held, one quiet reap leaves nothing of theirs";
 pub const INTENT_VS_CREATOR: &str = "a dead owner's intent removes a live creator's object";
 pub const CLOSE_VS_CREATOR: &str = "an owner's close removes another live creator's object";
-pub const REGISTERED_VS_CREATOR: &str =
-    "a dead owned registration removes a live creator's object";
+pub const REGISTERED_VS_CREATOR: &str = "a dead owned registration removes a live creator's object";
 pub const CREATED_VS_CLIENT: &str = "a dead owner's creation removes an object a client holds";
 
 impl ProtocolModel {
     pub fn new(rules: Rules, names: u8, actors: &[Role]) -> Self {
-        assert!(actors.len() <= 8 && names <= 8, "bit masks hold 8");
+        assert!(
+            actors.len() < 8 && names <= 8,
+            "bit masks hold 8 (the quiet reaper is one more)"
+        );
         ProtocolModel {
             rules,
             names,
@@ -417,7 +430,16 @@ impl ProtocolModel {
             return; // ENOENT
         };
         state.objects[usize::from(obj)].linked = false;
-        let Some(remover) = remover else { return }; // outside the protocol
+        let Some(remover) = remover else {
+            // Outside the protocol: not counted, but owners between their
+            // close-checked and close-unlinked are now in its window.
+            for (p, proc) in state.procs.iter().enumerate() {
+                if proc.alive && matches!(proc.pc, Pc::CloseChecked(_)) {
+                    state.outside_late |= 1 << p;
+                }
+            }
+            return;
+        };
         if state.objects[usize::from(obj)].creator == Some(by) {
             return; // its own object: an owner may remove it
         }
@@ -428,11 +450,11 @@ impl ProtocolModel {
             } => late,
             _ => 0,
         };
-        // The owner confirmed its object at close-checked: another one now
-        // means its own was unlinked since, by something outside the
-        // protocol (within it, only its owner or a reaper unlinks it, and a
-        // reaper defers to the listed owner).
-        let outside = matches!(state.procs[usize::from(by)].pc, Pc::CloseChecked(own) if own != obj);
+        // The owner confirmed its object at close-checked, and an outsider
+        // has removed a name since: the window the owner's check cannot
+        // close.
+        let outside = matches!(state.procs[usize::from(by)].pc, Pc::CloseChecked(own) if own != obj)
+            && state.outside_late & (1 << by) != 0;
         let mut victim = None;
         let mut residual = false;
         for (p, proc) in state.procs.iter().enumerate() {
@@ -480,6 +502,15 @@ impl ProtocolModel {
         let p = usize::from(pid);
         let proc = state.procs[p];
         if !proc.alive || state.violation.is_some() {
+            return None;
+        }
+        if step == Step::Crash
+            && matches!(proc.pc, Pc::Start | Pc::Done)
+            && !self.role(pid).journaling()
+        {
+            // Holds nothing, locks nothing, lists nothing: its death is the
+            // same as its never taking another step, which the checker
+            // explores anyway.
             return None;
         }
         let mut s = state.clone();
@@ -532,9 +563,11 @@ impl ProtocolModel {
                 set_pc(&mut s, Pc::Sized(obj));
             }
             (Role::Creator(_), Pc::Sized(obj), Step::Mapped) => set_pc(&mut s, Pc::Owning(obj)),
-            (Role::Creator(_), Pc::Made(obj) | Pc::Identified(obj) | Pc::Sized(obj), Step::Failed)
-                if self.failures =>
-            {
+            (
+                Role::Creator(_),
+                Pc::Made(obj) | Pc::Identified(obj) | Pc::Sized(obj),
+                Step::Failed,
+            ) if self.failures => {
                 s.procs[p].holds = None;
                 set_pc(&mut s, Pc::Failing(obj));
             }
@@ -561,9 +594,7 @@ impl ProtocolModel {
                 set_pc(&mut s, Pc::CloseUnlinked);
             }
             // Old: unmap and unlink by name.
-            (Role::Creator(name), Pc::Owning(_) | Pc::Failing(_), Step::CloseUnlinked)
-                if !new =>
-            {
+            (Role::Creator(name), Pc::Owning(_) | Pc::Failing(_), Step::CloseUnlinked) if !new => {
                 s.procs[p].holds = None;
                 Self::unlink(&mut s, pid, name, Some(Remover::Owner));
                 set_pc(&mut s, Pc::CloseUnlinked);
@@ -767,7 +798,14 @@ impl ProtocolModel {
                     at: Reap::Checked(j, _) | Reap::Rechecked(j, _, _),
                 },
                 Step::Unlink,
-            ) if matches!(proc.pc, Pc::Reaping { at: Reap::Rechecked(..), .. }) || !new => {
+            ) if matches!(
+                proc.pc,
+                Pc::Reaping {
+                    at: Reap::Rechecked(..),
+                    ..
+                }
+            ) || !new =>
+            {
                 let slot = s.journals[usize::from(j)]?.slot;
                 let name = slot.name()?;
                 Self::unlink(&mut s, pid, name, Some(Remover::Reaper(kind(slot)?)));
@@ -889,9 +927,20 @@ impl ProtocolModel {
             .filter(move |&step| self.step_enabled(state, pid, step))
     }
 
-    /// Whether every process is dead.
-    pub fn all_dead(state: &State) -> bool {
-        state.procs.iter().all(|p| !p.alive)
+    /// Whether the processes of the protocol have all stopped: every
+    /// journaling process is dead, no process holds an object, no reaper is
+    /// part-way (a plain client, reaper or outsider that has not started, or
+    /// has finished, may still live).
+    pub fn quiet(&self, state: &State) -> bool {
+        state.procs.iter().enumerate().all(|(p, proc)| {
+            !proc.alive
+                || match self.role(p as Pid) {
+                    Role::Creator(_) | Role::Registrant(_) => false,
+                    Role::Client(_) => proc.holds.is_none(),
+                    Role::Reaper => matches!(proc.pc, Pc::Start | Pc::Done),
+                    Role::Outsider(_) => true,
+                }
+        })
     }
 
     /// One reap by a fresh reaper with nothing else running, to its end.
@@ -986,6 +1035,7 @@ impl Model for ProtocolModel {
             violation: None,
             residual: false,
             outside_window: false,
+            outside_late: 0,
             replaced: 0,
         }]
     }
@@ -1007,7 +1057,7 @@ impl Model for ProtocolModel {
             Property::sometimes(OUTSIDE_WINDOW, |_, s: &State| s.outside_window),
             Property::sometimes(REPLACED, |_, s: &State| s.replaced > 0),
             Property::always(QUIET_REAP, |m: &Self, s: &State| {
-                !Self::all_dead(s) || s.violation.is_some() || Self::nothing_left(&m.quiet_reap(s))
+                !m.quiet(s) || s.violation.is_some() || Self::nothing_left(&m.quiet_reap(s))
             }),
             Property::always(INTENT_VS_CREATOR, |_, s: &State| {
                 !violation_is(s, Remover::Reaper(RecordKind::Intent), Victim::Creator)
