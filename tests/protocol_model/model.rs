@@ -65,6 +65,20 @@ pub enum Rules {
     New,
 }
 
+/// A check of the new rules that a model may leave out, to show that it is
+/// needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Check {
+    /// `reaper-serialised` takes no lock.
+    Serialisation,
+    /// `re-read` defers nothing.
+    ReRead,
+    /// `reaper-rechecked` finds nothing in use.
+    InUse,
+    /// `close-checked` takes whatever is under the name for the owner's.
+    CloseIdentity,
+}
+
 /// One step of one process: the actions of the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Step {
@@ -347,6 +361,8 @@ pub struct ProtocolModel {
     pub actors: Vec<Role>,
     /// Whether a creator's `fstat`/`ftruncate`/`mmap` may fail.
     pub failures: bool,
+    /// A check of the new rules left out.
+    pub without: Option<Check>,
 }
 
 pub const SAFETY: &str = "no object a live process holds is unlinked by another (but the residual)";
@@ -374,7 +390,13 @@ impl ProtocolModel {
             names,
             actors: actors.to_vec(),
             failures: false,
+            without: None,
         }
+    }
+
+    pub fn without(mut self, check: Check) -> Self {
+        self.without = Some(check);
+        self
     }
 
     pub fn with_failures(mut self) -> Self {
@@ -578,7 +600,9 @@ impl ProtocolModel {
             {
                 s.procs[p].holds = None;
                 match s.names[usize::from(name)] {
-                    Some(found) if found == obj => set_pc(&mut s, Pc::CloseChecked(obj)),
+                    Some(found) if found == obj || self.without == Some(Check::CloseIdentity) => {
+                        set_pc(&mut s, Pc::CloseChecked(obj))
+                    }
                     other => {
                         // ENOENT: gone; another object: replaced, left alone.
                         if other.is_some() {
@@ -657,10 +681,12 @@ impl ProtocolModel {
 
             // --- reaper ----------------------------------------------------
             (Role::Reaper, Pc::Start, Step::ReaperSerialised) if new => {
-                if s.reaper_lock.is_some() {
-                    return None; // waits for the other reaper
+                if self.without != Some(Check::Serialisation) {
+                    if s.reaper_lock.is_some() {
+                        return None; // waits for the other reaper
+                    }
+                    s.reaper_lock = Some(pid);
                 }
-                s.reaper_lock = Some(pid);
                 set_pc(&mut s, Pc::Serialised);
             }
             (Role::Reaper, Pc::Start, Step::ReaperSurveyed) if !new => {
@@ -756,7 +782,8 @@ impl ProtocolModel {
             ) if new => {
                 // d. Listed by a live journal now: deferred.
                 let name = s.journals[usize::from(j)]?.slot.name()?;
-                let at = if Self::live_names(&s, pid) & (1 << name) != 0 {
+                let listed = Self::live_names(&s, pid) & (1 << name) != 0;
+                let at = if listed && self.without != Some(Check::ReRead) {
                     Reap::Finished(j, true)
                 } else {
                     Reap::ReRead(j, obj)
@@ -774,11 +801,11 @@ impl ProtocolModel {
             ) => {
                 let name = s.journals[usize::from(j)]?.slot.name()?;
                 let replaced = self.rules == Rules::New && s.names[usize::from(name)] != Some(obj);
-                let in_use = s
-                    .procs
-                    .iter()
-                    .enumerate()
-                    .any(|(q, other)| q != p && other.alive && other.holds == Some(obj));
+                let in_use = self.without != Some(Check::InUse)
+                    && s.procs
+                        .iter()
+                        .enumerate()
+                        .any(|(q, other)| q != p && other.alive && other.holds == Some(obj));
                 let at = if replaced {
                     // The object found at reaper-checked is gone: whatever
                     // the record named is no longer under the name.
@@ -847,6 +874,19 @@ impl ProtocolModel {
                 set_pc(&mut s, Pc::Done);
             }
             _ => return None,
+        }
+        if !new
+            && matches!(
+                s.procs[p].pc,
+                Pc::Reaping {
+                    todo: 0,
+                    at: Reap::Between,
+                    ..
+                }
+            )
+        {
+            // The old reaper had no lock of its own to release.
+            set_pc(&mut s, Pc::Done);
         }
         Some(s)
     }
