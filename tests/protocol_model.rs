@@ -1,15 +1,19 @@
-//! A model of the removal protocol, checked exhaustively with `stateright`
-//! (docs/protocol-model.md says more).
+//! A model of the removal protocol, checked exhaustively with `stateright`.
+//! docs/protocol-model.md describes it, its bounds and what it found; run
+//! `cargo test --locked --test protocol_model -- --nocapture` to see the
+//! state counts and the traces.
 //!
-//! The model is the protocol of README's crash-safety section as a state
-//! machine: POSIX shm objects under names, one journal per journaling
-//! process (a slot free, Intent, Created or Registered, its lock held while
-//! its process lives), and processes that each run one program:
+//! The model (`protocol_model/model.rs`): POSIX shm objects under names, an
+//! object's number standing for its device and inode; one journal per
+//! journaling process (one slot: free, intent, created with the object's
+//! number, registered), locked while its process lives; the reaper lock;
+//! and processes that each run one program, one step per action, each step
+//! named as the crash point in the code:
 //!
 //! * a creator: `after-record`, `after-create`, `after-identity`,
-//!   `after-size`, `mapped`, then the owner's close: `close-checked`,
-//!   `close-unlinked`, `slot-freed` (and, where failures are on, `failed`
-//!   after `shm_open`, which removes the object by the same close);
+//!   `after-size`, `mapped`, then its close: `close-checked`,
+//!   `close-unlinked`, `slot-freed` (with failures on, `failed` after
+//!   `shm_open` goes to the same close);
 //! * an owned registration: `registered` (a record without identity);
 //! * a plain client with no journal: `client-opened` (`shm_open(O_RDWR |
 //!   O_CREAT)` without `O_EXCL`: the object under the name, or a new one),
@@ -17,23 +21,26 @@
 //! * a reaper: `reaper-serialised`, `reaper-surveyed`, then per dead
 //!   journal `reaper-opened`, `reaper-locked`, `reaper-checked`, `re-read`,
 //!   `reaper-rechecked`, `unlink`, `journal-done`; `reaper-released`;
-//! * an outsider that removes a name once, outside the protocol.
+//! * an outsider: removes a name once, outside the protocol.
 //!
-//! Any live process may be killed (SIGKILL) between any two of its steps:
-//! it stops, its locks are free, what it held is closed. Each step is
-//! atomic; the names are the crash points' (`TRITON_SHM_CRASH_POINT`).
+//! Any live process may be killed between any two of its steps (`CRASH`):
+//! its locks are free and what it had open or mapped is closed.
 //!
-//! Rules: [`Rules::Old`] (before the protocol), [`Rules::Listed`] (the
-//! protocol's reaper steps as first listed) and [`Rules::New`] (the
-//! protocol, whose in-use check also confirms that the name still has the
-//! object found at `reaper-checked`). Properties: no object a live process
-//! holds is unlinked by a process of the protocol that did not make it
-//! (the residual window excepted, which is its own property and is shown to
-//! exist); after every process has died, one quiet reap leaves no object a
-//! journaling creator made and no journal.
+//! Rules: `Old` (before the protocol: the four interleavings of the
+//! removal protocol's specification are each found), `Listed` (the
+//! reaper's steps as first written: a fifth interleaving is found) and
+//! `New` (the protocol, with `reaper-rechecked` confirming that the name
+//! still has the object found at `reaper-checked`: every property holds).
+//! Properties: no object a live process holds is unlinked by a process of
+//! the protocol that did not create it, but in the residual window (a plain
+//! client opening between `reaper-rechecked` and `unlink`) and the outside
+//! window (an unlink from outside the protocol between `close-checked` and
+//! `close-unlinked`), each shown by its own trace; and once every
+//! journaling process is dead and nothing is held, one quiet reap leaves
+//! no object of theirs and no journal.
 //!
-//! Not under miri: it runs far too long in the interpreter, and it makes no
-//! system call worth checking there.
+//! Not under miri: the interpreter would take hours, and the model makes no
+//! system call.
 #![cfg(not(miri))]
 
 #[path = "protocol_model/model.rs"]
