@@ -26,8 +26,8 @@
 //! Any live process may be killed between any two of its steps (`CRASH`):
 //! its locks are free and what it had open or mapped is closed.
 //!
-//! Rules: `Old` (before the protocol: the four interleavings of the
-//! removal protocol's specification are each found), `Listed` (the
+//! Rules: `Old` (before the protocol: each of the four interleavings that
+//! removed live regions is found), `Listed` (the
 //! reaper's steps as first written: a fifth interleaving is found) and
 //! `New` (the protocol, with `reaper-rechecked` confirming that the name
 //! still has the object found at `reaper-checked`: every property holds).
