@@ -321,7 +321,7 @@ int main(int argc, char **argv) {
                                {200, 1000}, {200, 5000}, {400, 1000}};
   const Case *list = one_case ? &custom : cases;
   const size_t count = one_case ? 1 : sizeof cases / sizeof cases[0];
-  const int rounds = quick ? 3 : 7;
+  const int rounds = quick ? 3 : 11;
   Timing timings[8];
   int others[8];
   fprintf(stderr, "9. one reap of dead records while live processes run (%d rounds a case)\n",
