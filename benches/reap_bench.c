@@ -15,7 +15,8 @@
  * live processes and with the records. BENCHMARKS.md says more.
  *
  * Everything is cleaned up: the live children are killed and waited for
- * (and die with this process on Linux: PR_SET_PDEATHSIG), every object
+ * (and die with this process on Linux: PR_SET_PDEATHSIG); after a failure
+ * or SIGINT/SIGTERM the dead owners' records are reaped too; every object
  * this run made is named tsr<pid>_... and /dev/shm is swept for that
  * prefix at the end, which fails the run if it finds anything; the state
  * directory must be empty. Exits 1 if the benchmark could not run; a goal
@@ -49,8 +50,11 @@ static char g_state_dir[4096];
 static pid_t g_live[MAX_LIVE];
 static int g_live_count;
 static pid_t g_main_pid;
+static volatile sig_atomic_t g_stop; /* SIGINT or SIGTERM: clean up and stop */
 
 static void kill_live(void);
+static void cleanup(void);
+static void stop_now(void);
 
 static void die(const char *format, ...) {
   va_list args;
@@ -60,7 +64,7 @@ static void die(const char *format, ...) {
   fprintf(stderr, "\n");
   va_end(args);
   if (getpid() != g_main_pid) _exit(1); /* a child: the live ones are the parent's */
-  kill_live();
+  cleanup();
   exit(1);
 }
 
@@ -148,6 +152,11 @@ static void kill_live(void) {
 
 static int g_round;
 
+static void on_signal(int sig) {
+  (void)sig;
+  g_stop = 1;
+}
+
 /* A dead owner: `count` owned regions created through a journaled
  * registry, then SIGKILL, so that its journal lists them all. */
 static void dead_child(pid_t parent, int owner, int count) {
@@ -179,7 +188,11 @@ static void make_dead(int records) {
     if (pid < 0) die("fork: %s", strerror(errno));
     if (pid == 0) dead_child(parent, o, count);
     int status = 0;
-    if (waitpid(pid, &status, 0) != pid) die("waitpid: %s", strerror(errno));
+    while (waitpid(pid, &status, 0) != pid) {
+      if (errno != EINTR) die("waitpid: %s", strerror(errno));
+      if (g_stop) kill(pid, SIGKILL); /* dies as a dead owner does; reaped below */
+    }
+    if (g_stop) stop_now();
     if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
       die("a dead owner did not die of SIGKILL (status %d)", status);
     }
@@ -208,6 +221,7 @@ static Timing reap_rounds(int records, int rounds) {
   triton_shm_options opts;
   options(&opts);
   for (int r = 0; r < rounds; ++r) {
+    if (g_stop) stop_now();
     make_dead(records);
     triton_shm_reap_report report;
     memset(&report, 0, sizeof report);
@@ -253,23 +267,52 @@ static int other_processes(void) {
 
 /* ------------------------------------------------------------ cleanup */
 
+/* Unlink what is left of this run's in /dev/shm; returns how many. */
 static size_t sweep_leftovers(void) {
   size_t found = 0;
-  DIR *dir = opendir("/dev/shm");
-  if (dir == NULL) return 0;
-  char names[256][300];
-  size_t n = 0;
-  struct dirent *e;
-  while ((e = readdir(dir)) != NULL && n < 256) {
-    if (strncmp(e->d_name, g_prefix, strlen(g_prefix)) == 0) {
-      snprintf(names[n++], sizeof names[0], "/%s", e->d_name);
+  for (;;) {
+    DIR *dir = opendir("/dev/shm");
+    if (dir == NULL) return found;
+    static char names[256][300];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL && n < 256) {
+      if (strncmp(e->d_name, g_prefix, strlen(g_prefix)) == 0) {
+        snprintf(names[n++], sizeof names[0], "/%s", e->d_name);
+      }
     }
+    closedir(dir);
+    size_t unlinked = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (shm_unlink(names[i]) == 0) ++unlinked;
+    }
+    found += unlinked;
+    if (n < 256 || unlinked == 0) return found;
   }
-  closedir(dir);
-  for (size_t i = 0; i < n; ++i) {
-    if (shm_unlink(names[i]) == 0) ++found;
+}
+
+/* After a failure or an interruption: the live processes killed, the dead
+ * owners' records reaped (their objects and journals), anything else of
+ * this run swept, the state directory removed if empty. */
+static void cleanup(void) {
+  static int once;
+  if (once++) return;
+  kill_live();
+  triton_shm_options opts;
+  if (TRITON_SHM_OPTIONS_INIT(&opts) == TRITON_SHM_OK) {
+    opts.backend = TRITON_SHM_BACKEND_SYSTEM;
+    opts.state_dir = g_state_dir;
+    triton_shm_reap_report report;
+    triton_shm_reap_stale_sized(&opts, &report, sizeof report);
   }
-  return found;
+  sweep_leftovers();
+  rmdir(g_state_dir);
+}
+
+static void stop_now(void) {
+  cleanup();
+  fprintf(stderr, "triton_shm_reap_bench: interrupted; cleaned up\n");
+  exit(1);
 }
 
 /* ------------------------------------------------------------ main */
@@ -314,6 +357,12 @@ int main(int argc, char **argv) {
   if (mkdtemp(g_state_dir) == NULL) die("mkdtemp: %s", strerror(errno));
   /* Children that die of SIGKILL are waited for; none is left a zombie. */
   signal(SIGPIPE, SIG_IGN);
+  struct sigaction stop;
+  memset(&stop, 0, sizeof stop);
+  stop.sa_handler = on_signal; /* no SA_RESTART: a wait returns EINTR */
+  sigemptyset(&stop.sa_mask);
+  sigaction(SIGINT, &stop, NULL);
+  sigaction(SIGTERM, &stop, NULL);
 
   /* Cases in order of live processes, so each set of live processes is
    * started once and grown: (processes, records). */
@@ -330,6 +379,7 @@ int main(int argc, char **argv) {
   for (size_t c = 0; c < count; ++c) {
     if (list[c].processes < g_live_count) kill_live();
     start_live(list[c].processes - g_live_count);
+    if (g_stop) stop_now();
     others[c] = other_processes();
     timings[c] = reap_rounds(list[c].records, rounds);
     fprintf(stderr,
