@@ -91,6 +91,11 @@ int main(int argc, char **argv) {
   snprintf(g_name, sizeof g_name, "/tsc%d_check", (int)getpid());
   snprintf(g_path, sizeof g_path, "/dev/shm%s", g_name);
   snprintf(g_life, sizeof g_life, "/tsc%d_life", (int)getpid());
+  struct stat shm_dir;
+  if (stat("/dev/shm", &shm_dir) != 0 || !S_ISDIR(shm_dir.st_mode)) {
+    printf("skipped: no /dev/shm here (the lstat check is Linux's)\n");
+    return 0;
+  }
   const int fd = shm_open(g_name, O_RDWR | O_CREAT | O_EXCL, 0600);
   if (fd < 0 || ftruncate(fd, 65536) != 0) {
     perror("shm_open");
