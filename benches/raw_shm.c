@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void raw_touch_pages(void *data, size_t size, size_t page) {
@@ -26,6 +27,39 @@ int raw_region_life(const char *name, size_t size, size_t touched, size_t page) 
     }
   }
   if (close(fd) != 0 && err == 0) err = errno;
+  if (shm_unlink(name) != 0 && err == 0) err = errno;
+  return err;
+}
+
+int raw_region_life_checked(const char *name, const char *check_path, size_t size,
+                            size_t touched, size_t page) {
+  int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return errno;
+  int err = 0;
+  struct stat created;
+  if (fstat(fd, &created) != 0 || ftruncate(fd, (off_t)size) != 0) {
+    err = errno;
+  } else {
+    void *data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (data == MAP_FAILED) {
+      err = errno;
+    } else {
+      raw_touch_pages(data, touched, page);
+      if (munmap(data, size) != 0) err = errno;
+    }
+  }
+  if (close(fd) != 0 && err == 0) err = errno;
+  struct stat now;
+  if (check_path != NULL) {
+    if (lstat(check_path, &now) != 0 && err == 0) err = errno;
+  } else {
+    const int again = shm_open(name, O_RDWR, 0);
+    if (again < 0 || fstat(again, &now) != 0) {
+      if (err == 0) err = errno;
+    }
+    if (again >= 0) close(again);
+  }
+  if (err == 0 && (now.st_dev != created.st_dev || now.st_ino != created.st_ino)) err = -1;
   if (shm_unlink(name) != 0 && err == 0) err = errno;
   return err;
 }

@@ -16,6 +16,16 @@ void raw_touch_pages(void *data, size_t size, size_t page);
  * shm_unlink. Returns 0, or the errno of the first call that failed. */
 int raw_region_life(const char *name, size_t size, size_t touched, size_t page);
 
+/* raw_region_life plus the system calls of the library's identity
+ * protocol, the floor of its region life: fstat right after shm_open (the
+ * identity a creation keeps), and before shm_unlink the owner's check that
+ * the object under the name is still that one: lstat(check_path) (Linux:
+ * "/dev/shm/<name>"), or with check_path NULL shm_open, fstat and close.
+ * Returns 0, the errno of the first call that failed, or -1 when the
+ * identity differs. */
+int raw_region_life_checked(const char *name, const char *check_path, size_t size,
+                            size_t touched, size_t page);
+
 /* shm_open (O_CREAT | O_EXCL) and close each of `count` names: objects of
  * size 0. Returns 0 or the first errno. */
 int raw_create_empty(const char *const *names, size_t count);

@@ -8,7 +8,10 @@
 #
 # Rows 1-6 are the library's (triton_shm_bench); rows 7-8 the Triton
 # manager's (triton_manager_bench: the drop-in against upstream's manager,
-# given TRITON_SHM_BENCH_UPSTREAM_MANAGER=<server checkout>/src/shared_memory_manager.cc).
+# given TRITON_SHM_BENCH_UPSTREAM_MANAGER=<server checkout>/src/shared_memory_manager.cc);
+# row 9 one reap of dead owners' records while live processes run
+# (triton_shm_reap_bench, goal under 100 ms for 1000 records and 200
+# processes, and its growth with both).
 #
 # Environment: CMAKE (a cmake to use), CC and CXX (the C and C++ compilers,
 # default: what CMake finds), TRITON_SHM_BENCH_UPSTREAM_MANAGER (above). Run from anywhere.
@@ -32,4 +35,7 @@ else
 fi
 echo "machine: $(getconf _NPROCESSORS_ONLN) CPUs, $cpu, $(uname -s) $(uname -r)" >&2
 "$build/triton_shm_bench" "$@"
+echo
+"$build/triton_shm_reap_bench" "$@"
+echo
 exec "$build/triton_manager_bench" "$@"
