@@ -726,7 +726,7 @@ impl Registry {
         match self.look(system) {
             Ok(Look::Gone) => Verdict::Gone,
             Ok(Look::Unchecked) => Verdict::Unlink,
-            Ok(Look::Found(found)) if same_object(mine, &found) => Verdict::Unlink,
+            Ok(Look::Found(found)) if mine.same_object(&found) => Verdict::Unlink,
             Ok(Look::Found(_)) => Verdict::Replaced("another object now has the name".to_owned()),
             Err(e) if e.status() == Status::PERMISSION_DENIED => {
                 Verdict::Replaced("the object under the name is another user's".to_owned())
@@ -982,16 +982,6 @@ pub(super) enum Verdict {
     Replaced(String),
     /// Cannot tell: keep the entry.
     Failed(Error),
-}
-
-/// Whether `found` is the object `mine` describes (see
-/// [`Registry::judge_identified`]).
-fn same_object(mine: &Identity, found: &Identity) -> bool {
-    if mine.inode != 0 || found.inode != 0 {
-        return (mine.device, mine.inode) == (found.device, found.inode);
-    }
-    const GRANULE: u64 = 16 * 1024;
-    mine.uid == found.uid && mine.size.div_ceil(GRANULE) == found.size.div_ceil(GRANULE)
 }
 
 /// Run `f` on `name` as a C string, built on the stack when it is short (as
