@@ -91,8 +91,7 @@ fn reap(dir: &Path) -> journal::ReapReport {
 
 /// Entry point of the child processes; does nothing in a normal test run.
 /// `hold:<prefix>:<count>` creates `count` regions and waits to be killed;
-/// `register:<name>` registers `name` as owned (no object) and waits to be
-/// killed; `close:<name>` creates the region `name` and closes it; `reap` reaps the state directory and prints its report.
+/// `register:<name>` registers `name` as owned and waits to be killed; `close:<name>` creates the region `name` and closes it; `reap` reaps the state directory and prints its report.
 #[test]
 #[ignore = "entry point for the crash tests' child processes"]
 fn crash_child() {
@@ -713,6 +712,64 @@ fn a_dead_owners_registration_never_takes_a_live_creators_object() {
     );
     assert!(line.contains("unlinked=0"), "{line}");
     kill_and_wait(creator);
+}
+
+/// A dead owner D registered an object that existed as owned: the
+/// registration took the object's identity, so the reaper judges it as a
+/// created region. The object was then removed and another made under the
+/// name (by a process outside the protocol, which holds it no longer): the
+/// reaper leaves the new object alone. (A registration without identity
+/// took any object of the user that nobody listed or held.)
+#[test]
+fn a_dead_owners_registration_of_an_object_never_takes_its_replacement() {
+    let dir = state_dir("rid");
+    let prefix = prefix("rid");
+    let name = format!("{prefix}0");
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
+    plain_client_create(&name, 4096);
+    let mut dead = spawn(&dir, &format!("register:{name}"), None);
+    wait_ready(&mut dead);
+    dead.kill().unwrap();
+    wait_killed(&mut dead);
+    common::remove_object(&name);
+    // Another size in 16 KiB granules, so that macOS, which compares owner
+    // and rounded size, tells them apart too.
+    plain_client_create(&name, 65536);
+    let report = reap(&dir);
+    assert!(
+        common::object_exists(&name),
+        "the reaper removed the replacement of a registered object: {report:?}"
+    );
+    assert_eq!(
+        (report.regions_unlinked, report.regions_left_alone),
+        (0, 1),
+        "{report:?}"
+    );
+    assert_eq!(journals(&dir), 0);
+}
+
+/// The same registration, its object left as it was: one reap removes it.
+#[test]
+fn a_dead_owners_registration_of_an_object_is_reaped() {
+    let dir = state_dir("ridr");
+    let prefix = prefix("ridr");
+    let name = format!("{prefix}0");
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
+    plain_client_create(&name, 4096);
+    let mut dead = spawn(&dir, &format!("register:{name}"), None);
+    wait_ready(&mut dead);
+    dead.kill().unwrap();
+    wait_killed(&mut dead);
+    let report = reap(&dir);
+    assert_eq!(report.regions_unlinked, 1, "{report:?}");
+    assert!(!common::object_exists(&name));
+    assert_eq!(journals(&dir), 0);
 }
 
 /// A mapping of a shared-memory object made as a plain client does
