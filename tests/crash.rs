@@ -91,7 +91,9 @@ fn reap(dir: &Path) -> journal::ReapReport {
 
 /// Entry point of the child processes; does nothing in a normal test run.
 /// `hold:<prefix>:<count>` creates `count` regions and waits to be killed;
-/// `register:<name>` registers `name` as owned and waits to be killed; `close:<name>` creates the region `name` and closes it; `reap` reaps the state directory and prints its report.
+/// `register:<name>` registers `name` as owned and waits to be killed;
+/// `close:<name>` creates the region `name` and closes it; `reap` reaps the
+/// state directory and prints its report.
 #[test]
 #[ignore = "entry point for the crash tests' child processes"]
 fn crash_child() {

@@ -399,9 +399,9 @@ pub(crate) fn live_names_now(
 /// put another object under the name, which f's look leaves alone. A live
 /// holder is seen at e. What is left: a client that keeps no journal
 /// (Triton's C++ client, `shm_open(O_RDWR | O_CREAT)` on a stale name) and
-/// opens the object between e and f. On macOS the object at f is the object of b only as
-/// far as owner and rounded size tell, and e misses a process that mapped
-/// the object and closed its descriptor.
+/// opens the object between e and f. On macOS the object at f is the
+/// object of b only as far as owner and rounded size tell, and e misses a
+/// process that mapped the object and closed its descriptor.
 ///
 /// A record whose object is gone, is another's, or is not the one recorded
 /// is dropped; a record whose check, scan or unlink failed otherwise
