@@ -350,8 +350,9 @@ typedef struct triton_shm_cleanup_report {
   size_t unlinked;
   /**
    * Objects that were already gone, or whose name now leads to another
-   * object (or, for a registration, to one another process holds or
-   * another live journal lists), which is left alone and counted in the
+   * object (or, for a registration without identity, to one another
+   * process holds or another live journal lists), which is left alone
+   * and counted in the
    * statistics' `regions_replaced`; their entries were dropped.
    */
   size_t already_gone;
@@ -418,8 +419,8 @@ typedef struct triton_shm_stats {
   /**
    * Owned regions whose object was found replaced when this registry
    * came to unlink it (another object under the name, or for a
-   * registration, one another process holds or another live journal
-   * lists): left alone, in total. The name no longer led to this
+   * registration without identity, one another process holds or
+   * another live journal lists): left alone, in total. The name no longer led to this
    * registry's object, so nothing of its own was left to remove.
    */
   uint64_t regions_replaced;
@@ -919,6 +920,17 @@ void triton_shm_registry_free(struct triton_shm_registry *reg);
  * it is ours to unlink; pass false for a region another process (a Triton
  * client) created.
  *
+ * A registration this registry may unlink (owned, or any under
+ * `TRITON_SHM_UNLINK_ALL`) looks at the name once (on Linux one `lstat` in
+ * `/dev/shm`; elsewhere `shm_open` and `fstat`): a sized object there is
+ * taken for the caller's, and the registration keeps its identity, so that
+ * `triton_shm_registry_unlink` checks it as it checks a created region
+ * (no scan of processes) and a reaper, after this process died, judges
+ * its journal record by that identity. With no object under the name, or
+ * one not sized yet, the registration has no identity (see
+ * `triton_shm_registry_unlink`). Nothing the look finds makes the call
+ * fail. Other registrations make no system call.
+ *
  * Registering the same name again is a no-op that returns `TRITON_SHM_OK`
  * and keeps the first registration's `owned` flag.
  *
@@ -945,11 +957,13 @@ triton_shm_status triton_shm_registry_register(struct triton_shm_registry *reg,
  * process created is, by default, only untracked. Never by name alone:
  * the object under the name is opened and checked first. A region's
  * entry compares it with the object it created or opened (Linux: device
- * and inode; macOS: owner and size in 16 KiB granules); a registration,
- * which recorded no identity, is unlinked only if no other live journal
- * lists the name and no other live process holds the object. Otherwise
- * the object is left alone, logged as a warning and counted in
- * `triton_shm_stats.regions_replaced`.
+ * and inode; macOS: owner and size in 16 KiB granules), and so does a
+ * registration that kept the identity of the object it found; a
+ * registration without identity (no sized object was under the name when
+ * it was registered) is unlinked only if no other live journal lists the
+ * name and no other live process holds the object, which costs a scan of
+ * this user's processes. Otherwise the object is left alone, logged as a
+ * warning and counted in `triton_shm_stats.regions_replaced`.
  *
  * Returns `TRITON_SHM_OK` (also when the object was already gone or was
  * left alone as above, which is logged as a warning);
@@ -957,9 +971,9 @@ triton_shm_status triton_shm_registry_register(struct triton_shm_registry *reg,
  * `TRITON_SHM_INVALID_NAME` / `TRITON_SHM_NAME_TOO_LONG`;
  * `TRITON_SHM_NOT_FOUND` when `name` is not tracked (no system call is
  * made); `TRITON_SHM_OS_ERROR` or `TRITON_SHM_PERMISSION_DENIED` when
- * the check or `shm_unlink` fails (for a registration, also when it
- * cannot be told whether another process holds the object), in which
- * case the name stays tracked and `triton_shm_last_errno` has the errno
+ * the check or `shm_unlink` fails (for a registration without identity,
+ * also when it cannot be told whether another process holds the object),
+ * in which case the name stays tracked and `triton_shm_last_errno` has the errno
  * if there is one.
  *
  * # Safety
@@ -971,7 +985,8 @@ triton_shm_status triton_shm_registry_unlink(struct triton_shm_registry *reg, co
 /**
  * Unlink every region this process registered in `reg`, as the unlink
  * policy says, each checked as `triton_shm_registry_unlink` checks it (the
- * registrations all at once: one look at the journals and the processes).
+ * registrations without identity all at once: one look at the journals
+ * and the processes).
  * Entries registered by another process (the parent of a forked child)
  * are skipped; entries whose unlink fails stay tracked.
  * Safe to call again, from a C++ destructor, and at process exit.

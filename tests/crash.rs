@@ -91,8 +91,9 @@ fn reap(dir: &Path) -> journal::ReapReport {
 
 /// Entry point of the child processes; does nothing in a normal test run.
 /// `hold:<prefix>:<count>` creates `count` regions and waits to be killed;
-/// `register:<name>` registers `name` as owned (no object) and waits to be
-/// killed; `close:<name>` creates the region `name` and closes it; `reap` reaps the state directory and prints its report.
+/// `register:<name>` registers `name` as owned and waits to be killed;
+/// `close:<name>` creates the region `name` and closes it; `reap` reaps the
+/// state directory and prints its report.
 #[test]
 #[ignore = "entry point for the crash tests' child processes"]
 fn crash_child() {
@@ -103,13 +104,15 @@ fn crash_child() {
     if what == "reap" {
         let r = reap(&dir);
         println!(
-            "report unlinked={} reaped={} skipped={} live={} deferred={} in_use={}",
+            "report unlinked={} reaped={} skipped={} live={} deferred={} in_use={} left_alone={} gone={}",
             r.regions_unlinked,
             r.journals_reaped,
             r.journals_skipped,
             r.journals_live,
             r.regions_deferred,
-            r.regions_in_use
+            r.regions_in_use,
+            r.regions_left_alone,
+            r.regions_already_gone
         );
         return;
     }
@@ -713,6 +716,64 @@ fn a_dead_owners_registration_never_takes_a_live_creators_object() {
     kill_and_wait(creator);
 }
 
+/// A dead owner D registered an object that existed as owned: the
+/// registration took the object's identity, so the reaper judges it as a
+/// created region. The object was then removed and another made under the
+/// name (by a process outside the protocol, which holds it no longer): the
+/// reaper leaves the new object alone. (A registration without identity
+/// took any object of the user that nobody listed or held.)
+#[test]
+fn a_dead_owners_registration_of_an_object_never_takes_its_replacement() {
+    let dir = state_dir("rid");
+    let prefix = prefix("rid");
+    let name = format!("{prefix}0");
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
+    plain_client_create(&name, 4096);
+    let mut dead = spawn(&dir, &format!("register:{name}"), None);
+    wait_ready(&mut dead);
+    dead.kill().unwrap();
+    wait_killed(&mut dead);
+    common::remove_object(&name);
+    // Another size in 16 KiB granules, so that macOS, which compares owner
+    // and rounded size, tells them apart too.
+    plain_client_create(&name, 65536);
+    let report = reap(&dir);
+    assert!(
+        common::object_exists(&name),
+        "the reaper removed the replacement of a registered object: {report:?}"
+    );
+    assert_eq!(
+        (report.regions_unlinked, report.regions_left_alone),
+        (0, 1),
+        "{report:?}"
+    );
+    assert_eq!(journals(&dir), 0);
+}
+
+/// The same registration, its object left as it was: one reap removes it.
+#[test]
+fn a_dead_owners_registration_of_an_object_is_reaped() {
+    let dir = state_dir("ridr");
+    let prefix = prefix("ridr");
+    let name = format!("{prefix}0");
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
+    plain_client_create(&name, 4096);
+    let mut dead = spawn(&dir, &format!("register:{name}"), None);
+    wait_ready(&mut dead);
+    dead.kill().unwrap();
+    wait_killed(&mut dead);
+    let report = reap(&dir);
+    assert_eq!(report.regions_unlinked, 1, "{report:?}");
+    assert!(!common::object_exists(&name));
+    assert_eq!(journals(&dir), 0);
+}
+
 /// A mapping of a shared-memory object made as a plain client does
 /// (`shm_open(O_RDWR | O_CREAT)`, which reuses an object that exists, then
 /// `mmap`): no journal, no `O_EXCL`.
@@ -811,6 +872,76 @@ fn a_dead_owners_object_a_plain_client_holds_is_kept_until_released() {
     assert!(line.contains("unlinked=1"), "{line}");
     assert!(!common::object_exists(&name));
     assert_eq!(journals(&dir), 0);
+}
+
+/// The fifth interleaving, which the protocol model found with the reaper's
+/// steps as first listed: the object the reaper found under a dead intent's
+/// name belongs to a live owner, which unlinks it and frees its record
+/// before the reaper reads the live journals again, so nothing is listed
+/// there; another creator then creates the name; the in-use check asks
+/// about the first object, which nobody holds. Unlinking then removed the
+/// new creator's object: the reaper must look at the name once more and
+/// find the object it checked.
+#[test]
+fn a_reaper_never_unlinks_an_object_created_after_its_checks() {
+    let dir = state_dir("i5");
+    let prefix = prefix("i5");
+    let name = format!("{prefix}0");
+    let _sweep = Sweep {
+        names: vec![name.clone()],
+        dir: dir.clone(),
+    };
+    // D records its intent and dies before shm_open.
+    let mut dead = hold(&dir, &prefix, 1, Some("after-record:1"));
+    wait_killed(&mut dead);
+    let reaper = spawn(
+        &dir,
+        "reap",
+        Some("reaper-surveyed:1:stop,reaper-checked:1:stop,reaper-rechecked:1:stop"),
+    );
+    wait_stopped(&reaper);
+    // After the survey, a live owner creates the name (its object not yet
+    // sized, as D's intent would have left it)...
+    let mut owner = spawn(
+        &dir,
+        &format!("close:{name}"),
+        Some("after-identity:1:stop"),
+    );
+    wait_stopped(&owner);
+    let first = inode(&name);
+    // ...the reaper opens and checks that object...
+    resume(&reaper);
+    wait_stopped(&reaper);
+    // ...the owner closes its region: its object unlinked, its record
+    // freed, before the reaper reads the live journals again...
+    resume(&owner);
+    assert!(owner.wait().unwrap().success(), "the owner closed");
+    assert!(!common::object_exists(&name));
+    // ...the reaper reads them (nothing listed) and finds nobody holding
+    // the first object; then another creator takes the name.
+    resume(&reaper);
+    wait_stopped(&reaper);
+    let creator = Registry::new(options(&dir, false)).unwrap();
+    let region = creator.create_region(name.as_bytes(), 4096).unwrap();
+    if has_inodes() {
+        assert_ne!(inode(&name), first, "a new object has the name");
+    }
+    let line = resume_and_report(reaper);
+    assert!(
+        common::object_exists(&name),
+        "the reaper removed an object created after its checks: {line}"
+    );
+    assert!(
+        line.contains("unlinked=0") && line.contains("left_alone=1"),
+        "{line}"
+    );
+    assert!(
+        region.write_at(4095, b"x"),
+        "the creator's region is intact"
+    );
+    region.close().unwrap();
+    assert!(!common::object_exists(&name));
+    assert_eq!(creator.stats().regions_replaced, 0);
 }
 
 /// An owner killed after its close checked the object, before the unlink:

@@ -463,3 +463,78 @@ fn the_journal_stays_one_page_with_one_region_alive_through_a_million_lives() {
     drop(reg);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An owned registration of an object that exists takes that object's
+/// identity (one look at the name): its journal record is a creation
+/// record with that identity, and a registration of a name with no object
+/// stays a registration without one.
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
+fn an_owned_registration_of_an_existing_object_records_its_identity() {
+    use triton_shm::journal::RecordKind;
+    let (reg, dir) = journaled("regid", UnlinkPolicy::OwnedOnly);
+    let existing = unique_key("ri");
+    let absent = unique_key("ra");
+    create_object(&existing);
+    reg.register(existing.as_bytes(), true).unwrap();
+    reg.register(absent.as_bytes(), true).unwrap();
+    let records: Vec<_> = triton_shm::journal::list_journals(&dir)
+        .unwrap()
+        .into_iter()
+        .flat_map(|j| j.regions)
+        .collect();
+    let kind_of = |name: &str| {
+        records
+            .iter()
+            .find(|r| r.name == name.as_bytes())
+            .map(|r| (r.kind, r.size))
+            .unwrap()
+    };
+    match kind_of(&existing) {
+        (RecordKind::Created { inode, .. }, size) => {
+            assert_eq!(size, 4096);
+            if cfg!(target_os = "linux") {
+                let st = nix::sys::stat::stat(format!("/dev/shm{existing}").as_str()).unwrap();
+                assert_eq!(inode, st.st_ino as u64, "the identity is the object's");
+            }
+        }
+        other => panic!("an existing object's registration has no identity: {other:?}"),
+    }
+    assert_eq!(kind_of(&absent).0, RecordKind::Registered);
+    assert_eq!(reg.unlink(existing.as_bytes()).unwrap(), Unlinked::Removed);
+    assert!(!object_exists(&existing));
+    drop(reg);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An owned registration whose object was removed and replaced by another
+/// process leaves the replacement alone on unlink, like a created region:
+/// it compares identities, and scans no process. (Without an identity, the
+/// replacement, which no other journal lists and no other process holds,
+/// was unlinked.)
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
+fn an_owned_registration_whose_object_was_replaced_leaves_the_new_one() {
+    for policy in POLICIES {
+        let reg = registry(policy, UnlinkPolicy::OwnedOnly);
+        let key = unique_key("rr");
+        let system = String::from_utf8(reg.system_name(key.as_bytes()).unwrap()).unwrap();
+        create_object(&system);
+        reg.register(key.as_bytes(), true).unwrap();
+        remove_object(&system);
+        // Another size in 16 KiB granules, so that macOS, which compares
+        // owner and rounded size, tells them apart too.
+        common::create_object_sized(&system, 65536);
+        assert_eq!(
+            reg.unlink(key.as_bytes()).unwrap(),
+            Unlinked::AlreadyGone,
+            "{policy}"
+        );
+        assert!(
+            object_exists(&system),
+            "{policy}: the replacement was removed"
+        );
+        assert_eq!(reg.stats().regions_replaced, 1, "{policy}");
+        remove_object(&system);
+    }
+}

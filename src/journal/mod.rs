@@ -70,7 +70,9 @@ pub enum RecordKind {
     /// it could record the identity. The object, if it is the owner's, was
     /// never sized.
     Intent,
-    /// Created by the owner, with the identity `fstat` gave right after.
+    /// Created by the owner, with the identity `fstat` gave right after;
+    /// or registered as owned with the identity of the sized object found
+    /// under the name at registration (and its size then).
     Created {
         /// `st_dev` (0 on macOS).
         device: u64,
@@ -79,7 +81,8 @@ pub enum RecordKind {
         /// `st_uid`.
         uid: u32,
     },
-    /// Registered as owned by name; the object existed before the record.
+    /// Registered as owned by name, with no identity: no sized object was
+    /// under the name at registration (or it could not be looked at).
     Registered,
     /// A `+` record of a text journal: a name, a size and a time.
     Legacy,
@@ -90,7 +93,8 @@ pub enum RecordKind {
 pub struct Record {
     /// The system name handed to `shm_open`.
     pub name: Vec<u8>,
-    /// Its size in bytes (0 when registered rather than created here).
+    /// Its size in bytes (for a registration: the size of the object found
+    /// at registration, 0 without one).
     pub size: u64,
     /// Seconds since the epoch when it was recorded.
     pub since: i64,

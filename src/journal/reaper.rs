@@ -382,20 +382,26 @@ pub(crate) fn live_names_now(
 ///      `/proc/<pid>/maps`; macOS: libproc's descriptor lists; one scan
 ///      for all the records of a batch): held, kept,
 ///      `regions_in_use`; the scan failed: kept, `regions_failed`;
-///    - (f) `shm_unlink`.
+///    - (f) look at the name once more ([`ShmBackend::identity_by_name`]:
+///      on Linux one `lstat`) and require the object found at b: gone,
+///      the record is dropped (`regions_already_gone`); another object,
+///      left alone and the record dropped (`regions_left_alone`); the look
+///      failed, kept (`regions_failed`); only then `shm_unlink`.
 ///    - (g) the records resolved are dropped; a journal with none kept is
 ///      removed.
 ///
 /// Why no live object is removed (Linux): only an owner or a reaper
 /// unlinks an object; reapers are serialised, and an owner unlinks only
-/// the object of its own identity. The object under the name at f is the
-/// one of b, whose live owner (if any) is listed at d, since owners free
-/// their record only after their unlink. A live holder is seen at e. What
-/// is left: a client that keeps no journal (Triton's C++ client,
-/// `shm_open(O_RDWR | O_CREAT)` on a stale name) and opens the object
-/// between e and f. On macOS the object at f is the object of b only as
-/// far as owner and rounded size tell, and e misses a process that mapped
-/// the object and closed its descriptor.
+/// the object of its own identity. The object unlinked at f is the one of
+/// b (f looks again), whose live owner (if any) is listed at d, since
+/// owners free their record only after their unlink: an owner d does not
+/// list has unlinked that object already, and a creator that came after d
+/// put another object under the name, which f's look leaves alone. A live
+/// holder is seen at e. What is left: a client that keeps no journal
+/// (Triton's C++ client, `shm_open(O_RDWR | O_CREAT)` on a stale name) and
+/// opens the object between e and f. On macOS the object at f is the
+/// object of b only as far as owner and rounded size tell, and e misses a
+/// process that mapped the object and closed its descriptor.
 ///
 /// A record whose object is gone, is another's, or is not the one recorded
 /// is dropped; a record whose check, scan or unlink failed otherwise
@@ -648,7 +654,9 @@ fn settle(verdict: Verdict, record: &Record, journal: &str, report: &mut ReapRep
 }
 
 /// Steps d and e, for every candidate of the batch at once: one re-read of
-/// the live journals, one scan of the processes.
+/// the live journals, one scan of the processes. Each candidate left is
+/// still looked at once more right before its unlink (f): the re-read
+/// vouches only for an object still under the name.
 fn recheck(dir: &StateDir, journals: &mut [DeadJournal], report: &mut ReapReport) {
     let any = journals
         .iter()
@@ -721,7 +729,38 @@ fn recheck(dir: &StateDir, journals: &mut [DeadJournal], report: &mut ReapReport
     }
 }
 
-/// Step f for the candidates left in `journal`.
+/// The last look before step f: the object under the record's name must
+/// still be the one found at step b. The re-read of the live journals (d)
+/// shows that no live owner will unlink that object only while it is still
+/// under the name: an owner frees its record after its unlink, so an owner
+/// that unlinked it between b and d is not listed at d, and a creator that
+/// records and creates the name after d holds the object now under it. On
+/// Linux one `lstat` ([`ShmBackend::identity_by_name`]). `None`: the same
+/// object, go on; otherwise the verdict: gone (the record is resolved),
+/// another object (left alone, the record dropped: what the record named
+/// is no longer under the name), or a failed look (kept for the next reap).
+fn look_again(record: &Record, backend: &dyn ShmBackend, checked: &Identity) -> Option<Verdict> {
+    let Ok(name) = CString::new(record.name.clone()) else {
+        return Some(Verdict::LeaveAlone("the name holds a NUL byte"));
+    };
+    match backend.identity_by_name(&name) {
+        Ok(found) if checked.same_object(&found) => None,
+        Ok(_) => Some(Verdict::LeaveAlone(
+            "another object took the name after it was checked",
+        )),
+        Err(libc::ENOENT) => Some(Verdict::Gone),
+        Err(libc::EACCES | libc::EPERM) => Some(Verdict::LeaveAlone(
+            "another user's object took the name after it was checked",
+        )),
+        Err(errno) => Some(Verdict::Retry(format!(
+            "looking at the name again: {}",
+            ErrnoText(errno)
+        ))),
+    }
+}
+
+/// Step f for the candidates left in `journal`, each looked at once more
+/// right before its unlink ([`look_again`]).
 fn unlink_candidates(
     journal: &mut DeadJournal,
     backend: &dyn ShmBackend,
@@ -729,12 +768,16 @@ fn unlink_candidates(
     report: &mut ReapReport,
 ) {
     for (r, fate) in journal.fates.iter_mut().enumerate() {
-        if !matches!(fate, Fate::Candidate(_)) {
+        let Fate::Candidate(checked) = *fate else {
             continue;
-        }
+        };
         let record = &journal.parsed.live[r];
         #[cfg(feature = "crash-points")]
         crate::os::crash_point::hit("reaper-rechecked");
+        if let Some(verdict) = look_again(record, backend, &checked) {
+            *fate = settle(verdict, record, &journal.name, report);
+            continue;
+        }
         if dry_run {
             report.regions_unlinked += 1;
             *fate = Fate::Resolved;

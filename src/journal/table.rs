@@ -200,7 +200,13 @@ impl Journal {
         Ok((index, seq))
     }
 
-    fn put(&mut self, phase: slots::Phase, name: &[u8], size: u64) -> Result<SlotRef> {
+    fn put(
+        &mut self,
+        phase: slots::Phase,
+        name: &[u8],
+        size: u64,
+        identity: Option<&Identity>,
+    ) -> Result<SlotRef> {
         if name.len() > slots::NAME_CAPACITY {
             return Err(Error::new(
                 Status::NAME_TOO_LONG,
@@ -212,7 +218,8 @@ impl Journal {
             ));
         }
         let (index, seq) = self.take_slot()?;
-        let Some(words) = slots::encode_record(seq, phase, name, size, crate::os::coarse_now_ns())
+        let Some(mut words) =
+            slots::encode_record(seq, phase, name, size, crate::os::coarse_now_ns())
         else {
             self.free.push(index);
             return Err(Error::new(
@@ -220,6 +227,14 @@ impl Journal {
                 "an empty name cannot be journaled",
             ));
         };
+        if let Some(id) = identity {
+            let uid = u64::from(id.uid);
+            words[slots::W_DEVICE] = id.device;
+            words[slots::W_INODE] = id.inode;
+            words[slots::W_UID] = uid;
+            words[slots::W_CHECK_IDENTITY] =
+                slots::check_identity(words[slots::W_CHECK_BASE], id.device, id.inode, uid);
+        }
         let slot = self.slot(index);
         // Everything but the state first; the state last makes it a record.
         for (cell, word) in slot.iter().zip(words.iter()).skip(1) {
@@ -236,12 +251,23 @@ impl Journal {
 
     /// Record that `name` is about to be created with `size` bytes.
     pub(crate) fn record_intent(&mut self, name: &[u8], size: u64) -> Result<SlotRef> {
-        self.put(slots::Phase::Intent, name, size)
+        self.put(slots::Phase::Intent, name, size, None)
     }
 
-    /// Record that `name` was registered as owned.
-    pub(crate) fn record_registered(&mut self, name: &[u8]) -> Result<SlotRef> {
-        self.put(slots::Phase::Registered, name, 0)
+    /// Record that `name` was registered as owned. With the identity of the
+    /// object found under the name at registration, the record is a
+    /// creation record with that identity and size, written at once (the
+    /// reaper then judges it by identity, as a region created here);
+    /// without, a registration record, which has none.
+    pub(crate) fn record_registered(
+        &mut self,
+        name: &[u8],
+        identity: Option<&Identity>,
+    ) -> Result<SlotRef> {
+        match identity {
+            Some(id) => self.put(slots::Phase::Created, name, id.size, Some(id)),
+            None => self.put(slots::Phase::Registered, name, 0, None),
+        }
     }
 
     fn holds(&self, r: SlotRef) -> bool {

@@ -4,8 +4,13 @@
 //! `TRITON_SHM_CRASH_POINT=<point>:<n>` makes the process kill itself with
 //! SIGKILL the n-th time it reaches `<point>`; `<point>:<n>:stop` stops it
 //! with SIGSTOP instead, so that a test can act while it waits and then
-//! send SIGCONT. The points are the steps of the removal protocol (README,
-//! "Crash safety"), named as its model names them.
+//! send SIGCONT. A comma-separated list of such entries pauses or ends
+//! one process at several steps, e.g.
+//! `reaper-surveyed:1:stop,reaper-checked:1:stop,reaper-rechecked:1:stop`
+//! stops a reaper three times; each entry counts the hits of its own point,
+//! and an entry that does not parse is ignored. The points are the steps
+//! of the removal protocol (README, "Crash safety"), named as its model
+//! names them.
 //!
 //! In `create_region`: `after-record` (the journal record is written, the
 //! object not yet created), `after-create` (the object exists, its identity
@@ -24,43 +29,56 @@
 //! `reaper-checked` (an object under a recorded name is open and
 //! `fstat`ed, the live journals not yet read again) and `reaper-rechecked`
 //! (the live journals were read again and no live process holds the
-//! object; not yet unlinked).
+//! object; the name is not yet looked at again, nothing unlinked: a test
+//! stopped here can put another object under the name, which the look
+//! right before the unlink must find).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-static HITS: AtomicU64 = AtomicU64::new(0);
-
+/// One entry of the list: where, at which hit, and how.
 struct Target {
     point: String,
     n: u64,
     stop: bool,
+    /// How many times this process has reached `point` so far.
+    hits: AtomicU64,
 }
 
-fn target() -> Option<&'static Target> {
-    static TARGET: OnceLock<Option<Target>> = OnceLock::new();
-    TARGET
-        .get_or_init(|| {
-            let spec = std::env::var("TRITON_SHM_CRASH_POINT").ok()?;
-            let mut parts = spec.split(':');
-            let point = parts.next()?.to_owned();
-            let n = parts.next()?.parse().ok()?;
-            let stop = parts.next() == Some("stop");
-            Some(Target { point, n, stop })
-        })
-        .as_ref()
+/// Parse `<point>:<n>[:stop]`; `None` for anything else.
+fn parse_one(spec: &str) -> Option<Target> {
+    let mut parts = spec.trim().split(':');
+    let point = parts.next()?.to_owned();
+    let n = parts.next()?.parse().ok()?;
+    let stop = parts.next() == Some("stop");
+    Some(Target {
+        point,
+        n,
+        stop,
+        hits: AtomicU64::new(0),
+    })
 }
 
-/// Kill (or stop) this process if the configured crash point is `point`
-/// and this is its n-th hit.
+fn targets() -> &'static [Target] {
+    static TARGETS: OnceLock<Vec<Target>> = OnceLock::new();
+    TARGETS.get_or_init(|| {
+        std::env::var("TRITON_SHM_CRASH_POINT")
+            .map(|spec| spec.split(',').filter_map(parse_one).collect())
+            .unwrap_or_default()
+    })
+}
+
+/// Kill (or stop) this process if a configured entry names `point` and
+/// this is its n-th hit. Each entry counts its own hits.
 pub fn hit(point: &str) {
-    let Some(target) = target() else { return };
-    if target.point == point && HITS.fetch_add(1, Ordering::SeqCst) + 1 == target.n {
-        let signal = if target.stop {
-            nix::sys::signal::Signal::SIGSTOP
-        } else {
-            nix::sys::signal::Signal::SIGKILL
-        };
-        let _ = nix::sys::signal::raise(signal);
+    for target in targets() {
+        if target.point == point && target.hits.fetch_add(1, Ordering::SeqCst) + 1 == target.n {
+            let signal = if target.stop {
+                nix::sys::signal::Signal::SIGSTOP
+            } else {
+                nix::sys::signal::Signal::SIGKILL
+            };
+            let _ = nix::sys::signal::raise(signal);
+        }
     }
 }

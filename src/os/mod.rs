@@ -79,6 +79,21 @@ pub struct Identity {
     pub changed_ns: Option<i64>,
 }
 
+impl Identity {
+    /// Whether `found` is the object this identity describes. Linux
+    /// compares device and inode; macOS, which gives a shared-memory object
+    /// neither, only its owner and its size in 16 KiB granules (the largest
+    /// page), so a replacement of the same owner and rounded size is taken
+    /// for the original there.
+    pub(crate) fn same_object(&self, found: &Identity) -> bool {
+        if self.inode != 0 || found.inode != 0 {
+            return (self.device, self.inode) == (found.device, found.inode);
+        }
+        const GRANULE: u64 = 16 * 1024;
+        self.uid == found.uid && self.size.div_ceil(GRANULE) == found.size.div_ceil(GRANULE)
+    }
+}
+
 /// The shared-memory system calls the library makes. Every method returns
 /// the raw errno on failure. The descriptor returned by `open` is closed
 /// when the `OwnedFd` drops.

@@ -138,9 +138,11 @@ impl ShmBackend for Posix {
         // glibc and musl open `/dev/shm/` + the name without its leading
         // slashes, with O_NOFOLLOW: one lstat of that path sees the very
         // object, at a third of the cost of shm_open, fstat and close (an
-        // owner makes this check on every close). Where that path does not
-        // exist (a system whose shared memory lives elsewhere), shm_open
-        // itself answers.
+        // owner makes this check on every close, an owned registration
+        // once). Where `/dev/shm` is a directory, its ENOENT is the answer
+        // too (shm_open would look in the same place); where it is not (a
+        // system whose shared memory lives elsewhere), shm_open itself
+        // answers. A wrong "gone" could only leave an object in place.
         let bytes = name.to_bytes();
         let bare = &bytes[bytes.iter().take_while(|&&b| b == b'/').count()..];
         if !bare.is_empty() && !bare.contains(&b'/') {
@@ -150,6 +152,7 @@ impl ShmBackend for Posix {
             let path = std::ffi::OsStr::from_bytes(&path);
             match nix::sys::stat::lstat(path) {
                 Ok(st) => return Ok(stat_identity(&st)),
+                Err(nix::errno::Errno::ENOENT) if shm_dir_exists() => return Err(libc::ENOENT),
                 Err(nix::errno::Errno::ENOENT) => {}
                 Err(e) => return Err(e as i32),
             }
@@ -162,6 +165,13 @@ impl ShmBackend for Posix {
 /// Where glibc and musl keep POSIX shared-memory objects.
 #[cfg(target_os = "linux")]
 const SHM_DIR: &[u8] = b"/dev/shm/";
+
+/// Whether [`SHM_DIR`] is a directory (looked at once).
+#[cfg(target_os = "linux")]
+fn shm_dir_exists() -> bool {
+    static EXISTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *EXISTS.get_or_init(|| std::path::Path::new(std::ffi::OsStr::from_bytes(SHM_DIR)).is_dir())
+}
 
 /// The identity `fstat` gives. macOS fills only mode, uid, gid and size for
 /// a shared-memory object: no device, no inode, no times.

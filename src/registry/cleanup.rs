@@ -17,8 +17,9 @@ pub struct CleanupReport {
     /// Objects removed by `shm_unlink`.
     pub unlinked: usize,
     /// Objects that were already gone, or whose name now leads to another
-    /// object (or, for a registration, to one another process holds or
-    /// another live journal lists), which is left alone and counted in the
+    /// object (or, for a registration without identity, to one another
+    /// process holds or another live journal lists), which is left alone
+    /// and counted in the
     /// statistics' `regions_replaced`; their entries were dropped.
     pub already_gone: usize,
     /// `shm_unlink` failed otherwise; these entries stay tracked.
@@ -34,9 +35,8 @@ pub struct CleanupReport {
 impl Registry {
     /// Unlink every region this process registered, as the unlink policy
     /// says, each checked as [`Registry::unlink`] checks it (the
-    /// registrations, which have no identity, all in one batch: one look at
-    /// the journals and one scan of the processes), and report what
-    /// happened.
+    /// registrations without identity all in one batch: one look at the
+    /// journals and one scan of the processes), and report what happened.
     ///
     /// Entries registered by another pid are skipped and kept (a forked
     /// child never unlinks its parent's regions); entries whose unlink fails

@@ -93,9 +93,14 @@ impl Registry {
         self.with_journal(|j| j.record_intent(system, size))
     }
 
-    /// Record that `system`, which exists, is owned.
-    pub(crate) fn journal_registered(&self, system: &[u8]) -> Result<Option<SlotRef>> {
-        self.with_journal(|j| j.record_registered(system))
+    /// Record that `system` is owned; with the identity of the object
+    /// found under it at registration, if one was taken.
+    pub(crate) fn journal_registered(
+        &self,
+        system: &[u8],
+        identity: Option<&Identity>,
+    ) -> Result<Option<SlotRef>> {
+        self.with_journal(|j| j.record_registered(system, identity))
     }
 
     /// Complete an intent with the identity of the object just created.

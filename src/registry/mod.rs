@@ -60,9 +60,11 @@ struct Entry {
     /// Its record in the owner's journal, if it has one.
     slot: Option<SlotRef>,
     /// What `fstat` said of the object when this process created or opened
-    /// it (a region); `None` for a registration by name, which makes no
-    /// system call. An unlink first checks that the object under the name
-    /// is still this one (see [`Registry::unlink`]).
+    /// it (a region), or what one look at the name found when it was
+    /// registered (a sized object, for an entry this registry may unlink);
+    /// `None` for a registration of a name with no sized object. An unlink
+    /// first checks that the object under the name is still this one (see
+    /// [`Registry::unlink`]).
     identity: Option<Identity>,
 }
 
@@ -81,8 +83,8 @@ pub enum Unlinked {
     /// `shm_unlink` removed the object.
     Removed,
     /// The object was already gone (`ENOENT`), or another object (or, for
-    /// a registration, one another holds) has the name now and was left
-    /// alone (counted in [`Stats::regions_replaced`]).
+    /// a registration without identity, one another holds) has the name
+    /// now and was left alone (counted in [`Stats::regions_replaced`]).
     AlreadyGone,
     /// Not owned and the unlink policy keeps such regions: untracked only.
     Released,
@@ -263,8 +265,16 @@ impl Registry {
     }
 
     /// Track `key`. `owned` says this process created the region, which makes
-    /// it ours to unlink. No system call is made, so no identity is
-    /// recorded: see [`Registry::unlink`] for what unlinking it then checks.
+    /// it ours to unlink. An entry this registry may unlink (owned, or any
+    /// under [`UnlinkPolicy::All`]) looks at the name once (on Linux one
+    /// `lstat` in `/dev/shm`; elsewhere `shm_open` and `fstat`): a sized
+    /// object there is taken for the caller's, and the entry keeps its
+    /// identity, as a created region does; its journal record is then a
+    /// creation record with that identity and size. No object, one not
+    /// sized yet (its owner may still size it; macOS compares the rounded
+    /// size), or a failed look: no identity, and the journal record is a
+    /// registration by name. See [`Registry::unlink`] for what unlinking
+    /// either then checks. Other entries make no system call.
     ///
     /// Registering the same key again changes nothing and returns
     /// [`Registration::AlreadyTracked`]. Errors: those of
@@ -276,8 +286,41 @@ impl Registry {
     /// tracked, as upstream Triton accepts them.
     pub fn register(&self, key: &[u8], owned: bool) -> Result<Registration> {
         let system = self.checked_system_name(key)?;
-        self.track(key, system, owned, Hold::Pin, Journaling::RecordIfNew, None)
-            .map(|(r, _)| r)
+        let found = self.identity_at_registration(&system, owned);
+        self.track(
+            key,
+            system,
+            owned,
+            Hold::Pin,
+            Journaling::RecordIfNew,
+            found,
+        )
+        .map(|(r, _)| r)
+    }
+
+    /// The identity a registration keeps, when taking it is cheap and
+    /// sound: only for an entry this registry may unlink (owned, or the
+    /// policy is unlink-all), one look at the name
+    /// ([`ShmBackend::identity_by_name`]: on Linux one `lstat`). The
+    /// object under the name now is the one the caller means: it says it
+    /// made it (or, under unlink-all, that it is the one to remove). An
+    /// object not sized yet gives none: its owner may still size it, and
+    /// macOS compares the rounded size. No object, an unsized one or a
+    /// failed look: `None`, and the unlink follows the rule for an entry
+    /// without identity.
+    fn identity_at_registration(&self, system: &[u8], owned: bool) -> Option<Identity> {
+        let may_unlink = match self.inner.options.unlink {
+            UnlinkPolicy::OwnedOnly => owned,
+            UnlinkPolicy::All => true,
+            UnlinkPolicy::Never => false,
+        };
+        if !may_unlink {
+            return None;
+        }
+        match self.look(system) {
+            Ok(Look::Found(found)) if found.size > 0 => Some(found),
+            _ => None,
+        }
     }
 
     /// Check `key` against the reserved prefixes and the naming policy, and
@@ -371,7 +414,13 @@ impl Registry {
         let generation = entries.registered() + 1;
         let shared = match entries.group_entry(identity) {
             hash_map::Entry::Vacant(vacant) => {
-                let slot = self.journal_new_entry(&journaling, owned, vacant.key(), &original)?;
+                let slot = self.journal_new_entry(
+                    &journaling,
+                    owned,
+                    vacant.key(),
+                    &original,
+                    identity_found,
+                )?;
                 let entry = self.new_entry(original, owned, hold, generation, slot, identity_found);
                 vacant.insert(shards::Group::new(entry));
                 false
@@ -411,7 +460,13 @@ impl Registry {
                     let system = self.stored_system_name(occupied.key(), &original);
                     return Err(self.collision(key, &other.original, system));
                 }
-                let slot = self.journal_new_entry(&journaling, owned, occupied.key(), &original)?;
+                let slot = self.journal_new_entry(
+                    &journaling,
+                    owned,
+                    occupied.key(),
+                    &original,
+                    identity_found,
+                )?;
                 let entry = self.new_entry(original, owned, hold, generation, slot, identity_found);
                 occupied.get_mut().push(entry);
                 true
@@ -439,10 +494,11 @@ impl Registry {
         owned: bool,
         identity: &[u8],
         original: &[u8],
+        found: Option<Identity>,
     ) -> Result<Option<SlotRef>> {
         match *journaling {
             Journaling::RecordIfNew if owned => {
-                self.journal_registered(self.stored_system_name(identity, original))
+                self.journal_registered(self.stored_system_name(identity, original), found.as_ref())
             }
             Journaling::Created(slot) => Ok(slot),
             _ => Ok(None),
@@ -527,13 +583,15 @@ impl Registry {
     /// object it created or opened and unlinks only that object (Linux:
     /// device and inode; macOS, which has neither for a shared-memory
     /// object: owner and size in 16 KiB granules, so a replacement of the
-    /// same owner and rounded size is not told apart there). A
-    /// registration ([`Registry::register`]) makes no system call and has
-    /// no identity: its object is unlinked only if no live journal other
-    /// than this registry's lists the name and no live process other than
-    /// this one has the object open or mapped, the reaper's rule for a
-    /// record without identity (it costs a look at the state directory's
-    /// journals and a scan of this user's processes). An object that fails
+    /// same owner and rounded size is not told apart there); so does a
+    /// registration ([`Registry::register`]) that found a sized object
+    /// under the name and kept its identity. A registration without
+    /// identity (no sized object was under the name then): its object is
+    /// unlinked only if no live journal other than this registry's lists
+    /// the name and no live process other than this one has the object
+    /// open or mapped, the reaper's rule for a record without identity (it
+    /// costs a look at the state directory's journals and a scan of this
+    /// user's processes). An object that fails
     /// the check is left alone, logged at warn and counted in
     /// [`Stats::regions_replaced`]; the call then returns
     /// [`Unlinked::AlreadyGone`]: this registry's object is no longer
@@ -543,8 +601,9 @@ impl Registry {
     /// Errors: those of [`Registry::system_name`]; [`Status::NOT_FOUND`] when
     /// `key` is not tracked (no system call is made);
     /// [`Status::OS_ERROR`] or [`Status::PERMISSION_DENIED`] when the check or
-    /// `shm_unlink` fails otherwise (for a registration, also when it
-    /// cannot be told whether another process holds the object), in which
+    /// `shm_unlink` fails otherwise (for a registration without identity,
+    /// also when it cannot be told whether another process holds the
+    /// object), in which
     /// case the entry stays tracked.
     pub fn unlink(&self, key: &[u8]) -> Result<Unlinked> {
         let system = self.system_name_cow(key)?;
@@ -726,7 +785,7 @@ impl Registry {
         match self.look(system) {
             Ok(Look::Gone) => Verdict::Gone,
             Ok(Look::Unchecked) => Verdict::Unlink,
-            Ok(Look::Found(found)) if same_object(mine, &found) => Verdict::Unlink,
+            Ok(Look::Found(found)) if mine.same_object(&found) => Verdict::Unlink,
             Ok(Look::Found(_)) => Verdict::Replaced("another object now has the name".to_owned()),
             Err(e) if e.status() == Status::PERMISSION_DENIED => {
                 Verdict::Replaced("the object under the name is another user's".to_owned())
@@ -982,16 +1041,6 @@ pub(super) enum Verdict {
     Replaced(String),
     /// Cannot tell: keep the entry.
     Failed(Error),
-}
-
-/// Whether `found` is the object `mine` describes (see
-/// [`Registry::judge_identified`]).
-fn same_object(mine: &Identity, found: &Identity) -> bool {
-    if mine.inode != 0 || found.inode != 0 {
-        return (mine.device, mine.inode) == (found.device, found.inode);
-    }
-    const GRANULE: u64 = 16 * 1024;
-    mine.uid == found.uid && mine.size.div_ceil(GRANULE) == found.size.div_ceil(GRANULE)
 }
 
 /// Run `f` on `name` as a C string, built on the stack when it is short (as

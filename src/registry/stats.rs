@@ -48,8 +48,8 @@ pub struct Stats {
     pub reaped: u64,
     /// Owned regions whose object was found replaced when this registry
     /// came to unlink it (another object under the name, or for a
-    /// registration, one another process holds or another live journal
-    /// lists): left alone, in total. The name no longer led to this
+    /// registration without identity, one another process holds or
+    /// another live journal lists): left alone, in total. The name no longer led to this
     /// registry's object, so nothing of its own was left to remove.
     pub regions_replaced: u64,
 }

@@ -22,6 +22,11 @@ fn c(name: &str) -> CString {
 
 /// Create the shared-memory object `name` (as the OS names it) with 4 KiB.
 pub fn create_object(name: &str) {
+    create_object_sized(name, 4096);
+}
+
+/// Create (or reuse) the object `name` and give it `size` bytes.
+pub fn create_object_sized(name: &str, size: i64) {
     use nix::fcntl::OFlag;
     use nix::sys::stat::Mode;
     let fd = nix::sys::mman::shm_open(
@@ -30,7 +35,7 @@ pub fn create_object(name: &str) {
         Mode::from_bits_truncate(0o600),
     )
     .unwrap_or_else(|e| panic!("shm_open({name}) failed: {e}"));
-    nix::unistd::ftruncate(&fd, 4096).expect("ftruncate");
+    nix::unistd::ftruncate(&fd, size).expect("ftruncate");
 }
 
 /// Whether the object `name` exists.
