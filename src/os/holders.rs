@@ -437,6 +437,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "makes system calls: shared memory, /proc")]
     fn the_scanning_process_is_left_out() {
         use std::os::fd::AsRawFd;
         let name = format!("/tsm-holders-{}", std::process::id());
