@@ -1,6 +1,6 @@
 //! A model of macOS (XNU) POSIX shared memory, for tests on Linux.
 //!
-//! Each rule below is XNU's (sources in PLATFORM_FACTS: xnu
+//! Each rule below is XNU's (sources: xnu
 //! `bsd/kern/posix_shm.c`, `bsd/kern/kern_mman.c`, `bsd/sys/posix_shm.h`):
 //!
 //! * names are compared byte for byte: `/x`, `//x` and `x` are three objects;
