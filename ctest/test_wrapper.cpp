@@ -312,15 +312,21 @@ void OptingOutOfCleanupKeepsRegions() {
   EXPECT(!Exists(released));
   triton_shm_registry_free(raw);
 
-  // Adopting a C registry: the wrapper cleans it up.
+  // Adopting a C registry: the wrapper cleans it up. (A name of its own:
+  // `kept` is still claimed by the first registry's live journal, and a
+  // name two live owners claim is left alone.)
+  const std::string adopted_key = Key("adopt");
+  EXPECT(Create(adopted_key));
   triton_shm_registry* adopted_raw = nullptr;
   EXPECT(triton_shm_registry_new(nullptr, &adopted_raw) == TRITON_SHM_OK);
   {
     triton_shm::Registry adopted(adopted_raw);
     EXPECT(adopted.get() == adopted_raw);
-    EXPECT(adopted.Register(kept, true).ok());
+    EXPECT(adopted.Register(adopted_key, true).ok());
   }
-  EXPECT(!Exists(kept));
+  EXPECT(!Exists(adopted_key));
+  EXPECT(Exists(kept));
+  Remove(adopted_key);
   Remove(kept);
   Remove(released);
 }
