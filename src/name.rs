@@ -369,6 +369,61 @@ fn check_posix(key: &[u8]) -> Result<(), NameError> {
     Ok(())
 }
 
+/// A name as the NUL-terminated string `shm_open` and `shm_unlink` take,
+/// built without an allocation when it is short: every name a policy
+/// accepts without a run of leading slashes fits on the stack.
+pub(crate) struct CName {
+    buf: CNameBuf,
+}
+
+/// Bytes of a [`CName`] kept inline: a `posix` name (255 bytes after its
+/// slashes) with a leading slash and the NUL.
+const CNAME_INLINE: usize = POSIX_NAME_MAX + 2;
+
+// The inline variant is the point: a name on the stack, no allocation.
+#[allow(clippy::large_enum_variant)]
+enum CNameBuf {
+    Inline([u8; CNAME_INLINE], usize),
+    Heap(std::ffi::CString),
+}
+
+impl CName {
+    /// `name` with a NUL after it; `None` when `name` holds a NUL itself.
+    pub(crate) fn new(name: &[u8]) -> Option<CName> {
+        if has_byte(name, 0) {
+            return None;
+        }
+        if name.len() < CNAME_INLINE {
+            let mut bytes = [0u8; CNAME_INLINE];
+            bytes[..name.len()].copy_from_slice(name);
+            return Some(CName {
+                buf: CNameBuf::Inline(bytes, name.len() + 1),
+            });
+        }
+        std::ffi::CString::new(name).ok().map(|c| CName {
+            buf: CNameBuf::Heap(c),
+        })
+    }
+
+    /// The name as a C string.
+    pub(crate) fn as_c_str(&self) -> &std::ffi::CStr {
+        match &self.buf {
+            // The bytes up to `len` are the name (no NUL, checked in `new`)
+            // and its NUL, so the conversion cannot fail; the fallback is
+            // never taken.
+            CNameBuf::Inline(bytes, len) => {
+                std::ffi::CStr::from_bytes_with_nul(&bytes[..*len]).unwrap_or_default()
+            }
+            CNameBuf::Heap(c) => c,
+        }
+    }
+
+    /// The name without its NUL.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.as_c_str().to_bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

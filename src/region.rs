@@ -5,14 +5,14 @@
 //! prefix, collision) runs before the first one. Descriptors are `OwnedFd`s,
 //! closed on every path; mappings unmap themselves.
 
+use crate::journal::SlotRef;
 use crate::log::{log_at, Level};
-use crate::name::{self, NamingPolicy, DARWIN_NAME_MAX};
+use crate::name::{self, CName, NamingPolicy, DARWIN_NAME_MAX};
 use crate::os::{Identity, Mapping, OpenFlags};
-use crate::registry::{Hold, Journaling, Registry, Resolved};
+use crate::registry::{c_name, Hold, Journaling, Registry};
 use crate::status::{Error, Result, Status};
 use std::borrow::Cow;
-use std::ffi::CString;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// A mapped shared-memory region tracked by a registry. Closing it (or
 /// dropping it) unmaps it and releases its registry entry; the object is
@@ -24,7 +24,7 @@ pub struct Region {
     /// The name of the object opened or created; under `darwin` it may be
     /// a spelling other than the normalised name (see
     /// [`Registry::open_region`]).
-    resolved: Resolved,
+    system: SystemName,
     mapping: Option<Mapping>,
     size: usize,
     /// Whether this region's hold on its registry entry was released.
@@ -76,46 +76,11 @@ impl Registry {
         // names nothing is NOT_FOUND whatever the size, as Triton's server
         // reports a missing key before its size.
         self.check_reserved(key)?;
-        let candidates = self.client_names(key)?;
-        if let [ClientName::Valid(only)] = candidates.as_slice() {
-            // One name to try (posix): a collision shows before any system
-            // call. With several, only the name that opens says which object
-            // it is, and `track` checks that one.
-            self.check_collision(
-                key,
-                &Resolved {
-                    c_system: only.clone(),
-                },
-                false,
-            )?;
-        }
-        let backend = self.backend();
-        let mut tried: Vec<String> = Vec::new();
-        let mut opened = None;
-        for candidate in &candidates {
-            let ClientName::Valid(name) = candidate else {
-                continue;
-            };
-            match backend.open(name, OpenFlags::EXISTING) {
-                Ok(fd) => {
-                    opened = Some((fd, name));
-                    break;
-                }
-                Err(libc::ENOENT) => tried.push(format!("'{}'", name.to_bytes().escape_ascii())),
-                // A spelling this OS cannot name (glibc refuses an inner
-                // '/', so darwin naming on Linux meets it): no object has it.
-                Err(libc::EINVAL | libc::ENAMETOOLONG)
-                    if !std::ptr::eq(candidate, &candidates[0]) =>
-                {
-                    tried.push(format!("'{}'", name.to_bytes().escape_ascii()));
-                }
-                Err(errno) => return Err(os_error(errno, "shm_open", name.to_bytes(), key)),
-            }
-        }
-        let Some((fd, opened_c)) = opened else {
-            return Err(not_found(key, &tried, &candidates));
+        let (fd, opened) = match self.options().naming {
+            NamingPolicy::Posix => self.open_system_name(key)?,
+            NamingPolicy::Darwin => self.open_client_spelling(key)?,
         };
-        let opened_name = opened_c.to_bytes();
+        let opened_name = opened.of_key(key);
         check_size(byte_size)?;
         let end = offset.checked_add(byte_size).ok_or_else(|| {
             Error::new(
@@ -123,28 +88,7 @@ impl Registry {
                 format!("offset {offset} + byte_size {byte_size} overflows"),
             )
         })?;
-        if candidates.first().is_some_and(|first| !first.is(opened_c)) {
-            log_at!(
-                Level::Info,
-                "'{}' found as '{}' (a client that does not normalise names), not under its \
-                 normalised name",
-                key.escape_ascii(),
-                opened_name.escape_ascii()
-            );
-        }
-
-        // One fstat gives the size and the identity an unlink checks later
-        // (policy `All`); a backend that keeps no identity gives the size.
-        let (size, identity) = match backend.identity(fd.as_fd()) {
-            Ok(identity) => (identity.size, Some(identity)),
-            Err(libc::ENOSYS) => (
-                backend
-                    .size(fd.as_fd())
-                    .map_err(|errno| os_error(errno, "fstat", opened_name, key))?,
-                None,
-            ),
-            Err(errno) => return Err(os_error(errno, "fstat", opened_name, key)),
-        };
+        let (size, identity) = self.object_size(fd.as_fd(), opened_name, key)?;
         if u64::try_from(end).map_or(true, |end| end > size) {
             return Err(Error::new(
                 Status::OUT_OF_BOUNDS,
@@ -162,22 +106,92 @@ impl Registry {
                 format!("offset {offset} does not fit a file offset"),
             )
         })?;
-        let mapping = backend
+        let mapping = self
+            .backend()
             .map(fd.as_fd(), offset64, byte_size)
             .map_err(|errno| os_error(errno, "mmap", opened_name, key))?;
         drop(fd);
-        let resolved = Resolved {
-            c_system: opened_c.clone(),
-        };
         let (_, generation) = self.track(
             key,
-            Cow::Borrowed(resolved.system()),
+            Cow::Borrowed(opened_name),
             false,
             Hold::Region,
             Journaling::No,
             identity,
         )?;
-        Ok(self.new_region(key, resolved, mapping, byte_size, generation))
+        Ok(self.new_region(key, opened, mapping, byte_size, generation))
+    }
+
+    /// `posix`: open the object of `key`'s system name, the one name there
+    /// is to try. A collision shows before the system call; the name is
+    /// built on the stack.
+    fn open_system_name(&self, key: &[u8]) -> Result<(OwnedFd, SystemName)> {
+        let system = self.system_name_cow(key)?;
+        self.check_collision(key, &system, false)?;
+        let c_system = c_name(&system)?;
+        match self
+            .backend()
+            .open(c_system.as_c_str(), OpenFlags::EXISTING)
+        {
+            Ok(fd) => Ok((fd, SystemName::of(key, &system))),
+            Err(libc::ENOENT) => Err(not_found(key, &[quoted(&system)], &[])),
+            Err(errno) => Err(os_error(errno, "shm_open", &system, key)),
+        }
+    }
+
+    /// `darwin`: open the first of the names real clients use for `key`
+    /// (see [`Registry::open_region`]) that names an object.
+    fn open_client_spelling(&self, key: &[u8]) -> Result<(OwnedFd, SystemName)> {
+        let candidates = self.client_names(key)?;
+        let backend = self.backend();
+        let mut tried: Vec<String> = Vec::new();
+        for (index, candidate) in candidates.iter().enumerate() {
+            let ClientName::Valid(name) = candidate else {
+                continue;
+            };
+            match backend.open(name.as_c_str(), OpenFlags::EXISTING) {
+                Ok(fd) => {
+                    if index > 0 {
+                        log_at!(
+                            Level::Info,
+                            "'{}' found as '{}' (a client that does not normalise names), \
+                             not under its normalised name",
+                            key.escape_ascii(),
+                            name.as_bytes().escape_ascii()
+                        );
+                    }
+                    return Ok((fd, SystemName::of(key, name.as_bytes())));
+                }
+                Err(libc::ENOENT) => tried.push(quoted(name.as_bytes())),
+                // A spelling this OS cannot name (glibc refuses an inner
+                // '/', so darwin naming on Linux meets it): no object has it.
+                Err(libc::EINVAL | libc::ENAMETOOLONG) if index > 0 => {
+                    tried.push(quoted(name.as_bytes()));
+                }
+                Err(errno) => return Err(os_error(errno, "shm_open", name.as_bytes(), key)),
+            }
+        }
+        Err(not_found(key, &tried, &candidates))
+    }
+
+    /// The size of the object open as `fd`, and its identity, which an
+    /// unlink checks later (policy `All`), from one `fstat`; a backend
+    /// that keeps no identity gives the size alone.
+    fn object_size(
+        &self,
+        fd: BorrowedFd<'_>,
+        system: &[u8],
+        key: &[u8],
+    ) -> Result<(u64, Option<Identity>)> {
+        let backend = self.backend();
+        match backend.identity(fd) {
+            Ok(identity) => Ok((identity.size, Some(identity))),
+            Err(libc::ENOSYS) => backend
+                .size(fd)
+                .map(|size| (size, None))
+                .map_err(|errno| os_error(errno, "fstat", system, key)),
+            Err(errno) => Err(os_error(errno, "fstat", system, key)),
+        }
     }
 
     /// Create, size and map a new region of `byte_size` bytes under `key`:
@@ -196,105 +210,156 @@ impl Registry {
     /// and the statuses of failed system calls. After a failure past the
     /// creation, the object is removed again.
     pub fn create_region(&self, key: &[u8], byte_size: usize) -> Result<Region> {
-        check_size(byte_size)?;
-        // ftruncate takes an off_t: refuse what it cannot express before
-        // any object exists.
-        let size64 = u64::try_from(byte_size)
-            .ok()
-            .filter(|&size| i64::try_from(size).is_ok())
-            .ok_or_else(|| {
-                Error::new(
-                    Status::INVALID_ARGUMENT,
-                    format!(
-                        "byte_size {byte_size} is larger than a file offset can express ({})",
-                        i64::MAX
-                    ),
-                )
-            })?;
-        let resolved = self.resolve(key)?;
-        self.check_collision(key, &resolved, true)?;
-        let backend = self.backend();
-        let system = resolved.system();
+        let size64 = creatable_size(byte_size)?;
+        let system = self.checked_system_name(key)?;
+        self.check_collision(key, &system, true)?;
+        let c_system = c_name(&system)?;
         // The record comes first, so a crash can never leave the object
         // without one.
-        let slot = self.journal_intent(system, size64)?;
+        let slot = self.journal_intent(&system, size64)?;
         #[cfg(feature = "crash-points")]
         crate::os::crash_point::hit("after-record");
-        let fd = match backend.open(&resolved.c_system, OpenFlags::CREATE_NEW) {
+        let fd = match self
+            .backend()
+            .open(c_system.as_c_str(), OpenFlags::CREATE_NEW)
+        {
             Ok(fd) => fd,
             Err(errno) => {
                 // Not created (an existing object is someone else's): drop
                 // the record so no reaper ever removes it.
                 self.journal_release(slot);
-                return Err(os_error(errno, "shm_open(O_CREAT|O_EXCL)", system, key));
+                return Err(os_error(errno, "shm_open(O_CREAT|O_EXCL)", &system, key));
             }
         };
-
         #[cfg(feature = "crash-points")]
         crate::os::crash_point::hit("after-create");
-        // DESIGN, creator step 3: the identity is recorded before the object
-        // is sized (until then a reaper knows it only as "never sized"), and
-        // the registry entry keeps it, so that closing the region unlinks
-        // this object and never another that took the name meanwhile. The
-        // size kept is the one asked for: the object's own once sized.
-        let identified = match backend.identity(fd.as_fd()) {
-            Ok(found) => {
-                self.journal_identity(slot, &found);
-                Ok(Some(Identity {
-                    size: size64,
-                    ..found
-                }))
-            }
-            // A backend that keeps no identity (a test double).
-            Err(libc::ENOSYS) if slot.is_none() => Ok(None),
-            Err(errno) => Err(os_error(errno, "fstat", system, key)),
-        };
+        let identified = self.identify_created(fd.as_fd(), slot, size64, &system, key);
         #[cfg(feature = "crash-points")]
         crate::os::crash_point::hit("after-identity");
         // The identity the owner's unlink checks, should the setup fail.
         let own = identified.as_ref().ok().copied().flatten();
-        let built = identified
-            .and_then(|identity| {
-                backend
-                    .set_size(fd.as_fd(), size64)
-                    .map_err(|errno| os_error(errno, "ftruncate", system, key))
-                    .map(|()| identity)
-            })
-            .and_then(|identity| {
-                #[cfg(feature = "crash-points")]
-                crate::os::crash_point::hit("after-size");
-                backend
-                    .map(fd.as_fd(), 0, byte_size)
-                    .map_err(|errno| os_error(errno, "mmap", system, key))
-                    .map(|mapping| (mapping, identity))
-            })
-            .and_then(|(mapping, identity)| {
-                let journaling = Journaling::Created(slot);
-                let (_, generation) = self.track(
-                    key,
-                    Cow::Borrowed(resolved.system()),
-                    true,
-                    Hold::Region,
-                    journaling,
-                    identity,
-                )?;
-                Ok((mapping, generation))
-            });
+        let built = identified.and_then(|identity| {
+            self.size_map_and_track(fd.as_fd(), key, &system, size64, byte_size, slot, identity)
+        });
         drop(fd);
         match built {
             Ok((mapping, generation)) => {
-                Ok(self.new_region(key, resolved, mapping, byte_size, generation))
+                let name = SystemName::of(key, &system);
+                Ok(self.new_region(key, name, mapping, byte_size, generation))
             }
             Err(error) => {
                 // Never leave behind an object we created, and never remove
                 // another by its name: the owner's unlink, with the identity
                 // of the descriptor just created. The record goes only once
                 // the object has.
-                if self.remove_failed_create(system, own) {
+                if self.remove_failed_create(&system, own) {
                     self.journal_release(slot);
                 }
                 Err(error)
             }
+        }
+    }
+
+    /// DESIGN, creator step 3: the identity of the object just created is
+    /// recorded before it is sized (until then a reaper knows it only as
+    /// "never sized"), and the registry entry keeps it, so that closing
+    /// the region unlinks this object and never another that took the name
+    /// meanwhile. The size kept is the one asked for: the object's own
+    /// once sized. `None`: a backend that keeps no identity (a test double).
+    fn identify_created(
+        &self,
+        fd: BorrowedFd<'_>,
+        slot: Option<SlotRef>,
+        size: u64,
+        system: &[u8],
+        key: &[u8],
+    ) -> Result<Option<Identity>> {
+        match self.backend().identity(fd) {
+            Ok(found) => {
+                self.journal_identity(slot, &found);
+                Ok(Some(Identity { size, ..found }))
+            }
+            Err(libc::ENOSYS) if slot.is_none() => Ok(None),
+            Err(errno) => Err(os_error(errno, "fstat", system, key)),
+        }
+    }
+
+    /// The rest of a creation: one `ftruncate`, the mapping, and the
+    /// registry entry (owned, with the creation's journal record).
+    #[allow(clippy::too_many_arguments)]
+    fn size_map_and_track(
+        &self,
+        fd: BorrowedFd<'_>,
+        key: &[u8],
+        system: &[u8],
+        size64: u64,
+        byte_size: usize,
+        slot: Option<SlotRef>,
+        identity: Option<Identity>,
+    ) -> Result<(Mapping, u64)> {
+        let backend = self.backend();
+        backend
+            .set_size(fd, size64)
+            .map_err(|errno| os_error(errno, "ftruncate", system, key))?;
+        #[cfg(feature = "crash-points")]
+        crate::os::crash_point::hit("after-size");
+        let mapping = backend
+            .map(fd, 0, byte_size)
+            .map_err(|errno| os_error(errno, "mmap", system, key))?;
+        let (_, generation) = self.track(
+            key,
+            Cow::Borrowed(system),
+            true,
+            Hold::Region,
+            Journaling::Created(slot),
+            identity,
+        )?;
+        Ok((mapping, generation))
+    }
+}
+
+/// `byte_size` as the `off_t` `ftruncate` takes: refuse 0 and what it
+/// cannot express before any object exists.
+fn creatable_size(byte_size: usize) -> Result<u64> {
+    check_size(byte_size)?;
+    u64::try_from(byte_size)
+        .ok()
+        .filter(|&size| i64::try_from(size).is_ok())
+        .ok_or_else(|| {
+            Error::new(
+                Status::INVALID_ARGUMENT,
+                format!(
+                    "byte_size {byte_size} is larger than a file offset can express ({})",
+                    i64::MAX
+                ),
+            )
+        })
+}
+
+/// The name of the object a region opened or created, kept without a copy
+/// when it is the key itself (always under `posix`).
+#[derive(Debug)]
+enum SystemName {
+    /// The key is the system name.
+    Key,
+    /// Another spelling (`darwin`: the normalised name, or `/` + key).
+    Other(Box<[u8]>),
+}
+
+impl SystemName {
+    fn of(key: &[u8], system: &[u8]) -> SystemName {
+        if system == key {
+            SystemName::Key
+        } else {
+            SystemName::Other(system.into())
+        }
+    }
+
+    /// The name, given the region's key.
+    fn of_key<'a>(&'a self, key: &'a [u8]) -> &'a [u8] {
+        match self {
+            SystemName::Key => key,
+            SystemName::Other(name) => name,
         }
     }
 }
@@ -305,7 +370,7 @@ impl Registry {
     fn new_region(
         &self,
         key: &[u8],
-        resolved: Resolved,
+        system: SystemName,
         mapping: Mapping,
         size: usize,
         generation: u64,
@@ -314,7 +379,7 @@ impl Registry {
         Region {
             registry: self.clone(),
             key: key.into(),
-            resolved,
+            system,
             mapping: Some(mapping),
             size,
             released: false,
@@ -323,19 +388,15 @@ impl Registry {
     }
 }
 
-/// A name [`Registry::open_region`] may try for a key.
+/// A name [`Registry::open_region`] may try for a key. At most three live
+/// at a time, each a short name kept inline.
+#[allow(clippy::large_enum_variant)]
 enum ClientName {
     /// A name the OS accepts.
-    Valid(CString),
+    Valid(CName),
     /// A name a client would use that is longer than the OS allows, and the
     /// client that would use it.
     TooLong { name: Vec<u8>, client: &'static str },
-}
-
-impl ClientName {
-    fn is(&self, name: &CString) -> bool {
-        matches!(self, ClientName::Valid(mine) if mine == name)
-    }
 }
 
 impl Registry {
@@ -346,10 +407,6 @@ impl Registry {
     /// leading slashes.
     fn client_names(&self, key: &[u8]) -> Result<Vec<ClientName>> {
         let naming = self.options().naming;
-        if naming == NamingPolicy::Posix {
-            let system = self.system_name(key)?;
-            return Ok(vec![ClientName::Valid(c_name(system)?)]);
-        }
         let normalised =
             name::normalize(key).map_err(|e| e.for_key(key, &format!("{naming} naming policy")))?;
         let mut python = Vec::with_capacity(key.len() + 1);
@@ -379,16 +436,16 @@ impl Registry {
                     client,
                 }
             } else {
-                ClientName::Valid(c_name(spelling)?)
+                ClientName::Valid(c_name(&spelling)?)
             });
         }
         Ok(names)
     }
 }
 
-fn c_name(name: Vec<u8>) -> Result<CString> {
-    // Unreachable for keys that came in as C strings or passed a policy.
-    CString::new(name).map_err(|_| Error::new(Status::INVALID_NAME, "the name contains a NUL byte"))
+/// `name` in quotes, escaped, for a message.
+fn quoted(name: &[u8]) -> String {
+    format!("'{}'", name.escape_ascii())
 }
 
 /// Why no name of `candidates` opened: [`Status::NAME_TOO_LONG`] when a name
@@ -464,7 +521,7 @@ impl Region {
 
     /// The name of the object actually opened.
     pub fn system_name(&self) -> &[u8] {
-        self.resolved.system()
+        self.system.of_key(&self.key)
     }
 
     /// Copy `bytes` into the region at `at`; false (nothing copied) if the
@@ -513,7 +570,12 @@ impl Region {
         };
         if let Err((mapping, errno)) = self.registry.backend().unmap(mapping) {
             self.mapping = Some(mapping);
-            return Err(os_error(errno, "munmap", self.resolved.system(), &self.key));
+            return Err(os_error(
+                errno,
+                "munmap",
+                self.system.of_key(&self.key),
+                &self.key,
+            ));
         }
         self.registry.account_mapping(self.size, false);
         Ok(())
@@ -535,7 +597,7 @@ impl Region {
             self.registry.account_mapping(self.size, false);
         }
         self.registry
-            .release_region(&self.key, &self.resolved, self.generation)
+            .release_region(&self.key, self.system.of_key(&self.key), self.generation)
     }
 }
 

@@ -17,14 +17,18 @@ use std::os::unix::ffi::OsStrExt;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Posix;
 
-/// The system page size.
+/// The system page size, asked of `sysconf` once: it cannot change while
+/// the process runs, and every mapping needs it.
 pub(crate) fn page_size() -> u64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .and_then(|p| u64::try_from(p).ok())
-        .filter(|p| p.is_power_of_two())
-        .unwrap_or(4096)
+    static PAGE_SIZE: std::sync::LazyLock<u64> = std::sync::LazyLock::new(|| {
+        nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+            .ok()
+            .flatten()
+            .and_then(|p| u64::try_from(p).ok())
+            .filter(|p| p.is_power_of_two())
+            .unwrap_or(4096)
+    });
+    *PAGE_SIZE
 }
 
 pub(crate) fn oflags(flags: OpenFlags) -> OFlag {

@@ -15,7 +15,7 @@ pub use stats::Stats;
 
 use crate::journal::SlotRef;
 use crate::log::{log_at, Level};
-use crate::name::{self, NamingPolicy};
+use crate::name::{self, CName, NamingPolicy};
 use crate::options::{Options, UnlinkPolicy};
 use crate::os::{self, Identity, ShmBackend};
 use crate::status::{Error, Result, Status};
@@ -25,7 +25,6 @@ use shards::{Shards, Table};
 use stats::{bump, Counters};
 use std::borrow::Cow;
 use std::collections::hash_map;
-use std::ffi::{CStr, CString};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, LazyLock};
 
@@ -123,25 +122,6 @@ pub(crate) enum Journaling {
     RecordIfNew,
     /// The object was just created here; this is its creation record.
     Created(Option<SlotRef>),
-}
-
-/// A key checked against the registry's policies: its system name as the C
-/// string the system calls take.
-pub(crate) struct Resolved {
-    pub(crate) c_system: CString,
-}
-
-impl Resolved {
-    /// The system name without its NUL.
-    pub(crate) fn system(&self) -> &[u8] {
-        self.c_system.as_bytes()
-    }
-}
-
-impl std::fmt::Debug for Resolved {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "'{}'", self.system().escape_ascii())
-    }
 }
 
 impl std::fmt::Debug for Registry {
@@ -257,7 +237,7 @@ impl Registry {
     }
 
     /// [`Registry::system_name`], borrowing `key` when it is the system name.
-    fn system_name_cow<'k>(&self, key: &'k [u8]) -> Result<Cow<'k, [u8]>> {
+    pub(crate) fn system_name_cow<'k>(&self, key: &'k [u8]) -> Result<Cow<'k, [u8]>> {
         let policy = self.inner.options.naming;
         policy
             .system_name_cow(key)
@@ -323,24 +303,11 @@ impl Registry {
         }
     }
 
-    /// Check `key` against the reserved prefixes and the naming policy, and
-    /// make the C string the system calls take.
-    ///
-    /// Errors: those of [`Registry::checked_system_name`].
-    pub(crate) fn resolve(&self, key: &[u8]) -> Result<Resolved> {
-        let system = self.checked_system_name(key)?.into_owned();
-        let c_system = CString::new(system).map_err(|_| {
-            // Unreachable: the naming policies refuse NUL bytes.
-            Error::new(Status::INVALID_NAME, "system name contains a NUL byte")
-        })?;
-        Ok(Resolved { c_system })
-    }
-
     /// Check `key` against the reserved prefixes, then the naming policy.
     ///
     /// Errors: [`Status::RESERVED_NAME`] first, then those of
     /// [`Registry::system_name`].
-    fn checked_system_name<'k>(&self, key: &'k [u8]) -> Result<Cow<'k, [u8]>> {
+    pub(crate) fn checked_system_name<'k>(&self, key: &'k [u8]) -> Result<Cow<'k, [u8]>> {
         self.check_reserved(key)?;
         self.system_name_cow(key)
     }
@@ -363,16 +330,16 @@ impl Registry {
     }
 
     /// Fail with [`Status::NAME_COLLISION`] if a different key that reaches
-    /// the same object is tracked and may not share it with `key` (see
-    /// [`Registry::may_share`]), `key` being tracked as `owned`. Checked
-    /// before any system call; `track` checks again under the lock.
-    pub(crate) fn check_collision(
-        &self,
-        key: &[u8],
-        resolved: &Resolved,
-        owned: bool,
-    ) -> Result<()> {
-        let identity = self.inner.options.naming.identity(resolved.system());
+    /// the same object (`system`, `key`'s system name) is tracked and may
+    /// not share it with `key` (see [`Registry::may_share`]), `key` being
+    /// tracked as `owned`. Checked before any system call; `track` checks
+    /// again under the lock. Under [`UnlinkPolicy::Never`] any two keys may
+    /// share an object, and nothing is looked at.
+    pub(crate) fn check_collision(&self, key: &[u8], system: &[u8], owned: bool) -> Result<()> {
+        if self.inner.options.unlink == UnlinkPolicy::Never {
+            return Ok(());
+        }
+        let identity = self.inner.options.naming.identity(system);
         let entries = self.inner.entries.lock(identity);
         let Some(group) = entries.group(identity) else {
             return Ok(());
@@ -381,7 +348,7 @@ impl Registry {
             .iter()
             .find(|other| *other.original != *key && !self.may_share(other.owned, owned));
         match refused {
-            Some(other) => Err(self.collision(key, &other.original, resolved.system())),
+            Some(other) => Err(self.collision(key, &other.original, system)),
             None => Ok(()),
         }
     }
@@ -408,7 +375,6 @@ impl Registry {
             (_, system) => policy.identity(&system).into(),
         };
         let original: Box<[u8]> = key.into();
-        let owner_pid = os::current_pid();
         let shard = self.inner.entries.index(&identity);
         let mut entries = self.inner.entries.lock_index(shard);
         let generation = entries.registered() + 1;
@@ -427,28 +393,9 @@ impl Registry {
             }
             hash_map::Entry::Occupied(mut occupied) => {
                 if let Some(entry) = occupied.get_mut().find_mut(key) {
-                    match hold {
-                        Hold::Pin => entry.pinned = true,
-                        Hold::Region => entry.regions = entry.regions.saturating_add(1),
-                    }
-                    let Journaling::Created(slot) = journaling else {
-                        return Ok((Registration::AlreadyTracked, entry.generation));
-                    };
-                    // This process just created the object (O_EXCL) under a
-                    // key it tracked as not owned, or registered by name: it
-                    // is ours now, and its creation record replaces the old.
-                    let old = if entry.owner_pid == owner_pid {
-                        entry.slot.take()
-                    } else {
-                        None
-                    };
-                    entry.owned = true;
-                    entry.owner_pid = owner_pid;
-                    entry.slot = slot;
-                    entry.identity = identity_found;
-                    let generation = entry.generation;
+                    let (generation, replaced) = rejoin(entry, hold, journaling, identity_found);
                     drop(entries);
-                    self.journal_release(old);
+                    self.journal_release(replaced);
                     return Ok((Registration::AlreadyTracked, generation));
                 }
                 // Another key reaches the same object.
@@ -549,14 +496,9 @@ impl Registry {
     /// after that one was untracked is not this region's to release. In a
     /// forked child, the last region of an entry the parent registered
     /// untracks it without unlinking: the object is the parent's.
-    pub(crate) fn release_region(
-        &self,
-        key: &[u8],
-        resolved: &Resolved,
-        generation: u64,
-    ) -> Result<()> {
+    pub(crate) fn release_region(&self, key: &[u8], system: &[u8], generation: u64) -> Result<()> {
         let policy = self.inner.options.naming;
-        let identity = policy.identity(resolved.system());
+        let identity = policy.identity(system);
         let mut entries = self.inner.entries.lock(identity);
         let Some(entry) = entries
             .find_mut(identity, key)
@@ -569,7 +511,7 @@ impl Registry {
             return Ok(());
         }
         if entry.owner_pid == os::current_pid() {
-            self.remove_from_system(entry, resolved.system())?;
+            self.remove_from_system(entry, system)?;
         }
         entries.remove(identity, key);
         Ok(())
@@ -759,7 +701,7 @@ impl Registry {
     /// [`ShmBackend::identity_by_name`]).
     fn look(&self, system: &[u8]) -> Result<Look> {
         let backend = self.inner.backend;
-        match with_c_name(system, |c| backend.identity_by_name(c))? {
+        match backend.identity_by_name(c_name(system)?.as_c_str()) {
             Ok(found) => Ok(Look::Found(found)),
             Err(libc::ENOENT) => Ok(Look::Gone),
             // A backend with no objects to open (a test double): nothing to
@@ -918,7 +860,7 @@ impl Registry {
             }
             Verdict::Unlink => {}
         }
-        match with_c_name(system, |c_name| self.inner.backend.unlink(c_name))? {
+        match self.inner.backend.unlink(c_name(system)?.as_c_str()) {
             Ok(()) => {
                 #[cfg(feature = "crash-points")]
                 crate::os::crash_point::hit("close-unlinked");
@@ -1043,17 +985,44 @@ pub(super) enum Verdict {
     Failed(Error),
 }
 
-/// Run `f` on `name` as a C string, built on the stack when it is short (as
-/// system names are), so an unlink costs no allocation.
+/// `key`'s entry, tracked already, joined again by `hold`. A creation
+/// (`Journaling::Created`: this process just created the object with
+/// `O_EXCL` under a key it tracked as not owned, or registered by name)
+/// makes the object ours: the entry becomes owned by this process, with the
+/// creation's record and identity. Returns the entry's generation and the
+/// record replaced, which the caller frees once the shard's lock is let go.
+fn rejoin(
+    entry: &mut Entry,
+    hold: Hold,
+    journaling: Journaling,
+    identity_found: Option<Identity>,
+) -> (u64, Option<SlotRef>) {
+    match hold {
+        Hold::Pin => entry.pinned = true,
+        Hold::Region => entry.regions = entry.regions.saturating_add(1),
+    }
+    let Journaling::Created(slot) = journaling else {
+        return (entry.generation, None);
+    };
+    let owner_pid = os::current_pid();
+    let replaced = if entry.owner_pid == owner_pid {
+        entry.slot.take()
+    } else {
+        None
+    };
+    entry.owned = true;
+    entry.owner_pid = owner_pid;
+    entry.slot = slot;
+    entry.identity = identity_found;
+    (entry.generation, replaced)
+}
+
+/// `name` as the C string a system call takes, on the stack when it is
+/// short (as system names are), so an open or unlink costs no allocation.
 ///
 /// Errors: [`Status::INVALID_NAME`] if `name` holds a NUL byte, which the
 /// naming policies never let through.
-fn with_c_name<R>(name: &[u8], f: impl FnOnce(&CStr) -> R) -> Result<R> {
-    let nul = || Error::new(Status::INVALID_NAME, "system name contains a NUL byte");
-    let mut buf = [0u8; 256];
-    if let Some(with_nul) = buf.get_mut(..=name.len()) {
-        with_nul[..name.len()].copy_from_slice(name);
-        return Ok(f(CStr::from_bytes_with_nul(with_nul).map_err(|_| nul())?));
-    }
-    Ok(f(&CString::new(name).map_err(|_| nul())?))
+pub(crate) fn c_name(name: &[u8]) -> Result<CName> {
+    CName::new(name)
+        .ok_or_else(|| Error::new(Status::INVALID_NAME, "system name contains a NUL byte"))
 }
