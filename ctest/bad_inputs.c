@@ -22,7 +22,13 @@
  * A few boundary rows that must succeed (a name exactly at a policy's limit)
  * prove that the "one byte over" rows are exactly one byte over.
  *
- * Prints "bad inputs: N cases, F failed" and exits non-zero if F > 0.
+ * Prints "bad inputs: N cases, F failed" and exits non-zero if F > 0, or if
+ * the list of exports below names one that no row calls.
+ *
+ * A new export gets an EXPORT line in that list, a call_<name> function
+ * beside the others, and its rows; a function with nothing a caller could get
+ * wrong gets a NO_ROWS line with the reason instead. CTest's
+ * export_lists_cover_the_header fails until it has one or the other.
  */
 /* mkdtemp is POSIX 2008, but macOS's headers hide it when _POSIX_C_SOURCE is
    set (check.h) unless _DARWIN_C_SOURCE is set too; other systems ignore it. */
@@ -52,59 +58,68 @@
 #define FILL 0x5A
 #define UNTOUCHED_SIZE ((size_t)4242)
 
-enum export_fn {
-  F_STATUS_NAME,
-  F_LAST_ERROR_MESSAGE,
-  F_NORMALIZE_NAME,
-  F_SYSTEM_NAME,
-  F_REGISTRY_SYSTEM_NAME,
-  F_OPTIONS_INIT,
-  F_REGION_OPEN,
-  F_REGION_CREATE,
-  F_REGION_DATA,
-  F_REGION_SIZE,
-  F_REGION_SYSTEM_NAME,
-  F_REGION_KEY,
-  F_REGION_CLOSE,
-  F_REGISTER_REGION,
-  F_UNLINK_REGION,
-  F_REGISTRY_NEW,
-  F_REGISTRY_FREE,
-  F_REGISTRY_REGISTER,
-  F_REGISTRY_UNLINK,
-  F_REGISTRY_CLEANUP_ALL,
-  F_REGISTRY_COUNT,
-  F_REGISTRY_CONTAINS,
-  F_REGISTRY_STATS,
-  F_STATS_FORMAT,
-  F_REAP_STALE,
-  F_OPTIONS_FROM_ENV,
-  F_REGION_UNMAP,
-  F_REGISTRY_STATS_SIZED,
-  F_STATS_FORMAT_SIZED,
-  F_REGISTRY_CLEANUP_ALL_SIZED,
-  F_CLEANUP_ALL_SIZED,
-  F_REAP_STALE_SIZED,
-};
+/*
+ * The exports, one line each, and every function of triton_shm.h is in
+ * exactly one of the two lists:
+ *
+ *   EXPORT(ENUM, NAME)   a function with rows in the corpus below. NAME is
+ *                        the function without its "triton_shm_" prefix;
+ *                        ENUM is what a row's .fn says; call_NAME (below
+ *                        the table) makes the call a row describes.
+ *   NO_ROWS(NAME, WHY)   a function that takes nothing a caller could get
+ *                        wrong, and why.
+ *
+ * The enum, the names the output prints and the table of calls are all made
+ * from EXPORTS, so they cannot disagree. This program fails when an EXPORT
+ * has no row; CTest's export_lists_cover_the_header
+ * (ctest/cmake/check_export_lists.cmake) fails when a header function is in
+ * neither list.
+ */
+#define EXPORTS(EXPORT)                                            \
+  EXPORT(F_STATUS_NAME, status_name)                               \
+  EXPORT(F_LAST_ERROR_MESSAGE, last_error_message)                 \
+  EXPORT(F_NORMALIZE_NAME, normalize_name)                         \
+  EXPORT(F_SYSTEM_NAME, system_name)                               \
+  EXPORT(F_REGISTRY_SYSTEM_NAME, registry_system_name)             \
+  EXPORT(F_OPTIONS_INIT, options_init)                             \
+  EXPORT(F_REGION_OPEN, region_open)                               \
+  EXPORT(F_REGION_CREATE, region_create)                           \
+  EXPORT(F_REGION_DATA, region_data)                               \
+  EXPORT(F_REGION_SIZE, region_size)                               \
+  EXPORT(F_REGION_SYSTEM_NAME, region_system_name)                 \
+  EXPORT(F_REGION_KEY, region_key)                                 \
+  EXPORT(F_REGION_CLOSE, region_close)                             \
+  EXPORT(F_REGISTER_REGION, register_region)                       \
+  EXPORT(F_UNLINK_REGION, unlink_region)                           \
+  EXPORT(F_REGISTRY_NEW, registry_new)                             \
+  EXPORT(F_REGISTRY_FREE, registry_free)                           \
+  EXPORT(F_REGISTRY_REGISTER, registry_register)                   \
+  EXPORT(F_REGISTRY_UNLINK, registry_unlink)                       \
+  EXPORT(F_REGISTRY_CLEANUP_ALL, registry_cleanup_all)             \
+  EXPORT(F_REGISTRY_COUNT, registry_count)                         \
+  EXPORT(F_REGISTRY_CONTAINS, registry_contains)                   \
+  EXPORT(F_REGISTRY_STATS, registry_stats)                         \
+  EXPORT(F_STATS_FORMAT, stats_format)                             \
+  EXPORT(F_REAP_STALE, reap_stale)                                 \
+  EXPORT(F_OPTIONS_FROM_ENV, options_from_env)                     \
+  EXPORT(F_REGION_UNMAP, region_unmap)                             \
+  EXPORT(F_REGISTRY_STATS_SIZED, registry_stats_sized)             \
+  EXPORT(F_STATS_FORMAT_SIZED, stats_format_sized)                 \
+  EXPORT(F_REGISTRY_CLEANUP_ALL_SIZED, registry_cleanup_all_sized) \
+  EXPORT(F_CLEANUP_ALL_SIZED, cleanup_all_sized)                   \
+  EXPORT(F_REAP_STALE_SIZED, reap_stale_sized)
 
-static const char *const fn_names[] = {
-    "triton_shm_status_name",        "triton_shm_last_error_message",
-    "triton_shm_normalize_name",     "triton_shm_system_name",
-    "triton_shm_registry_system_name", "triton_shm_options_init",
-    "triton_shm_region_open",        "triton_shm_region_create",
-    "triton_shm_region_data",        "triton_shm_region_size",
-    "triton_shm_region_system_name", "triton_shm_region_key",
-    "triton_shm_region_close",       "triton_shm_register_region",
-    "triton_shm_unlink_region",      "triton_shm_registry_new",
-    "triton_shm_registry_free",      "triton_shm_registry_register",
-    "triton_shm_registry_unlink",    "triton_shm_registry_cleanup_all",
-    "triton_shm_registry_count",     "triton_shm_registry_contains",
-    "triton_shm_registry_stats",     "triton_shm_stats_format",
-    "triton_shm_reap_stale",         "triton_shm_options_from_env",
-    "triton_shm_region_unmap",       "triton_shm_registry_stats_sized",
-    "triton_shm_stats_format_sized", "triton_shm_registry_cleanup_all_sized",
-    "triton_shm_cleanup_all_sized",  "triton_shm_reap_stale_sized",
-};
+#define NOT_IN_CORPUS(NO_ROWS)                                                          \
+  NO_ROWS(last_errno, "takes no argument")                                              \
+  NO_ROWS(default_registry, "takes no argument")                                        \
+  NO_ROWS(version, "takes no argument")                                                 \
+  NO_ROWS(set_log_callback, "any callback, NULL included, and any user_data are valid") \
+  NO_ROWS(cleanup_all, "its one argument, report, may be NULL")
+
+#define AS_ENUM(id, name) id,
+#define AS_NAME(id, name) "triton_shm_" #name,
+enum export_fn { EXPORTS(AS_ENUM) EXPORT_COUNT };
+static const char *const fn_names[] = {EXPORTS(AS_NAME)};
 
 /* The object argument (registry, region or stats). R_VALID is the one the
  * export needs: the posix registry, the fixture region, a stats struct. */
@@ -729,328 +744,447 @@ static const triton_shm_options *row_options(const bad_case *c, triton_shm_optio
   return opts;
 }
 
-/* Run one row; returns 1 if any of its checks failed. */
-static int run_case(const bad_case *c, size_t row) {
+/* ---- one row: setup, call, verify ------------------------------------------- */
+
+/* Sentinels the out-pointers keep unless a call writes them. */
+#define REGION_SENTINEL ((triton_shm_region *)&check_failures)
+#define REGISTRY_SENTINEL ((triton_shm_registry *)&check_failures)
+
+/* Everything one row sets up, hands the call, and observes after it. */
+typedef struct row_state {
+  const bad_case *c;
+  size_t row;
   char name_buf[NAME_MAX_BUF], other_buf[NAME_MAX_BUF], normalised[NAME_MAX_BUF];
-  char buf[1024], probe[1024], message[1024];
-  size_t message_len = UNTOUCHED_SIZE;
-  triton_shm_status message_ok;
-  int32_t last_errno;
-  const char *name = expand(c->name, c->pad, row, name_buf, sizeof name_buf);
-  const char *other = expand(c->other, 0, row, other_buf, sizeof other_buf);
-  const char *object = other != NULL ? other : name;
-  triton_shm_registry *reg = registry_of(c->obj);
-  triton_shm_region *const region_sentinel = (triton_shm_region *)&check_failures;
-  triton_shm_registry *const registry_sentinel = (triton_shm_registry *)&check_failures;
-  triton_shm_region *out_region = region_sentinel;
-  triton_shm_registry *out_registry = registry_sentinel;
-  triton_shm_region *setup_region = NULL;
+  const char *name, *other, *object; /* object: what S_OBJECT creates */
+  int has_normalised;
+  triton_shm_registry *reg;
+  triton_shm_region *setup_region;
+  /* What a call may write, each filled with a value it keeps unless written. */
+  char buf[1024];
+  char *out;           /* buf, or NULL for a B_NULL row */
+  size_t len;          /* the size the call is told `out` has */
+  size_t *out_written; /* &written; &needed while probing */
+  size_t written, needed, count_out;
+  bool contains_out;
+  triton_shm_region *out_region;
+  triton_shm_registry *out_registry;
   triton_shm_options opts;
   triton_shm_stats stats_in, stats_out;
   triton_shm_cleanup_report cleanup_report;
   triton_shm_reap_report reap_report;
-  size_t written = UNTOUCHED_SIZE, needed = 0, count_out = UNTOUCHED_SIZE, len = sizeof buf;
+  /* The call's result and what it left for the caller to read. */
+  triton_shm_status got;
+  int returns_status;
+  char message[1024];
+  size_t message_len;
+  triton_shm_status message_ok;
+  int32_t last_errno;
   size_t fds_before, fds_after;
-  bool contains_out = true;
-  char *out = buf;
-  triton_shm_status got = TRITON_SHM_OK;
   snapshot before, after;
-  int failures_before = check_failures;
-  int has_normalised = 0, returns_status = 1, i;
+} row_state;
 
-  memset(buf, FILL, sizeof buf);
-  memset(&stats_out, FILL, sizeof stats_out);
-  memset(&cleanup_report, FILL, sizeof cleanup_report);
-  memset(&reap_report, FILL, sizeof reap_report);
-  memset(&opts, FILL, sizeof opts);
-  memset(&stats_in, 0, sizeof stats_in);
-  stats_in.tracked = 3;
-  stats_in.registered = 12345;
+/* An out-pointer argument: NULL for an O_NULL row. */
+#define OUT_ARG(s, field) ((s)->c->out == O_NULL ? NULL : &(s)->field)
+/* The region and stats arguments: NULL for an R_NULL row. */
+#define REGION_ARG(s) ((s)->c->obj == R_NULL ? NULL : fixture_region)
+#define STATS_ARG(s) ((s)->c->obj == R_NULL ? NULL : &(s)->stats_in)
+/* A _sized export's struct size: the row's, or the struct's own. */
+#define SIZE_ARG(s, field) ((s)->c->offset ? (s)->c->offset : sizeof (s)->field)
 
-  if (name != NULL) {
-    has_normalised = triton_shm_normalize_name(name, normalised, sizeof normalised, NULL) ==
-                     TRITON_SHM_OK;
+/* The calls, one per EXPORT: the row's arguments, the export's status. An
+ * export that returns no status checks its result here and clears
+ * returns_status. */
+static triton_shm_status call_status_name(row_state *s) {
+  s->returns_status = 0;
+  CHECK_STR(triton_shm_status_name((uint32_t)s->c->offset), "TRITON_SHM_UNKNOWN_STATUS");
+  return TRITON_SHM_OK;
+}
+static triton_shm_status call_last_error_message(row_state *s) {
+  return triton_shm_last_error_message(s->out, s->len, s->out_written);
+}
+static triton_shm_status call_normalize_name(row_state *s) {
+  return triton_shm_normalize_name(s->name, s->out, s->len, s->out_written);
+}
+static triton_shm_status call_system_name(row_state *s) {
+  return triton_shm_system_name(s->name, s->out, s->len, s->out_written);
+}
+static triton_shm_status call_registry_system_name(row_state *s) {
+  return triton_shm_registry_system_name(s->reg, s->name, s->out, s->len, s->out_written);
+}
+static triton_shm_status call_options_init(row_state *s) {
+  return triton_shm_options_init(OUT_ARG(s, opts), s->c->offset);
+}
+static triton_shm_status call_options_from_env(row_state *s) {
+  return triton_shm_options_from_env(OUT_ARG(s, opts), s->c->offset);
+}
+static triton_shm_status call_region_open(row_state *s) {
+  return triton_shm_region_open(s->reg, s->name, s->c->offset, s->c->size, s->c->flags,
+                                OUT_ARG(s, out_region));
+}
+static triton_shm_status call_region_create(row_state *s) {
+  return triton_shm_region_create(s->reg, s->name, s->c->size, s->c->flags,
+                                  OUT_ARG(s, out_region));
+}
+static triton_shm_status call_region_data(row_state *s) {
+  s->returns_status = 0;
+  CHECK(triton_shm_region_data(NULL) == NULL);
+  return TRITON_SHM_OK;
+}
+static triton_shm_status call_region_size(row_state *s) {
+  s->returns_status = 0;
+  CHECK_SIZE(triton_shm_region_size(NULL), 0);
+  return TRITON_SHM_OK;
+}
+static triton_shm_status call_region_system_name(row_state *s) {
+  return triton_shm_region_system_name(REGION_ARG(s), s->out, s->len, s->out_written);
+}
+static triton_shm_status call_region_key(row_state *s) {
+  return triton_shm_region_key(REGION_ARG(s), s->out, s->len, s->out_written);
+}
+static triton_shm_status call_region_unmap(row_state *s) {
+  (void)s;
+  return triton_shm_region_unmap(NULL);
+}
+static triton_shm_status call_region_close(row_state *s) {
+  (void)s;
+  return triton_shm_region_close(NULL);
+}
+static triton_shm_status call_register_region(row_state *s) {
+  return triton_shm_register_region(s->name);
+}
+static triton_shm_status call_unlink_region(row_state *s) {
+  return triton_shm_unlink_region(s->name);
+}
+static triton_shm_status call_registry_new(row_state *s) {
+  return triton_shm_registry_new(row_options(s->c, &s->opts), OUT_ARG(s, out_registry));
+}
+static triton_shm_status call_registry_free(row_state *s) {
+  s->returns_status = 0;
+  triton_shm_registry_free(s->reg);
+  return TRITON_SHM_OK;
+}
+static triton_shm_status call_registry_register(row_state *s) {
+  return triton_shm_registry_register(s->reg, s->name, true);
+}
+static triton_shm_status call_registry_unlink(row_state *s) {
+  return triton_shm_registry_unlink(s->reg, s->name);
+}
+static triton_shm_status call_registry_cleanup_all(row_state *s) {
+  return triton_shm_registry_cleanup_all(s->reg, &s->cleanup_report);
+}
+static triton_shm_status call_registry_count(row_state *s) {
+  return triton_shm_registry_count(s->reg, OUT_ARG(s, count_out));
+}
+static triton_shm_status call_registry_contains(row_state *s) {
+  return triton_shm_registry_contains(s->reg, s->name, OUT_ARG(s, contains_out));
+}
+static triton_shm_status call_registry_stats(row_state *s) {
+  return triton_shm_registry_stats(s->reg, OUT_ARG(s, stats_out));
+}
+static triton_shm_status call_stats_format(row_state *s) {
+  return triton_shm_stats_format(STATS_ARG(s), s->out, s->len, s->out_written);
+}
+static triton_shm_status call_reap_stale(row_state *s) {
+  return triton_shm_reap_stale(row_options(s->c, &s->opts), &s->reap_report);
+}
+static triton_shm_status call_registry_stats_sized(row_state *s) {
+  return triton_shm_registry_stats_sized(s->reg, OUT_ARG(s, stats_out), SIZE_ARG(s, stats_out));
+}
+static triton_shm_status call_stats_format_sized(row_state *s) {
+  return triton_shm_stats_format_sized(STATS_ARG(s), SIZE_ARG(s, stats_in), s->out, s->len,
+                                       s->out_written);
+}
+static triton_shm_status call_registry_cleanup_all_sized(row_state *s) {
+  return triton_shm_registry_cleanup_all_sized(s->reg, &s->cleanup_report,
+                                               SIZE_ARG(s, cleanup_report));
+}
+static triton_shm_status call_cleanup_all_sized(row_state *s) {
+  return triton_shm_cleanup_all_sized(&s->cleanup_report, SIZE_ARG(s, cleanup_report));
+}
+static triton_shm_status call_reap_stale_sized(row_state *s) {
+  return triton_shm_reap_stale_sized(row_options(s->c, &s->opts), &s->reap_report,
+                                     SIZE_ARG(s, reap_report));
+}
+
+#define AS_CALL(id, name) call_##name,
+static triton_shm_status (*const export_calls[])(row_state *) = {EXPORTS(AS_CALL)};
+
+/* Fill everything the call may write, and expand the row's names. */
+static void row_init(row_state *s, const bad_case *c, size_t row) {
+  memset(s, 0, sizeof *s);
+  s->c = c;
+  s->row = row;
+  s->name = expand(c->name, c->pad, row, s->name_buf, sizeof s->name_buf);
+  s->other = expand(c->other, 0, row, s->other_buf, sizeof s->other_buf);
+  s->object = s->other != NULL ? s->other : s->name;
+  s->reg = registry_of(c->obj);
+  s->setup_region = NULL;
+  memset(s->buf, FILL, sizeof s->buf);
+  s->out = s->buf;
+  s->len = sizeof s->buf;
+  s->out_written = &s->written;
+  s->written = UNTOUCHED_SIZE;
+  s->needed = 0;
+  s->count_out = UNTOUCHED_SIZE;
+  s->contains_out = true;
+  s->out_region = REGION_SENTINEL;
+  s->out_registry = REGISTRY_SENTINEL;
+  memset(&s->stats_out, FILL, sizeof s->stats_out);
+  memset(&s->cleanup_report, FILL, sizeof s->cleanup_report);
+  memset(&s->reap_report, FILL, sizeof s->reap_report);
+  memset(&s->opts, FILL, sizeof s->opts);
+  memset(&s->stats_in, 0, sizeof s->stats_in);
+  s->stats_in.tracked = 3;
+  s->stats_in.registered = 12345;
+  s->got = TRITON_SHM_OK;
+  s->returns_status = 1;
+  s->message_len = UNTOUCHED_SIZE;
+  s->has_normalised = 0;
+  if (s->name != NULL) {
+    s->has_normalised = triton_shm_normalize_name(s->name, s->normalised, sizeof s->normalised,
+                                                  NULL) == TRITON_SHM_OK;
   }
+}
 
-  /* Setup. */
+/* What must exist before the call: an object, a tracked name, a region. */
+static void row_setup(row_state *s) {
+  const bad_case *c = s->c;
   switch (c->setup) {
     case S_OBJECT:
-      REQUIRE(make_object(object) == 0);
+      REQUIRE(make_object(s->object) == 0);
       break;
     case S_TRACK_OTHER:
-      REQUIRE_OK(triton_shm_registry_register(reg, other, true));
+      REQUIRE_OK(triton_shm_registry_register(s->reg, s->other, true));
       break;
     case S_UNLINKED_ONCE:
       if (c->fn == F_UNLINK_REGION) {
-        REQUIRE_OK(triton_shm_register_region(name));
-        REQUIRE_OK(triton_shm_unlink_region(name));
+        REQUIRE_OK(triton_shm_register_region(s->name));
+        REQUIRE_OK(triton_shm_unlink_region(s->name));
       } else {
-        REQUIRE_OK(triton_shm_registry_register(reg, name, false));
-        REQUIRE_OK(triton_shm_registry_unlink(reg, name));
+        REQUIRE_OK(triton_shm_registry_register(s->reg, s->name, false));
+        REQUIRE_OK(triton_shm_registry_unlink(s->reg, s->name));
       }
       break;
     case S_REGION:
-      REQUIRE_OK(triton_shm_region_create(reg, name, c->size, 0, &setup_region));
-      memset(triton_shm_region_data(setup_region), PATTERN, c->size);
+      REQUIRE_OK(triton_shm_region_create(s->reg, s->name, c->size, 0, &s->setup_region));
+      memset(triton_shm_region_data(s->setup_region), PATTERN, c->size);
       break;
     case S_ERROR_SET:
     case S_NONE: break;
   }
+}
 
-  take_snapshot(&before);
-  fds_before = open_descriptors();
+/* The state the row must leave as it is, then what the call needs last: a
+ * message to read, the buffer's size, the environment variable. */
+static void row_prepare_call(row_state *s) {
+  const bad_case *c = s->c;
+  take_snapshot(&s->before);
+  s->fds_before = open_descriptors();
   if (c->setup == S_ERROR_SET) {
     /* After the snapshot, whose calls reset the message. */
-    CHECK_STATUS(triton_shm_normalize_name("///", buf, sizeof buf, NULL),
+    CHECK_STATUS(triton_shm_normalize_name("///", s->buf, sizeof s->buf, NULL),
                  TRITON_SHM_INVALID_NAME);
-    memset(buf, FILL, sizeof buf);
+    memset(s->buf, FILL, sizeof s->buf);
   }
-
-  /* The buffer: learn the size needed from a call that succeeds. */
-  if (c->buf == B_NULL) out = NULL;
+  if (c->buf == B_NULL) s->out = NULL;
   if (c->buf == B_ZERO || c->buf == B_ONE_SHORT) {
-    triton_shm_status probed = TRITON_SHM_INTERNAL;
-    switch (c->fn) {
-      case F_LAST_ERROR_MESSAGE:
-        probed = triton_shm_last_error_message(probe, sizeof probe, &needed);
-        break;
-      case F_NORMALIZE_NAME:
-        probed = triton_shm_normalize_name(name, probe, sizeof probe, &needed);
-        break;
-      case F_SYSTEM_NAME: probed = triton_shm_system_name(name, probe, sizeof probe, &needed); break;
-      case F_REGISTRY_SYSTEM_NAME:
-        probed = triton_shm_registry_system_name(reg, name, probe, sizeof probe, &needed);
-        break;
-      case F_REGION_SYSTEM_NAME:
-        probed = triton_shm_region_system_name(fixture_region, probe, sizeof probe, &needed);
-        break;
-      case F_REGION_KEY:
-        probed = triton_shm_region_key(fixture_region, probe, sizeof probe, &needed);
-        break;
-      case F_STATS_FORMAT:
-        probed = triton_shm_stats_format(&stats_in, probe, sizeof probe, &needed);
-        break;
-      default: break;
-    }
-    REQUIRE_OK(probed);
-    REQUIRE(needed > 0);
+    /* Learn the size needed from the same call with a buffer that fits. */
+    char probe[1024];
+    s->out = probe;
+    s->len = sizeof probe;
+    s->out_written = &s->needed;
+    REQUIRE_OK(export_calls[c->fn](s));
+    REQUIRE(s->needed > 0);
+    s->out = s->buf;
+    s->out_written = &s->written;
     /* Nothing fits, or all but the NUL. */
-    len = c->buf == B_ZERO ? 0 : needed;
+    s->len = c->buf == B_ZERO ? 0 : s->needed;
   }
-
   if (c->env != NULL) REQUIRE(setenv(c->env, c->env_value, 1) == 0);
+}
 
-  switch (c->fn) {
-    case F_STATUS_NAME:
-      returns_status = 0;
-      CHECK_STR(triton_shm_status_name((uint32_t)c->offset), "TRITON_SHM_UNKNOWN_STATUS");
-      break;
-    case F_LAST_ERROR_MESSAGE: got = triton_shm_last_error_message(out, len, &written); break;
-    case F_NORMALIZE_NAME: got = triton_shm_normalize_name(name, out, len, &written); break;
-    case F_SYSTEM_NAME: got = triton_shm_system_name(name, out, len, &written); break;
-    case F_REGISTRY_SYSTEM_NAME:
-      got = triton_shm_registry_system_name(reg, name, out, len, &written);
-      break;
-    case F_OPTIONS_INIT:
-      got = triton_shm_options_init(c->out == O_NULL ? NULL : &opts, c->offset);
-      break;
-    case F_OPTIONS_FROM_ENV:
-      got = triton_shm_options_from_env(c->out == O_NULL ? NULL : &opts, c->offset);
-      break;
-    case F_REGION_OPEN:
-      got = triton_shm_region_open(reg, name, c->offset, c->size, c->flags,
-                                   c->out == O_NULL ? NULL : &out_region);
-      break;
-    case F_REGION_CREATE:
-      got = triton_shm_region_create(reg, name, c->size, c->flags,
-                                     c->out == O_NULL ? NULL : &out_region);
-      break;
-    case F_REGION_DATA:
-      returns_status = 0;
-      CHECK(triton_shm_region_data(NULL) == NULL);
-      break;
-    case F_REGION_SIZE:
-      returns_status = 0;
-      CHECK_SIZE(triton_shm_region_size(NULL), 0);
-      break;
-    case F_REGION_SYSTEM_NAME:
-      got = triton_shm_region_system_name(c->obj == R_NULL ? NULL : fixture_region, out, len,
-                                          &written);
-      break;
-    case F_REGION_KEY:
-      got = triton_shm_region_key(c->obj == R_NULL ? NULL : fixture_region, out, len, &written);
-      break;
-    case F_REGION_UNMAP: got = triton_shm_region_unmap(NULL); break;
-    case F_REGION_CLOSE: got = triton_shm_region_close(NULL); break;
-    case F_REGISTER_REGION: got = triton_shm_register_region(name); break;
-    case F_UNLINK_REGION: got = triton_shm_unlink_region(name); break;
-    case F_REGISTRY_NEW:
-      got = triton_shm_registry_new(row_options(c, &opts),
-                                    c->out == O_NULL ? NULL : &out_registry);
-      break;
-    case F_REGISTRY_FREE:
-      returns_status = 0;
-      triton_shm_registry_free(reg);
-      break;
-    case F_REGISTRY_REGISTER: got = triton_shm_registry_register(reg, name, true); break;
-    case F_REGISTRY_UNLINK: got = triton_shm_registry_unlink(reg, name); break;
-    case F_REGISTRY_CLEANUP_ALL: got = triton_shm_registry_cleanup_all(reg, &cleanup_report); break;
-    case F_REGISTRY_COUNT:
-      got = triton_shm_registry_count(reg, c->out == O_NULL ? NULL : &count_out);
-      break;
-    case F_REGISTRY_CONTAINS:
-      got = triton_shm_registry_contains(reg, name, c->out == O_NULL ? NULL : &contains_out);
-      break;
-    case F_REGISTRY_STATS:
-      got = triton_shm_registry_stats(reg, c->out == O_NULL ? NULL : &stats_out);
-      break;
-    case F_STATS_FORMAT:
-      got = triton_shm_stats_format(c->obj == R_NULL ? NULL : &stats_in, out, len, &written);
-      break;
-    case F_REAP_STALE: got = triton_shm_reap_stale(row_options(c, &opts), &reap_report); break;
-    case F_REGISTRY_STATS_SIZED:
-      got = triton_shm_registry_stats_sized(reg, c->out == O_NULL ? NULL : &stats_out,
-                                            c->offset ? c->offset : sizeof stats_out);
-      break;
-    case F_STATS_FORMAT_SIZED:
-      got = triton_shm_stats_format_sized(c->obj == R_NULL ? NULL : &stats_in,
-                                          c->offset ? c->offset : sizeof stats_in, out, len,
-                                          &written);
-      break;
-    case F_REGISTRY_CLEANUP_ALL_SIZED:
-      got = triton_shm_registry_cleanup_all_sized(
-          reg, &cleanup_report, c->offset ? c->offset : sizeof cleanup_report);
-      break;
-    case F_CLEANUP_ALL_SIZED:
-      got = triton_shm_cleanup_all_sized(&cleanup_report,
-                                         c->offset ? c->offset : sizeof cleanup_report);
-      break;
-    case F_REAP_STALE_SIZED:
-      got = triton_shm_reap_stale_sized(row_options(c, &opts), &reap_report,
-                                        c->offset ? c->offset : sizeof reap_report);
-      break;
+/* Make the row's call and read what it left before anything resets it. */
+static void row_call(row_state *s) {
+  s->got = export_calls[s->c->fn](s);
+  s->message_ok = triton_shm_last_error_message(s->message, sizeof s->message, &s->message_len);
+  s->last_errno = triton_shm_last_errno();
+  s->fds_after = open_descriptors();
+  take_snapshot(&s->after);
+  if (s->c->env != NULL) REQUIRE(unsetenv(s->c->env) == 0);
+}
+
+/* The status, a known deviation from it, and the message the call left. */
+static void verify_status(const row_state *s) {
+  const bad_case *c = s->c;
+  triton_shm_status got = s->got;
+  if (c->known != NULL && got == c->expected) {
+    fprintf(stderr, "case %zu now returns %s as documented: remove its known-issue mark\n",
+            s->row, triton_shm_status_name(got));
+    check_failures++;
+  } else if (c->known != NULL) {
+    CHECK_STATUS(got, c->current);
+    if (got == c->current) {
+      printf("known issue: %s, %s: returns %s, not %s: %s\n", fn_names[c->fn], c->what,
+             triton_shm_status_name(got), triton_shm_status_name(c->expected), c->known);
+    }
+  } else {
+    CHECK_STATUS(got, c->expected);
   }
-
-  /* What the call left for the caller to read, before anything resets it. */
-  message_ok = triton_shm_last_error_message(message, sizeof message, &message_len);
-  last_errno = triton_shm_last_errno();
-  fds_after = open_descriptors();
-  take_snapshot(&after);
-  if (c->env != NULL) REQUIRE(unsetenv(c->env) == 0);
-
-  if (returns_status) {
-    if (c->known != NULL && got == c->expected) {
-      fprintf(stderr, "case %zu now returns %s as documented: remove its known-issue mark\n",
-              row, triton_shm_status_name(got));
+  if (c->null_arg != NULL && got == TRITON_SHM_NULL_ARGUMENT) {
+    /* The message names the argument, as the header does. */
+    char wanted[64];
+    snprintf(wanted, sizeof wanted, "'%s' is NULL", c->null_arg);
+    CHECK_OK(s->message_ok);
+    if (s->message_ok == TRITON_SHM_OK && strstr(s->message, wanted) == NULL) {
+      fprintf(stderr, "message \"%s\" does not contain \"%s\"\n", s->message, wanted);
       check_failures++;
-    } else if (c->known != NULL) {
-      CHECK_STATUS(got, c->current);
-      if (got == c->current) {
-        printf("known issue: %s, %s: returns %s, not %s: %s\n", fn_names[c->fn], c->what,
-               triton_shm_status_name(got), triton_shm_status_name(c->expected), c->known);
-      }
-    } else {
-      CHECK_STATUS(got, c->expected);
-    }
-    if (c->null_arg != NULL && got == TRITON_SHM_NULL_ARGUMENT) {
-      /* The message names the argument, as the header does. */
-      char wanted[64];
-      snprintf(wanted, sizeof wanted, "'%s' is NULL", c->null_arg);
-      CHECK_OK(message_ok);
-      if (message_ok == TRITON_SHM_OK && strstr(message, wanted) == NULL) {
-        fprintf(stderr, "message \"%s\" does not contain \"%s\"\n", message, wanted);
-        check_failures++;
-      }
-    }
-    if (c->fn == F_LAST_ERROR_MESSAGE && c->setup == S_ERROR_SET) {
-      /* A failed read leaves the message it could not deliver. */
-      CHECK_OK(message_ok);
-      CHECK(strstr(message, "'///'") != NULL);
-    }
-    if (got != TRITON_SHM_OK && c->fn != F_LAST_ERROR_MESSAGE) {
-      CHECK_OK(message_ok);
-      CHECK(message_len > 0);
-      if (got >= 100 && got < 200) CHECK(last_errno == 0);
-    } else if (got == TRITON_SHM_OK && c->fn != F_LAST_ERROR_MESSAGE) {
-      CHECK_SIZE(message_len, 0);
     }
   }
+  if (c->fn == F_LAST_ERROR_MESSAGE && c->setup == S_ERROR_SET) {
+    /* A failed read leaves the message it could not deliver. */
+    CHECK_OK(s->message_ok);
+    CHECK(strstr(s->message, "'///'") != NULL);
+  }
+  if (got != TRITON_SHM_OK && c->fn != F_LAST_ERROR_MESSAGE) {
+    CHECK_OK(s->message_ok);
+    CHECK(s->message_len > 0);
+    if (got >= 100 && got < 200) CHECK(s->last_errno == 0);
+  } else if (got == TRITON_SHM_OK && c->fn != F_LAST_ERROR_MESSAGE) {
+    CHECK_SIZE(s->message_len, 0);
+  }
+}
 
-  /* Outputs. */
+/* Every output the call was handed still holds its fill or sentinel, but
+ * for what a BUFFER_TOO_SMALL or a success may write. */
+static void verify_outputs(const row_state *s) {
+  const bad_case *c = s->c;
+  triton_shm_status got = s->got;
+  size_t len = s->len;
   if (got == TRITON_SHM_BUFFER_TOO_SMALL) {
-    CHECK_SIZE(written, needed);
-    CHECK(needed > 0);
+    CHECK_SIZE(s->written, s->needed);
+    CHECK(s->needed > 0);
   } else if (got != TRITON_SHM_OK) {
-    CHECK_SIZE(written, UNTOUCHED_SIZE);
+    CHECK_SIZE(s->written, UNTOUCHED_SIZE);
   }
   if (got == TRITON_SHM_BUFFER_TOO_SMALL && c->fn == F_LAST_ERROR_MESSAGE && len > 0) {
     /* The message, truncated to len - 1 bytes and NUL-terminated; nothing
      * past the buffer the call was given. */
-    CHECK(buf[len - 1] == '\0' && strlen(buf) == len - 1);
-    CHECK(is_all(buf + len, sizeof buf - len, FILL));
+    CHECK(s->buf[len - 1] == '\0' && strlen(s->buf) == len - 1);
+    CHECK(is_all(s->buf + len, sizeof s->buf - len, FILL));
   } else if (got != TRITON_SHM_OK) {
-    CHECK(is_all(buf, sizeof buf, FILL));
+    CHECK(is_all(s->buf, sizeof s->buf, FILL));
   }
-  CHECK(out_region == region_sentinel);
-  CHECK(out_registry == registry_sentinel);
-  CHECK_SIZE(count_out, UNTOUCHED_SIZE);
+  CHECK(s->out_region == REGION_SENTINEL);
+  CHECK(s->out_registry == REGISTRY_SENTINEL);
+  CHECK_SIZE(s->count_out, UNTOUCHED_SIZE);
   if (c->fn == F_REGISTRY_CONTAINS && c->out != O_NULL && got == TRITON_SHM_OK) {
-    CHECK(contains_out == false);
+    CHECK(s->contains_out == false);
   } else {
-    CHECK(contains_out == true);
+    CHECK(s->contains_out == true);
   }
-  CHECK(is_all(&stats_out, sizeof stats_out, FILL));
-  CHECK(is_all(&cleanup_report, sizeof cleanup_report, FILL));
-  if (c->fn == F_OPTIONS_INIT || c->fn == F_OPTIONS_FROM_ENV) CHECK(is_all(&opts, sizeof opts, FILL));
-  if (c->fn == F_REAP_STALE_SIZED) CHECK(is_all(&reap_report, sizeof reap_report, FILL));
-  if (c->fn == F_REAP_STALE && !is_all(&reap_report, sizeof reap_report, FILL)) {
+  CHECK(is_all(&s->stats_out, sizeof s->stats_out, FILL));
+  CHECK(is_all(&s->cleanup_report, sizeof s->cleanup_report, FILL));
+  if (c->fn == F_OPTIONS_INIT || c->fn == F_OPTIONS_FROM_ENV) {
+    CHECK(is_all(&s->opts, sizeof s->opts, FILL));
+  }
+  if (c->fn == F_REAP_STALE_SIZED) CHECK(is_all(&s->reap_report, sizeof s->reap_report, FILL));
+  if (c->fn == F_REAP_STALE && !is_all(&s->reap_report, sizeof s->reap_report, FILL)) {
     /* Reported on failure too, as documented: then nothing was reaped. */
-    CHECK_SIZE(reap_report.journals_reaped, 0);
-    CHECK_SIZE(reap_report.regions_unlinked, 0);
+    CHECK_SIZE(s->reap_report.journals_reaped, 0);
+    CHECK_SIZE(s->reap_report.regions_unlinked, 0);
   }
+}
 
-  /* Nothing tracked, registered or mapped. */
+/* Nothing tracked, registered, mapped or opened; no object created; an
+ * object set up beforehand untouched. */
+static void verify_nothing_left(const row_state *s) {
+  const bad_case *c = s->c;
+  int i;
   for (i = 0; i < 4; i++) {
-    CHECK_SIZE(after.stats[i].tracked, before.stats[i].tracked);
-    CHECK_SIZE(after.stats[i].registered, before.stats[i].registered);
-    CHECK_SIZE(after.stats[i].mapped_bytes, before.stats[i].mapped_bytes);
-    CHECK_SIZE(after.stats[i].unlinked, before.stats[i].unlinked);
+    CHECK_SIZE(s->after.stats[i].tracked, s->before.stats[i].tracked);
+    CHECK_SIZE(s->after.stats[i].registered, s->before.stats[i].registered);
+    CHECK_SIZE(s->after.stats[i].mapped_bytes, s->before.stats[i].mapped_bytes);
+    CHECK_SIZE(s->after.stats[i].unlinked, s->before.stats[i].unlinked);
   }
-  if (name != NULL && reg != NULL && c->fn != F_REGISTRY_FREE) {
+  if (s->name != NULL && s->reg != NULL && c->fn != F_REGISTRY_FREE) {
     bool tracked = true;
-    CHECK_OK(triton_shm_registry_contains(reg, name, &tracked));
+    CHECK_OK(triton_shm_registry_contains(s->reg, s->name, &tracked));
     CHECK(tracked == (c->setup == S_REGION));
   }
-  CHECK_SIZE(fds_after, fds_before);
+  CHECK_SIZE(s->fds_after, s->fds_before);
 
-  /* No object created; an object set up beforehand untouched. */
   if (c->setup == S_OBJECT) {
-    CHECK(object_intact(object));
+    CHECK(object_intact(s->object));
   } else if (c->setup == S_REGION) {
-    const unsigned char *data = triton_shm_region_data(setup_region);
-    CHECK(shm_test_exists(name));
+    const unsigned char *data = triton_shm_region_data(s->setup_region);
+    CHECK(shm_test_exists(s->name));
     CHECK(data != NULL && data[0] == PATTERN && data[c->size - 1] == PATTERN);
-  } else if (name != NULL) {
-    CHECK(!shm_test_exists(name));
-    if (has_normalised) CHECK(!shm_test_exists(normalised));
+  } else if (s->name != NULL) {
+    CHECK(!shm_test_exists(s->name));
+    if (s->has_normalised) CHECK(!shm_test_exists(s->normalised));
   }
+}
 
-  /* Undo the setup and anything a failing row left. */
-  if (out_region != region_sentinel && out_region != NULL) triton_shm_region_close(out_region);
-  if (out_registry != registry_sentinel && out_registry != NULL) {
-    triton_shm_registry_free(out_registry);
+/* Undo the setup and anything a failing row left. */
+static void row_teardown(row_state *s) {
+  if (s->out_region != REGION_SENTINEL && s->out_region != NULL) {
+    triton_shm_region_close(s->out_region);
   }
-  if (setup_region != NULL) CHECK_OK(triton_shm_region_close(setup_region));
-  if (c->setup == S_TRACK_OTHER) CHECK_OK(triton_shm_registry_unlink(reg, other));
-  if (object != NULL && c->setup == S_OBJECT) shm_test_remove(object);
-  if (has_normalised) remove_quietly(normalised);
+  if (s->out_registry != REGISTRY_SENTINEL && s->out_registry != NULL) {
+    triton_shm_registry_free(s->out_registry);
+  }
+  if (s->setup_region != NULL) CHECK_OK(triton_shm_region_close(s->setup_region));
+  if (s->c->setup == S_TRACK_OTHER) CHECK_OK(triton_shm_registry_unlink(s->reg, s->other));
+  if (s->object != NULL && s->c->setup == S_OBJECT) shm_test_remove(s->object);
+  if (s->has_normalised) remove_quietly(s->normalised);
+}
+
+/* Run one row; returns 1 if any of its checks failed. */
+static int run_case(const bad_case *c, size_t row) {
+  row_state s;
+  int failures_before = check_failures;
+
+  row_init(&s, c, row);
+  row_setup(&s);
+  row_prepare_call(&s);
+  row_call(&s);
+  if (s.returns_status) verify_status(&s);
+  verify_outputs(&s);
+  verify_nothing_left(&s);
+  row_teardown(&s);
 
   if (check_failures != failures_before) {
     fprintf(stderr, "  ^ case %zu: %s: %s%s%s\n\n", row, fn_names[c->fn], c->what,
-            name != NULL ? ", name " : "", name != NULL ? name : "");
+            s.name != NULL ? ", name " : "", s.name != NULL ? s.name : "");
     return 1;
   }
   return 0;
+}
+
+/* The lists themselves: every EXPORT has a row, no function is in both
+ * lists, and (by compiling) every name is a function of the header. */
+#define AS_NO_ROWS_NAME(name, why) "triton_shm_" #name,
+#define DECLARED(id, name) (void)&triton_shm_##name;
+#define NO_ROWS_DECLARED(name, why) (void)&triton_shm_##name;
+static void check_lists(void) {
+  static const char *const no_rows[] = {NOT_IN_CORPUS(AS_NO_ROWS_NAME)};
+  size_t rows[EXPORT_COUNT] = {0};
+  size_t i, fn;
+  EXPORTS(DECLARED)
+  NOT_IN_CORPUS(NO_ROWS_DECLARED)
+  for (i = 0; i < CASE_COUNT; i++) rows[cases[i].fn]++;
+  for (fn = 0; fn < EXPORT_COUNT; fn++) {
+    if (rows[fn] == 0) {
+      fprintf(stderr, "%s is in EXPORTS but no row of the corpus calls it\n", fn_names[fn]);
+      check_failures++;
+    }
+    for (i = 0; i < sizeof no_rows / sizeof no_rows[0]; i++) {
+      if (strcmp(fn_names[fn], no_rows[i]) == 0) {
+        fprintf(stderr, "%s is in both EXPORTS and NOT_IN_CORPUS\n", no_rows[i]);
+        check_failures++;
+      }
+    }
+  }
 }
 
 static void make_state_dirs(void) {
@@ -1115,6 +1249,7 @@ int main(void) {
   shm_test_name(fixture_name, sizeof fixture_name, "b", "fixture");
   REQUIRE_OK(triton_shm_region_create(reg_posix, fixture_name, 64, 0, &fixture_region));
   make_state_dirs();
+  check_lists();
 
   for (row = 0; row < CASE_COUNT; row++) {
     failed += (size_t)run_case(&cases[row], row);
