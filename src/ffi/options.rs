@@ -42,6 +42,79 @@ pub const TRITON_SHM_BACKEND_SYSTEM: u32 = 1;
 /// libraries built with the `xnu-model` feature.
 pub const TRITON_SHM_BACKEND_XNU_MODEL: u32 = 2;
 
+/// A `u32` field of `triton_shm_options` and the codes it takes: the one
+/// list that reading the caller's struct and filling it both go through.
+struct Codes<T: 'static> {
+    /// The field's name, for messages.
+    field: &'static str,
+    /// The constants it takes, for messages.
+    family: &'static str,
+    /// Each code and what it stands for. Where two codes stand for one value
+    /// (`TRITON_SHM_NAMING_PLATFORM` and the platform's own policy), filling
+    /// writes the first listed.
+    table: &'static [(u32, T)],
+}
+
+const NAMING: Codes<NamingPolicy> = Codes {
+    field: "naming_policy",
+    family: "TRITON_SHM_NAMING_*",
+    table: &[
+        (TRITON_SHM_NAMING_PLATFORM, NamingPolicy::platform()),
+        (TRITON_SHM_NAMING_DARWIN, NamingPolicy::Darwin),
+        (TRITON_SHM_NAMING_POSIX, NamingPolicy::Posix),
+    ],
+};
+
+const UNLINK: Codes<UnlinkPolicy> = Codes {
+    field: "unlink_policy",
+    family: "TRITON_SHM_UNLINK_*",
+    table: &[
+        (TRITON_SHM_UNLINK_OWNED_ONLY, UnlinkPolicy::OwnedOnly),
+        (TRITON_SHM_UNLINK_ALL, UnlinkPolicy::All),
+        (TRITON_SHM_UNLINK_NEVER, UnlinkPolicy::Never),
+    ],
+};
+
+const BACKEND: Codes<BackendKind> = Codes {
+    field: "backend",
+    family: "TRITON_SHM_BACKEND_*",
+    table: &[
+        (TRITON_SHM_BACKEND_FROM_ENV, BackendKind::FromEnvironment),
+        (TRITON_SHM_BACKEND_SYSTEM, BackendKind::System),
+        (TRITON_SHM_BACKEND_XNU_MODEL, BackendKind::XnuModel),
+    ],
+};
+
+impl<T: Copy + PartialEq + std::fmt::Debug> Codes<T> {
+    /// What the caller's `code` stands for.
+    fn value(&self, code: u32) -> Result<T> {
+        self.table
+            .iter()
+            .find(|&&(c, _)| c == code)
+            .map(|&(_, value)| value)
+            .ok_or_else(|| {
+                Error::new(
+                    Status::INVALID_ARGUMENT,
+                    format!("{} {code} is not one of {}", self.field, self.family),
+                )
+            })
+    }
+
+    /// The code the caller reads for `value`: the first listed for it.
+    fn code(&self, value: T) -> Result<u32> {
+        self.table
+            .iter()
+            .find(|&&(_, v)| v == value)
+            .map(|&(code, _)| code)
+            .ok_or_else(|| {
+                Error::new(
+                    Status::INTERNAL,
+                    format!("{} has no code for {value:?}", self.field),
+                )
+            })
+    }
+}
+
 /// Settings for `triton_shm_registry_new`. Always fill it with
 /// `triton_shm_options_init` first, then change the fields you need: fields
 /// may be appended in later minor versions, and `struct_size` tells the
@@ -104,17 +177,9 @@ impl triton_shm_options {
         let env = Options::from_env()?;
         Ok(triton_shm_options {
             // The platform's own policy stays "platform", whether the
-            // variable named it or left it unset.
-            naming_policy: match env.naming {
-                naming if naming == NamingPolicy::platform() => TRITON_SHM_NAMING_PLATFORM,
-                NamingPolicy::Darwin => TRITON_SHM_NAMING_DARWIN,
-                NamingPolicy::Posix => TRITON_SHM_NAMING_POSIX,
-            },
-            unlink_policy: match env.unlink {
-                UnlinkPolicy::OwnedOnly => TRITON_SHM_UNLINK_OWNED_ONLY,
-                UnlinkPolicy::All => TRITON_SHM_UNLINK_ALL,
-                UnlinkPolicy::Never => TRITON_SHM_UNLINK_NEVER,
-            },
+            // variable named it or left it unset: NAMING lists it first.
+            naming_policy: NAMING.code(env.naming)?,
+            unlink_policy: UNLINK.code(env.unlink)?,
             journal: u32::from(env.journal),
             reap_on_create: u32::from(env.reap_on_create),
             state_dir: match env.state_dir {
@@ -170,39 +235,9 @@ impl triton_shm_options {
     /// `reserved_prefixes` is NULL or points to `reserved_prefix_count`
     /// pointers, each NULL or a NUL-terminated string.
     unsafe fn to_options(self) -> Result<Options> {
-        let naming = match self.naming_policy {
-            TRITON_SHM_NAMING_PLATFORM => NamingPolicy::platform(),
-            TRITON_SHM_NAMING_DARWIN => NamingPolicy::Darwin,
-            TRITON_SHM_NAMING_POSIX => NamingPolicy::Posix,
-            other => {
-                return Err(Error::new(
-                    Status::INVALID_ARGUMENT,
-                    format!("naming_policy {other} is not one of TRITON_SHM_NAMING_*"),
-                ))
-            }
-        };
-        let unlink = match self.unlink_policy {
-            TRITON_SHM_UNLINK_OWNED_ONLY => UnlinkPolicy::OwnedOnly,
-            TRITON_SHM_UNLINK_ALL => UnlinkPolicy::All,
-            TRITON_SHM_UNLINK_NEVER => UnlinkPolicy::Never,
-            other => {
-                return Err(Error::new(
-                    Status::INVALID_ARGUMENT,
-                    format!("unlink_policy {other} is not one of TRITON_SHM_UNLINK_*"),
-                ))
-            }
-        };
-        let backend = match self.backend {
-            TRITON_SHM_BACKEND_FROM_ENV => BackendKind::FromEnvironment,
-            TRITON_SHM_BACKEND_SYSTEM => BackendKind::System,
-            TRITON_SHM_BACKEND_XNU_MODEL => BackendKind::XnuModel,
-            other => {
-                return Err(Error::new(
-                    Status::INVALID_ARGUMENT,
-                    format!("backend {other} is not one of TRITON_SHM_BACKEND_*"),
-                ))
-            }
-        };
+        let naming = NAMING.value(self.naming_policy)?;
+        let unlink = UNLINK.value(self.unlink_policy)?;
+        let backend = BACKEND.value(self.backend)?;
         let mut reserved_prefixes = Vec::with_capacity(self.reserved_prefix_count.min(64));
         if self.reserved_prefix_count > 0 {
             if self.reserved_prefixes.is_null() {
@@ -389,4 +424,55 @@ unsafe fn fill(
         unsafe { std::ptr::write_bytes(opts.cast::<u8>().add(size), 0, opts_size - size) };
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads_back<T: Copy + PartialEq + std::fmt::Debug>(codes: &Codes<T>, values: &[T]) {
+        for &value in values {
+            let code = codes.code(value).unwrap();
+            assert_eq!(codes.value(code).unwrap(), value, "{}", codes.field);
+        }
+    }
+
+    #[test]
+    fn every_value_has_a_code_that_reads_back_as_it() {
+        reads_back(&NAMING, &[NamingPolicy::Darwin, NamingPolicy::Posix]);
+        reads_back(
+            &UNLINK,
+            &[
+                UnlinkPolicy::OwnedOnly,
+                UnlinkPolicy::All,
+                UnlinkPolicy::Never,
+            ],
+        );
+        reads_back(
+            &BACKEND,
+            &[
+                BackendKind::FromEnvironment,
+                BackendKind::System,
+                BackendKind::XnuModel,
+            ],
+        );
+    }
+
+    #[test]
+    fn the_platform_policy_is_filled_in_as_platform() {
+        assert_eq!(
+            NAMING.code(NamingPolicy::platform()).unwrap(),
+            TRITON_SHM_NAMING_PLATFORM
+        );
+    }
+
+    #[test]
+    fn an_unknown_code_names_the_field_and_its_constants() {
+        let err = UNLINK.value(7).unwrap_err();
+        assert_eq!(err.status(), Status::INVALID_ARGUMENT);
+        assert_eq!(
+            err.message(),
+            "unlink_policy 7 is not one of TRITON_SHM_UNLINK_*"
+        );
+    }
 }
