@@ -238,22 +238,21 @@ impl triton_shm_options {
         let naming = NAMING.value(self.naming_policy)?;
         let unlink = UNLINK.value(self.unlink_policy)?;
         let backend = BACKEND.value(self.backend)?;
-        let mut reserved_prefixes = Vec::with_capacity(self.reserved_prefix_count.min(64));
-        if self.reserved_prefix_count > 0 {
-            if self.reserved_prefixes.is_null() {
-                return Err(Error::new(
-                    Status::NULL_ARGUMENT,
-                    "'reserved_prefixes' is NULL but reserved_prefix_count is not 0",
-                ));
-            }
-            for i in 0..self.reserved_prefix_count {
-                // SAFETY: the array holds reserved_prefix_count pointers per
-                // this function's contract.
-                let item = unsafe { self.reserved_prefixes.add(i).read() };
-                // SAFETY: each entry is NULL or a NUL-terminated string.
-                let prefix = unsafe { pointers::c_bytes(item, "reserved_prefixes[i]") }?;
-                reserved_prefixes.push(prefix.to_vec());
-            }
+        // SAFETY: the array holds reserved_prefix_count pointers per this
+        // function's contract.
+        let items = unsafe {
+            pointers::slice(
+                self.reserved_prefixes,
+                self.reserved_prefix_count,
+                "reserved_prefixes",
+                "reserved_prefix_count",
+            )
+        }?;
+        let mut reserved_prefixes = Vec::with_capacity(items.len());
+        for &item in items {
+            // SAFETY: each entry is NULL or a NUL-terminated string.
+            let prefix = unsafe { pointers::c_bytes(item, "reserved_prefixes[i]") }?;
+            reserved_prefixes.push(prefix.to_vec());
         }
         let state_dir = if self.state_dir.is_null() {
             None
@@ -287,7 +286,7 @@ pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
         return unsafe { triton_shm_options::default().to_options() };
     }
     // SAFETY: non-NULL, and the struct starts with its size per the contract.
-    let caller_size = unsafe { opts.cast::<usize>().read_unaligned() };
+    let caller_size = unsafe { pointers::leading_size(opts) };
     if caller_size < MIN_STRUCT_SIZE || caller_size > size_of::<triton_shm_options>() {
         return Err(Error::new(
             Status::INVALID_ARGUMENT,
@@ -299,16 +298,10 @@ pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
         ));
     }
     let mut copy = triton_shm_options::default();
-    // SAFETY: the caller's struct has `caller_size` readable bytes, and
-    // `caller_size` is at most the size of `copy`, so both ranges are valid;
-    // a local cannot overlap the caller's memory.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            opts.cast::<u8>(),
-            (&mut copy as *mut triton_shm_options).cast::<u8>(),
-            caller_size,
-        );
-    }
+    // SAFETY: the caller's struct has `caller_size` readable bytes per the
+    // contract; its fields are integers and raw pointers, valid whatever
+    // their bytes (the pointers are checked when they are read).
+    unsafe { pointers::read_sized(opts, caller_size, &mut copy) };
     // SAFETY: the pointer fields are as the caller's contract promises.
     unsafe { copy.to_options() }
 }
@@ -403,26 +396,12 @@ unsafe fn fill(
 ) -> Result<()> {
     pointers::require_out(opts, "opts")?;
     check_size(opts_size)?;
-    let size = opts_size.min(size_of::<triton_shm_options>());
     let filled = triton_shm_options {
-        struct_size: size,
+        struct_size: opts_size.min(size_of::<triton_shm_options>()),
         ..filled
     };
-    // SAFETY: `opts` is writable for `opts_size >= size` bytes per the
-    // contract; `filled` is a local, so the ranges cannot overlap, and
-    // `size` never exceeds the local's size.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            (&filled as *const triton_shm_options).cast::<u8>(),
-            opts.cast::<u8>(),
-            size,
-        );
-    }
-    if opts_size > size {
-        // SAFETY: the caller's bytes from `size` to `opts_size` are
-        // writable per the contract.
-        unsafe { std::ptr::write_bytes(opts.cast::<u8>().add(size), 0, opts_size - size) };
-    }
+    // SAFETY: `opts` is writable for `opts_size` bytes per the contract.
+    unsafe { pointers::write_sized(opts, opts_size, &filled) };
     Ok(())
 }
 
