@@ -55,63 +55,62 @@ struct Codes<T: 'static> {
     table: &'static [(u32, T)],
 }
 
-const NAMING: Codes<NamingPolicy> = Codes {
-    field: "naming_policy",
-    family: "TRITON_SHM_NAMING_*",
-    table: &[
-        (TRITON_SHM_NAMING_PLATFORM, NamingPolicy::platform()),
-        (TRITON_SHM_NAMING_DARWIN, NamingPolicy::Darwin),
-        (TRITON_SHM_NAMING_POSIX, NamingPolicy::Posix),
-    ],
-};
+/// One `Codes` constant for each `NAME: type, "field", "family" { code =>
+/// value, ... }`.
+macro_rules! codes {
+    ($($name:ident: $t:ty, $field:literal, $family:literal {
+        $($code:ident => $value:expr),+ $(,)?
+    })+) => {
+        $(const $name: Codes<$t> = Codes {
+            field: $field,
+            family: $family,
+            table: &[$(($code, $value)),+],
+        };)+
+    };
+}
 
-const UNLINK: Codes<UnlinkPolicy> = Codes {
-    field: "unlink_policy",
-    family: "TRITON_SHM_UNLINK_*",
-    table: &[
-        (TRITON_SHM_UNLINK_OWNED_ONLY, UnlinkPolicy::OwnedOnly),
-        (TRITON_SHM_UNLINK_ALL, UnlinkPolicy::All),
-        (TRITON_SHM_UNLINK_NEVER, UnlinkPolicy::Never),
-    ],
-};
-
-const BACKEND: Codes<BackendKind> = Codes {
-    field: "backend",
-    family: "TRITON_SHM_BACKEND_*",
-    table: &[
-        (TRITON_SHM_BACKEND_FROM_ENV, BackendKind::FromEnvironment),
-        (TRITON_SHM_BACKEND_SYSTEM, BackendKind::System),
-        (TRITON_SHM_BACKEND_XNU_MODEL, BackendKind::XnuModel),
-    ],
-};
+codes! {
+    NAMING: NamingPolicy, "naming_policy", "TRITON_SHM_NAMING_*" {
+        TRITON_SHM_NAMING_PLATFORM => NamingPolicy::platform(),
+        TRITON_SHM_NAMING_DARWIN => NamingPolicy::Darwin,
+        TRITON_SHM_NAMING_POSIX => NamingPolicy::Posix,
+    }
+    UNLINK: UnlinkPolicy, "unlink_policy", "TRITON_SHM_UNLINK_*" {
+        TRITON_SHM_UNLINK_OWNED_ONLY => UnlinkPolicy::OwnedOnly,
+        TRITON_SHM_UNLINK_ALL => UnlinkPolicy::All,
+        TRITON_SHM_UNLINK_NEVER => UnlinkPolicy::Never,
+    }
+    BACKEND: BackendKind, "backend", "TRITON_SHM_BACKEND_*" {
+        TRITON_SHM_BACKEND_FROM_ENV => BackendKind::FromEnvironment,
+        TRITON_SHM_BACKEND_SYSTEM => BackendKind::System,
+        TRITON_SHM_BACKEND_XNU_MODEL => BackendKind::XnuModel,
+    }
+}
 
 impl<T: Copy + PartialEq + std::fmt::Debug> Codes<T> {
     /// What the caller's `code` stands for.
     fn value(&self, code: u32) -> Result<T> {
-        self.table
-            .iter()
-            .find(|&&(c, _)| c == code)
-            .map(|&(_, value)| value)
-            .ok_or_else(|| {
-                Error::new(
-                    Status::INVALID_ARGUMENT,
-                    format!("{} {code} is not one of {}", self.field, self.family),
-                )
-            })
+        let message = || format!("{} {code} is not one of {}", self.field, self.family);
+        let (_, value) = self.find(|&(c, _)| c == code, Status::INVALID_ARGUMENT, message)?;
+        Ok(value)
     }
 
     /// The code the caller reads for `value`: the first listed for it.
     fn code(&self, value: T) -> Result<u32> {
-        self.table
-            .iter()
-            .find(|&&(_, v)| v == value)
-            .map(|&(code, _)| code)
-            .ok_or_else(|| {
-                Error::new(
-                    Status::INTERNAL,
-                    format!("{} has no code for {value:?}", self.field),
-                )
-            })
+        let message = || format!("{} has no code for {value:?}", self.field);
+        let (code, _) = self.find(|&(_, v)| v == value, Status::INTERNAL, message)?;
+        Ok(code)
+    }
+
+    /// The first entry that `matches`, or an error with `status`.
+    fn find(
+        &self,
+        matches: impl Fn(&(u32, T)) -> bool,
+        status: Status,
+        message: impl FnOnce() -> String,
+    ) -> Result<(u32, T)> {
+        let found = self.table.iter().copied().find(matches);
+        found.ok_or_else(|| Error::new(status, message()))
     }
 }
 
