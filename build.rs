@@ -11,16 +11,48 @@
 //! Under cargo-c (the `capi` feature) neither is set: cargo-c names the
 //! library itself.
 //!
+//! The version is read here once ([`Version`]) and handed to the library's
+//! code as the compile-time variable `TRITON_SHM_VERSION`.
+//!
 //! The committed `include/triton_shm.h` is the shipped header: a default build
 //! does not compile cbindgen. `scripts/header.sh` and its `--verify` drift
 //! check turn the feature on and write the result to `$OUT_DIR/triton_shm.h`.
 
 use std::env;
 
+/// The package version as cargo read it from Cargo.toml: the one reading of
+/// it, for the library's names, the header's macros and (through the
+/// compile-time variable `TRITON_SHM_VERSION`) `triton_shm_version` and the
+/// tool.
+struct Version {
+    major: String,
+    minor: String,
+    patch: String,
+}
+
+impl Version {
+    fn from_cargo() -> Version {
+        let part = |name| env::var(name).unwrap_or_default();
+        Version {
+            major: part("CARGO_PKG_VERSION_MAJOR"),
+            minor: part("CARGO_PKG_VERSION_MINOR"),
+            patch: part("CARGO_PKG_VERSION_PATCH"),
+        }
+    }
+}
+
+/// `MAJOR.MINOR.PATCH`, without a pre-release or build suffix: what the
+/// linker's `-current_version` and the header's numeric macros can hold.
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
 fn main() {
-    let major = env::var("CARGO_PKG_VERSION_MAJOR").unwrap_or_default();
-    let minor = env::var("CARGO_PKG_VERSION_MINOR").unwrap_or_default();
-    let version = env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    let version = Version::from_cargo();
+    let (major, minor) = (&version.major, &version.minor);
+    println!("cargo:rustc-env=TRITON_SHM_VERSION={version}");
 
     // cargo-c (`cargo cinstall`, which turns on the `capi` feature) names
     // the library itself; two install names or sonames would conflict.
@@ -45,16 +77,12 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 
     #[cfg(feature = "generate-header")]
-    generate_header(
-        &major,
-        &minor,
-        &env::var("CARGO_PKG_VERSION_PATCH").unwrap_or_default(),
-    );
+    generate_header(&version);
 }
 
 /// Write `$OUT_DIR/triton_shm.h` from the sources and cbindgen.toml.
 #[cfg(feature = "generate-header")]
-fn generate_header(major: &str, minor: &str, patch: &str) {
+fn generate_header(version: &Version) {
     use std::path::PathBuf;
 
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -64,11 +92,16 @@ fn generate_header(major: &str, minor: &str, patch: &str) {
 
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable and valid");
+    let Version {
+        major,
+        minor,
+        patch,
+    } = version;
     config.after_includes = Some(format!(
         "\n#define TRITON_SHM_VERSION_MAJOR {major}\n\
          #define TRITON_SHM_VERSION_MINOR {minor}\n\
          #define TRITON_SHM_VERSION_PATCH {patch}\n\
-         #define TRITON_SHM_VERSION_STRING \"{major}.{minor}.{patch}\"\n\n\
+         #define TRITON_SHM_VERSION_STRING \"{version}\"\n\n\
          /** Fill *(opts) with the defaults; passes the struct's size as compiled. */\n\
          #define TRITON_SHM_OPTIONS_INIT(opts) triton_shm_options_init((opts), sizeof *(opts))\n"
     ));

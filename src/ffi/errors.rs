@@ -60,14 +60,12 @@ pub unsafe extern "C" fn triton_shm_last_error_message(
         if let Err(e) = &written {
             if e.status() == Status::BUFFER_TOO_SMALL && len > 0 {
                 let cut = truncation_point(&message, len - 1);
-                // SAFETY: `buf` is non-NULL (write_c_string checked it) and
-                // writable for `len` bytes per the contract; `cut < len`, so
-                // the bytes and the NUL after them fit. The message is a
-                // local copy, so it cannot overlap the caller's buffer.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(message.as_ptr(), buf.cast::<u8>(), cut);
-                    buf.add(cut).write(0);
-                }
+                let fitting = message.as_bytes().get(..cut).unwrap_or_default();
+                // SAFETY: forwarded from this function's contract. `cut <
+                // len`, so the bytes and their NUL fit and the result is Ok;
+                // `*out_written` keeps the length needed, stored above.
+                let _ =
+                    unsafe { pointers::write_c_string(fitting, buf, len, std::ptr::null_mut()) };
             }
         }
         written

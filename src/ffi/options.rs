@@ -42,6 +42,78 @@ pub const TRITON_SHM_BACKEND_SYSTEM: u32 = 1;
 /// libraries built with the `xnu-model` feature.
 pub const TRITON_SHM_BACKEND_XNU_MODEL: u32 = 2;
 
+/// A `u32` field of `triton_shm_options` and the codes it takes: the one
+/// list that reading the caller's struct and filling it both go through.
+struct Codes<T: 'static> {
+    /// The field's name, for messages.
+    field: &'static str,
+    /// The constants it takes, for messages.
+    family: &'static str,
+    /// Each code and what it stands for. Where two codes stand for one value
+    /// (`TRITON_SHM_NAMING_PLATFORM` and the platform's own policy), filling
+    /// writes the first listed.
+    table: &'static [(u32, T)],
+}
+
+/// One `Codes` constant for each `NAME: type, "field", "family" { code =>
+/// value, ... }`.
+macro_rules! codes {
+    ($($name:ident: $t:ty, $field:literal, $family:literal {
+        $($code:ident => $value:expr),+ $(,)?
+    })+) => {
+        $(const $name: Codes<$t> = Codes {
+            field: $field,
+            family: $family,
+            table: &[$(($code, $value)),+],
+        };)+
+    };
+}
+
+codes! {
+    NAMING: NamingPolicy, "naming_policy", "TRITON_SHM_NAMING_*" {
+        TRITON_SHM_NAMING_PLATFORM => NamingPolicy::platform(),
+        TRITON_SHM_NAMING_DARWIN => NamingPolicy::Darwin,
+        TRITON_SHM_NAMING_POSIX => NamingPolicy::Posix,
+    }
+    UNLINK: UnlinkPolicy, "unlink_policy", "TRITON_SHM_UNLINK_*" {
+        TRITON_SHM_UNLINK_OWNED_ONLY => UnlinkPolicy::OwnedOnly,
+        TRITON_SHM_UNLINK_ALL => UnlinkPolicy::All,
+        TRITON_SHM_UNLINK_NEVER => UnlinkPolicy::Never,
+    }
+    BACKEND: BackendKind, "backend", "TRITON_SHM_BACKEND_*" {
+        TRITON_SHM_BACKEND_FROM_ENV => BackendKind::FromEnvironment,
+        TRITON_SHM_BACKEND_SYSTEM => BackendKind::System,
+        TRITON_SHM_BACKEND_XNU_MODEL => BackendKind::XnuModel,
+    }
+}
+
+impl<T: Copy + PartialEq + std::fmt::Debug> Codes<T> {
+    /// What the caller's `code` stands for.
+    fn value(&self, code: u32) -> Result<T> {
+        let message = || format!("{} {code} is not one of {}", self.field, self.family);
+        let (_, value) = self.find(|&(c, _)| c == code, Status::INVALID_ARGUMENT, message)?;
+        Ok(value)
+    }
+
+    /// The code the caller reads for `value`: the first listed for it.
+    fn code(&self, value: T) -> Result<u32> {
+        let message = || format!("{} has no code for {value:?}", self.field);
+        let (code, _) = self.find(|&(_, v)| v == value, Status::INTERNAL, message)?;
+        Ok(code)
+    }
+
+    /// The first entry that `matches`, or an error with `status`.
+    fn find(
+        &self,
+        matches: impl Fn(&(u32, T)) -> bool,
+        status: Status,
+        message: impl FnOnce() -> String,
+    ) -> Result<(u32, T)> {
+        let found = self.table.iter().copied().find(matches);
+        found.ok_or_else(|| Error::new(status, message()))
+    }
+}
+
 /// Settings for `triton_shm_registry_new`. Always fill it with
 /// `triton_shm_options_init` first, then change the fields you need: fields
 /// may be appended in later minor versions, and `struct_size` tells the
@@ -104,17 +176,9 @@ impl triton_shm_options {
         let env = Options::from_env()?;
         Ok(triton_shm_options {
             // The platform's own policy stays "platform", whether the
-            // variable named it or left it unset.
-            naming_policy: match env.naming {
-                naming if naming == NamingPolicy::platform() => TRITON_SHM_NAMING_PLATFORM,
-                NamingPolicy::Darwin => TRITON_SHM_NAMING_DARWIN,
-                NamingPolicy::Posix => TRITON_SHM_NAMING_POSIX,
-            },
-            unlink_policy: match env.unlink {
-                UnlinkPolicy::OwnedOnly => TRITON_SHM_UNLINK_OWNED_ONLY,
-                UnlinkPolicy::All => TRITON_SHM_UNLINK_ALL,
-                UnlinkPolicy::Never => TRITON_SHM_UNLINK_NEVER,
-            },
+            // variable named it or left it unset: NAMING lists it first.
+            naming_policy: NAMING.code(env.naming)?,
+            unlink_policy: UNLINK.code(env.unlink)?,
             journal: u32::from(env.journal),
             reap_on_create: u32::from(env.reap_on_create),
             state_dir: match env.state_dir {
@@ -170,55 +234,24 @@ impl triton_shm_options {
     /// `reserved_prefixes` is NULL or points to `reserved_prefix_count`
     /// pointers, each NULL or a NUL-terminated string.
     unsafe fn to_options(self) -> Result<Options> {
-        let naming = match self.naming_policy {
-            TRITON_SHM_NAMING_PLATFORM => NamingPolicy::platform(),
-            TRITON_SHM_NAMING_DARWIN => NamingPolicy::Darwin,
-            TRITON_SHM_NAMING_POSIX => NamingPolicy::Posix,
-            other => {
-                return Err(Error::new(
-                    Status::INVALID_ARGUMENT,
-                    format!("naming_policy {other} is not one of TRITON_SHM_NAMING_*"),
-                ))
-            }
-        };
-        let unlink = match self.unlink_policy {
-            TRITON_SHM_UNLINK_OWNED_ONLY => UnlinkPolicy::OwnedOnly,
-            TRITON_SHM_UNLINK_ALL => UnlinkPolicy::All,
-            TRITON_SHM_UNLINK_NEVER => UnlinkPolicy::Never,
-            other => {
-                return Err(Error::new(
-                    Status::INVALID_ARGUMENT,
-                    format!("unlink_policy {other} is not one of TRITON_SHM_UNLINK_*"),
-                ))
-            }
-        };
-        let backend = match self.backend {
-            TRITON_SHM_BACKEND_FROM_ENV => BackendKind::FromEnvironment,
-            TRITON_SHM_BACKEND_SYSTEM => BackendKind::System,
-            TRITON_SHM_BACKEND_XNU_MODEL => BackendKind::XnuModel,
-            other => {
-                return Err(Error::new(
-                    Status::INVALID_ARGUMENT,
-                    format!("backend {other} is not one of TRITON_SHM_BACKEND_*"),
-                ))
-            }
-        };
-        let mut reserved_prefixes = Vec::with_capacity(self.reserved_prefix_count.min(64));
-        if self.reserved_prefix_count > 0 {
-            if self.reserved_prefixes.is_null() {
-                return Err(Error::new(
-                    Status::NULL_ARGUMENT,
-                    "'reserved_prefixes' is NULL but reserved_prefix_count is not 0",
-                ));
-            }
-            for i in 0..self.reserved_prefix_count {
-                // SAFETY: the array holds reserved_prefix_count pointers per
-                // this function's contract.
-                let item = unsafe { self.reserved_prefixes.add(i).read() };
-                // SAFETY: each entry is NULL or a NUL-terminated string.
-                let prefix = unsafe { pointers::c_bytes(item, "reserved_prefixes[i]") }?;
-                reserved_prefixes.push(prefix.to_vec());
-            }
+        let naming = NAMING.value(self.naming_policy)?;
+        let unlink = UNLINK.value(self.unlink_policy)?;
+        let backend = BACKEND.value(self.backend)?;
+        // SAFETY: the array holds reserved_prefix_count pointers per this
+        // function's contract.
+        let items = unsafe {
+            pointers::slice(
+                self.reserved_prefixes,
+                self.reserved_prefix_count,
+                "reserved_prefixes",
+                "reserved_prefix_count",
+            )
+        }?;
+        let mut reserved_prefixes = Vec::with_capacity(items.len());
+        for &item in items {
+            // SAFETY: each entry is NULL or a NUL-terminated string.
+            let prefix = unsafe { pointers::c_bytes(item, "reserved_prefixes[i]") }?;
+            reserved_prefixes.push(prefix.to_vec());
         }
         let state_dir = if self.state_dir.is_null() {
             None
@@ -252,7 +285,7 @@ pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
         return unsafe { triton_shm_options::default().to_options() };
     }
     // SAFETY: non-NULL, and the struct starts with its size per the contract.
-    let caller_size = unsafe { opts.cast::<usize>().read_unaligned() };
+    let caller_size = unsafe { pointers::leading_size(opts) };
     if caller_size < MIN_STRUCT_SIZE || caller_size > size_of::<triton_shm_options>() {
         return Err(Error::new(
             Status::INVALID_ARGUMENT,
@@ -264,16 +297,10 @@ pub(crate) unsafe fn read(opts: *const triton_shm_options) -> Result<Options> {
         ));
     }
     let mut copy = triton_shm_options::default();
-    // SAFETY: the caller's struct has `caller_size` readable bytes, and
-    // `caller_size` is at most the size of `copy`, so both ranges are valid;
-    // a local cannot overlap the caller's memory.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            opts.cast::<u8>(),
-            (&mut copy as *mut triton_shm_options).cast::<u8>(),
-            caller_size,
-        );
-    }
+    // SAFETY: the caller's struct has `caller_size` readable bytes per the
+    // contract; its fields are integers and raw pointers, valid whatever
+    // their bytes (the pointers are checked when they are read).
+    unsafe { pointers::read_sized(opts, caller_size, &mut copy) };
     // SAFETY: the pointer fields are as the caller's contract promises.
     unsafe { copy.to_options() }
 }
@@ -368,25 +395,62 @@ unsafe fn fill(
 ) -> Result<()> {
     pointers::require_out(opts, "opts")?;
     check_size(opts_size)?;
-    let size = opts_size.min(size_of::<triton_shm_options>());
     let filled = triton_shm_options {
-        struct_size: size,
+        struct_size: opts_size.min(size_of::<triton_shm_options>()),
         ..filled
     };
-    // SAFETY: `opts` is writable for `opts_size >= size` bytes per the
-    // contract; `filled` is a local, so the ranges cannot overlap, and
-    // `size` never exceeds the local's size.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            (&filled as *const triton_shm_options).cast::<u8>(),
-            opts.cast::<u8>(),
-            size,
+    // SAFETY: `opts` is writable for `opts_size` bytes per the contract.
+    unsafe { pointers::write_sized(opts, opts_size, &filled) };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads_back<T: Copy + PartialEq + std::fmt::Debug>(codes: &Codes<T>, values: &[T]) {
+        for &value in values {
+            let code = codes.code(value).unwrap();
+            assert_eq!(codes.value(code).unwrap(), value, "{}", codes.field);
+        }
+    }
+
+    #[test]
+    fn every_value_has_a_code_that_reads_back_as_it() {
+        reads_back(&NAMING, &[NamingPolicy::Darwin, NamingPolicy::Posix]);
+        reads_back(
+            &UNLINK,
+            &[
+                UnlinkPolicy::OwnedOnly,
+                UnlinkPolicy::All,
+                UnlinkPolicy::Never,
+            ],
+        );
+        reads_back(
+            &BACKEND,
+            &[
+                BackendKind::FromEnvironment,
+                BackendKind::System,
+                BackendKind::XnuModel,
+            ],
         );
     }
-    if opts_size > size {
-        // SAFETY: the caller's bytes from `size` to `opts_size` are
-        // writable per the contract.
-        unsafe { std::ptr::write_bytes(opts.cast::<u8>().add(size), 0, opts_size - size) };
+
+    #[test]
+    fn the_platform_policy_is_filled_in_as_platform() {
+        assert_eq!(
+            NAMING.code(NamingPolicy::platform()).unwrap(),
+            TRITON_SHM_NAMING_PLATFORM
+        );
     }
-    Ok(())
+
+    #[test]
+    fn an_unknown_code_names_the_field_and_its_constants() {
+        let err = UNLINK.value(7).unwrap_err();
+        assert_eq!(err.status(), Status::INVALID_ARGUMENT);
+        assert_eq!(
+            err.message(),
+            "unlink_policy 7 is not one of TRITON_SHM_UNLINK_*"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::status::{Error, Result, Status};
 use std::ffi::{c_char, CStr};
-use std::mem::MaybeUninit;
+use std::mem::{size_of, MaybeUninit};
 
 fn null(what: &str) -> Error {
     Error::new(Status::NULL_ARGUMENT, format!("'{what}' is NULL"))
@@ -30,6 +30,99 @@ pub(crate) unsafe fn c_str<'a>(ptr: *const c_char, what: &str) -> Result<&'a CSt
     }
     // SAFETY: non-NULL and NUL-terminated per this function's contract.
     Ok(unsafe { CStr::from_ptr(ptr) })
+}
+
+/// The `len` elements of the C array `ptr` (`what`, its length
+/// `len_what`); with `len` 0, empty whatever `ptr` is.
+///
+/// # Safety
+/// `ptr` is NULL or points to `len` initialised `T`s, aligned, that stay
+/// valid and unmodified for `'a`.
+pub(crate) unsafe fn slice<'a, T>(
+    ptr: *const T,
+    len: usize,
+    what: &str,
+    len_what: &str,
+) -> Result<&'a [T]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(Error::new(
+            Status::NULL_ARGUMENT,
+            format!("'{what}' is NULL but {len_what} is {len}"),
+        ));
+    }
+    // No array in memory has more bytes than an isize holds.
+    if len > isize::MAX.unsigned_abs() / size_of::<T>().max(1) {
+        return Err(Error::new(
+            Status::INVALID_ARGUMENT,
+            format!("{len_what} is {len}, more than memory holds"),
+        ));
+    }
+    // SAFETY: non-NULL, and `len` valid elements per this function's
+    // contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// The `size_t` that the caller's struct at `ptr` starts with (its own
+/// size, for the structs that carry one).
+///
+/// # Safety
+/// `ptr` is non-NULL and readable for a `usize`; it need not be aligned.
+pub(crate) unsafe fn leading_size<T>(ptr: *const T) -> usize {
+    // SAFETY: readable per this function's contract; `read_unaligned`
+    // makes no claim about alignment.
+    unsafe { ptr.cast::<usize>().read_unaligned() }
+}
+
+/// Copy the first `min(size, size_of::<T>())` bytes of the caller's struct
+/// of `size` bytes at `ptr` over `value`, which keeps the rest of its
+/// bytes: a caller compiled against an older, shorter struct leaves the
+/// fields it does not know as `value` had them.
+///
+/// # Safety
+/// `ptr` is readable for `size` bytes, and `value` is a valid `T` whatever
+/// those bytes are.
+pub(crate) unsafe fn read_sized<T>(ptr: *const T, size: usize, value: &mut T) {
+    let copied = size.min(size_of::<T>());
+    // SAFETY: `ptr` is readable for `size >= copied` bytes per the
+    // contract; `value` is writable for `size_of::<T>() >= copied` bytes,
+    // and a `&mut` cannot overlap the caller's memory it is read from.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            ptr.cast::<u8>(),
+            std::ptr::from_mut(value).cast::<u8>(),
+            copied,
+        );
+    }
+}
+
+/// Store `value` in the caller's struct of `size` bytes at `ptr`, if `ptr`
+/// is not NULL: its first `min(size, size_of::<T>())` bytes, then zeroes up
+/// to `size`, so a caller compiled against a newer, longer struct reads
+/// zero in the fields this library does not know, and one compiled against
+/// an older, shorter struct is never written past its end.
+///
+/// # Safety
+/// `ptr` is NULL or valid for writing `size` bytes.
+pub(crate) unsafe fn write_sized<T>(ptr: *mut T, size: usize, value: &T) {
+    if ptr.is_null() {
+        return;
+    }
+    let ours = size_of::<T>();
+    let copied = size.min(ours);
+    let dst = ptr.cast::<u8>();
+    // SAFETY: `dst` is writable for `size >= copied` bytes per the contract,
+    // `value` is readable for `ours >= copied` bytes (an untyped copy, so
+    // its padding may be copied too), and a shared reference cannot overlap
+    // the caller's memory being written.
+    unsafe { std::ptr::copy_nonoverlapping(std::ptr::from_ref(value).cast::<u8>(), dst, copied) };
+    if size > ours {
+        // SAFETY: the bytes from `ours` to `size` are the caller's, writable
+        // per the contract.
+        unsafe { std::ptr::write_bytes(dst.add(ours), 0, size - ours) };
+    }
 }
 
 /// A shared reference to the object behind `ptr`.
@@ -183,4 +276,53 @@ pub(crate) unsafe fn write_c_string_with(
         write_opt(out_written, len);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_array_may_be_null() {
+        // SAFETY: a length of 0 reads nothing.
+        let items = unsafe { slice::<u32>(std::ptr::null(), 0, "a", "n") }.unwrap();
+        assert!(items.is_empty());
+    }
+
+    #[test]
+    fn a_null_array_with_a_length_is_refused() {
+        // SAFETY: NULL is refused before anything is read.
+        let err = unsafe { slice::<u32>(std::ptr::null(), 2, "a", "n") }.unwrap_err();
+        assert_eq!(err.status(), Status::NULL_ARGUMENT);
+        assert_eq!(err.message(), "'a' is NULL but n is 2");
+    }
+
+    #[test]
+    fn a_length_no_memory_holds_is_refused() {
+        let one = 7u64;
+        // SAFETY: the length is refused before anything is read.
+        let err = unsafe { slice(std::ptr::from_ref(&one), usize::MAX / 4, "a", "n") }.unwrap_err();
+        assert_eq!(err.status(), Status::INVALID_ARGUMENT);
+    }
+
+    #[test]
+    fn a_sized_write_then_read_round_trips_the_shared_bytes() {
+        let mut buf = [0xA5u8; 24];
+        // SAFETY: `buf` holds 24 bytes, the 12 written and more.
+        unsafe { write_sized(buf.as_mut_ptr().cast::<[u32; 2]>(), 12, &[1u32, 2]) };
+        assert_eq!(&buf[..8], [1u32, 2].map(u32::to_ne_bytes).as_flattened());
+        assert_eq!(
+            &buf[8..12],
+            [0; 4],
+            "zeroes past ours, up to the caller's size"
+        );
+        assert!(
+            buf[12..].iter().all(|&b| b == 0xA5),
+            "nothing past the caller's size"
+        );
+        let mut back = [9u32; 2];
+        // SAFETY: `buf` is readable for 4 bytes; any bytes make a u32.
+        unsafe { read_sized(buf.as_ptr().cast::<[u32; 2]>(), 4, &mut back) };
+        assert_eq!(back, [1, 9], "only the caller's bytes are read");
+    }
 }

@@ -12,6 +12,7 @@
 //! `triton_shm_reap_stale`, `triton_shm_stats_format`) carry no size: they
 //! exchange exactly the 0.1.0 layout ([`Extensible::SIZE_0_1`]), forever.
 
+use super::pointers;
 use crate::journal::ReapReport;
 use crate::registry::{CleanupReport, Stats};
 use crate::status::{Error, Result, Status};
@@ -75,21 +76,9 @@ pub(crate) fn check_size<T: Extensible>(size: usize, what: &str) -> Result<()> {
 /// # Safety
 /// `ptr` is NULL or valid for writing `size` bytes.
 pub(crate) unsafe fn write<T: Extensible>(ptr: *mut T, size: usize, value: T) {
-    if ptr.is_null() {
-        return;
-    }
-    let ours = size_of::<T>();
-    let copied = size.min(ours);
-    let dst = ptr.cast::<u8>();
-    // SAFETY: `value` has no padding (Extensible), so its `copied <= ours`
-    // bytes are initialised; `dst` is writable for `size >= copied` bytes
-    // per the contract, and a local cannot overlap the caller's memory.
-    unsafe { std::ptr::copy_nonoverlapping(std::ptr::from_ref(&value).cast::<u8>(), dst, copied) };
-    if size > ours {
-        // SAFETY: the bytes from `ours` to `size` are the caller's, writable
-        // per the contract.
-        unsafe { std::ptr::write_bytes(dst.add(ours), 0, size - ours) };
-    }
+    // SAFETY: forwarded contract; `value` has no padding (Extensible), so
+    // every byte the caller receives is initialised.
+    unsafe { pointers::write_sized(ptr, size, &value) }
 }
 
 /// Read the caller's struct of `size` bytes at `ptr` (not NULL): its first
@@ -99,17 +88,9 @@ pub(crate) unsafe fn write<T: Extensible>(ptr: *mut T, size: usize, value: T) {
 /// `ptr` is valid for reading `size` bytes.
 pub(crate) unsafe fn read<T: Extensible>(ptr: *const T, size: usize) -> T {
     let mut value = T::default();
-    let copied = size.min(size_of::<T>());
-    // SAFETY: `ptr` is readable for `size >= copied` bytes per the
-    // contract; `value` is a local of `size_of::<T>() >= copied` bytes, and
-    // any bytes are a valid T (integers only, Extensible).
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            ptr.cast::<u8>(),
-            std::ptr::from_mut(&mut value).cast::<u8>(),
-            copied,
-        );
-    }
+    // SAFETY: `ptr` is readable for `size` bytes per the contract, and any
+    // bytes are a valid T (integers only, Extensible).
+    unsafe { pointers::read_sized(ptr, size, &mut value) };
     value
 }
 

@@ -12,6 +12,16 @@
 //! newline (a write torn by a crash) is ignored, and so are lines that do
 //! not parse, which are counted. This version never writes such journals
 //! except to keep the records a reap could not resolve.
+//!
+//! Why it stays: this is the format of 0.1.0, the first release
+//! (CHANGELOG.md: the state of `main` at `aafc773`, not tagged), which
+//! wrote nothing else, and every 0.x release keeps 0.1.0's promises (README,
+//! "ABI and versioning"). The state directory is shared by whichever
+//! versions of the library run on a host, so the `*.journal` files of a
+//! 0.1.0 owner that died are there for a newer reaper to find; without this
+//! reader their regions would stay in `/dev/shm` until the next reboot,
+//! the leak the journal exists to prevent. It can go with the release that
+//! stops supporting an upgrade from 0.1.0.
 
 use super::{Header, JournalFormat, Parsed, Record, RecordKind};
 

@@ -168,13 +168,6 @@ pub fn parse(bytes: &[u8]) -> Parsed {
     parsed
 }
 
-/// Nanoseconds since the epoch.
-pub(crate) fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -864,7 +864,7 @@ fn keep_only(
 /// journals whose owner died between creating and naming them.
 fn remove_stale_temps(dir: &StateDir) {
     let Ok(names) = dir.temp_names() else { return };
-    let now = super::now_ns() / 1_000_000_000;
+    let now = crate::os::now_ns() / 1_000_000_000;
     for name in names {
         let Ok(file) = dir.open_journal(&name) else {
             continue;

@@ -2,11 +2,10 @@
 //! the free slots. Only the registry that created it writes it, under the
 //! registry's journal lock.
 
-use super::now_ns;
 use super::slots::{self, SlotHeader, HEADER_BYTES, SLOT_BYTES, SLOT_WORDS};
 use crate::os::journal_map::SharedWords;
 use crate::os::state_dir::{self, LockedFile, StateDir, StateDirError};
-use crate::os::Identity;
+use crate::os::{now_ns, Identity};
 use crate::status::{Error, Result, Status};
 use std::sync::atomic::{fence, AtomicU64, Ordering};
 
@@ -61,7 +60,10 @@ fn nonce() -> u64 {
     use std::io::Read;
     let mut bytes = [0u8; 8];
     let random = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
-    let time = now_ns() as u64;
+    // The clock ticks coarsely: a count of draws makes each draw of this
+    // process differ, so a retry without /dev/urandom draws another number.
+    static DRAWS: AtomicU64 = AtomicU64::new(0);
+    let time = now_ns() as u64 ^ DRAWS.fetch_add(1, Ordering::Relaxed);
     match random {
         Ok(()) => u64::from_ne_bytes(bytes) ^ time.rotate_left(17),
         Err(_) => {
@@ -218,9 +220,7 @@ impl Journal {
             ));
         }
         let (index, seq) = self.take_slot()?;
-        let Some(mut words) =
-            slots::encode_record(seq, phase, name, size, crate::os::coarse_now_ns())
-        else {
+        let Some(mut words) = slots::encode_record(seq, phase, name, size, now_ns()) else {
             self.free.push(index);
             return Err(Error::new(
                 Status::INVALID_NAME,

@@ -26,8 +26,10 @@ pub use boot_id::boot_id;
 pub use mapping::Mapping;
 pub(crate) use posix::page_size;
 pub use posix::Posix;
-pub(crate) use process::coarse_now_ns;
 pub use process::current_pid;
+/// Public for the `triton-shm` tool only, with no stability promise.
+#[doc(hidden)]
+pub use process::now_ns;
 #[cfg(all(feature = "xnu-model", target_os = "linux"))]
 pub use xnu_model::XnuModel;
 

@@ -1,4 +1,5 @@
-//! The current process id, cached.
+//! What a journal record is stamped with: the current process id, cached,
+//! and the time now.
 //!
 //! Every registered region records its owner's pid, so the pid is read on a
 //! hot path. glibc no longer caches `getpid()`, so this module does, and a
@@ -16,11 +17,18 @@ extern "C" fn forget_pid_in_child() {
     CACHED_PID.store(0, Ordering::Relaxed);
 }
 
-/// Nanoseconds since the epoch from the clock the kernel keeps for file
-/// times (Linux: `CLOCK_REALTIME_COARSE`, a few nanoseconds through the
-/// vDSO, a tick's resolution); elsewhere the ordinary real-time clock.
+/// Nanoseconds since the epoch: the one clock of the library and the tool.
+///
+/// On Linux it is the clock the kernel keeps for file times
+/// (`CLOCK_REALTIME_COARSE`: a few nanoseconds through the vDSO, a tick's
+/// resolution, 1 to 10 ms); elsewhere the ordinary real-time clock. Coarse
+/// because every region's journal record is stamped with it, on the hot
+/// path, and nothing needs more: what reads the time compares seconds (a
+/// record's or a journal's age, a half-made journal's mtime) or mixes it
+/// into a draw that does not rely on it alone. Before the epoch, or where
+/// the clock fails, 0.
 #[allow(clippy::useless_conversion)] // time_t and c_long are i64 only on 64-bit targets
-pub fn coarse_now_ns() -> i64 {
+pub fn now_ns() -> i64 {
     #[cfg(target_os = "linux")]
     {
         let mut t = libc::timespec {

@@ -22,15 +22,18 @@ fn emit(args: &Args, json: Json, text: impl FnOnce() -> String) {
     }
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+/// Whole seconds from `since` (seconds since the epoch) to now, by the
+/// library's clock, the one its records are stamped with; 0 for a time to
+/// come.
+fn age_seconds(since: i64) -> i64 {
+    os::now_ns()
+        .div_euclid(1_000_000_000)
+        .saturating_sub(since)
+        .max(0)
 }
 
 fn age(since: i64) -> String {
-    let secs = (now() - since).max(0);
-    match secs {
+    match age_seconds(since) {
         s if s < 120 => format!("{s}s"),
         s if s < 7200 => format!("{}m", s / 60),
         s if s < 172_800 => format!("{}h", s / 3600),
@@ -146,7 +149,7 @@ fn journal_json(j: &JournalInfo) -> Json {
                             ("inode", inode),
                             ("size", num(r.size)),
                             ("since", num(r.since)),
-                            ("age_seconds", num((now() - r.since).max(0))),
+                            ("age_seconds", num(age_seconds(r.since))),
                         ])
                     })
                     .collect(),

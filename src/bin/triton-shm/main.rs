@@ -80,7 +80,10 @@ fn parse(mut raw: impl Iterator<Item = std::ffi::OsString>) -> Result<Option<Arg
             Some("--dry-run") => args.dry_run = true,
             Some("-h" | "--help") => return Ok(None),
             Some("-V" | "--version") => {
-                println!("triton-shm {}", env!("CARGO_PKG_VERSION"));
+                println!(
+                    "triton-shm {}",
+                    triton_shm::ffi::version::VERSION.to_string_lossy()
+                );
                 std::process::exit(0);
             }
             Some("--naming") => {
