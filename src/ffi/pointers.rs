@@ -130,8 +130,18 @@ pub(crate) unsafe fn write_sized<T>(ptr: *mut T, size: usize, value: &T) {
 /// # Safety
 /// `ptr` is NULL or points to a live `T` that outlives `'a`.
 pub(crate) unsafe fn object<'a, T>(ptr: *const T, what: &str) -> Result<&'a T> {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { optional_object(ptr) }.ok_or_else(|| null(what))
+}
+
+/// [`object`] for the getters that answer a NULL handle with a value
+/// (NULL, 0) instead of an error: `None` for NULL, without making an error.
+///
+/// # Safety
+/// As for [`object`].
+pub(crate) unsafe fn optional_object<'a, T>(ptr: *const T) -> Option<&'a T> {
     // SAFETY: per this function's contract, a non-NULL `ptr` is a live `T`.
-    unsafe { ptr.as_ref() }.ok_or_else(|| null(what))
+    unsafe { ptr.as_ref() }
 }
 
 /// An exclusive reference to the object behind `ptr`.

@@ -132,7 +132,7 @@ pub unsafe extern "C" fn triton_shm_region_create(
 pub unsafe extern "C" fn triton_shm_region_data(region: *const Region) -> *mut c_void {
     boundary::value(std::ptr::null_mut(), || {
         // SAFETY: forwarded from this function's contract.
-        match unsafe { region.as_ref() } {
+        match unsafe { pointers::optional_object(region) } {
             Some(region) => region.data().cast(),
             None => std::ptr::null_mut(),
         }
@@ -146,8 +146,10 @@ pub unsafe extern "C" fn triton_shm_region_data(region: *const Region) -> *mut c
 /// `region` is NULL or a live region.
 #[no_mangle]
 pub unsafe extern "C" fn triton_shm_region_size(region: *const Region) -> usize {
-    // SAFETY: forwarded from this function's contract.
-    boundary::value(0, || unsafe { region.as_ref() }.map_or(0, Region::size))
+    boundary::value(0, || {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { pointers::optional_object(region) }.map_or(0, Region::size)
+    })
 }
 
 /// Copy the name of the object actually opened into `out`.
