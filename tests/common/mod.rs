@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: unique names and real objects.
 #![allow(dead_code)]
 
+pub mod ffi;
+
 use std::ffi::CString;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
