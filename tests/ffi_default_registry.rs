@@ -4,8 +4,7 @@
 
 mod common;
 
-use common::ffi::cs;
-use common::{create_object, object_exists, unique_key};
+use common::{create_object, cs, object_exists, unique_key};
 use std::ptr::null_mut;
 use std::sync::{Mutex, MutexGuard};
 use triton_shm::ffi::registry::*;

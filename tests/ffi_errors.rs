@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::ffi::{cs, last_message};
-use common::unique_key;
+use common::ffi::last_message;
+use common::{cs, unique_key};
 use std::ffi::{c_char, CStr};
 use std::ptr::null_mut;
 use triton_shm::ffi::errors::*;

@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::ffi::{cs, last_message, CRegistry};
+use common::cs;
+use common::ffi::{last_message, CRegistry};
 use std::ffi::{c_char, CStr, CString};
 use std::ptr::null_mut;
 use triton_shm::ffi::names::*;

@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::ffi::{cs, default_options, last_message, CRegistry};
+use common::cs;
+use common::ffi::{default_options, last_message, CRegistry};
 use std::ffi::CStr;
 use std::ptr::{null, null_mut};
 use triton_shm::ffi::options::*;

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::ffi::{cs, CRegistry};
-use common::{object_exists, unique_key};
+use common::ffi::CRegistry;
+use common::{cs, object_exists, unique_key};
 use std::ffi::{c_char, CStr};
 use std::ptr::null_mut;
 use triton_shm::ffi::errors::*;

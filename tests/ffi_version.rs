@@ -1,7 +1,5 @@
 //! The C ABI's constant strings: every status's name, and the version.
 
-mod common;
-
 use std::ffi::CStr;
 use triton_shm::ffi::errors::*;
 use triton_shm::ffi::version::*;

@@ -7,18 +7,14 @@
 //! tests keep only the calls where NULL is an accepted input with a
 //! documented meaning (a NULL `out_written`, NULL options).
 
-use std::ffi::{c_char, CStr, CString};
+use super::cs;
+use std::ffi::{c_char, CStr};
 use std::ptr::null_mut;
 use triton_shm::ffi::errors::triton_shm_last_error_message;
 use triton_shm::ffi::options::*;
 use triton_shm::ffi::region::{triton_shm_region_create, triton_shm_region_open};
 use triton_shm::ffi::registry::*;
 use triton_shm::{Registry, Status};
-
-/// `s` as a C string.
-pub fn cs(s: &str) -> CString {
-    CString::new(s).unwrap()
-}
 
 /// This thread's last error message, read through the C ABI.
 pub fn last_message() -> String {
