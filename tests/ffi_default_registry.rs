@@ -5,6 +5,7 @@
 mod common;
 
 use common::{create_object, cs, object_exists, unique_key};
+use std::ffi::CString;
 use std::ptr::null_mut;
 use std::sync::{Mutex, MutexGuard};
 use triton_shm::ffi::registry::*;
@@ -17,15 +18,25 @@ fn default_registry_lock() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// A key of this test whose object exists, registered in the default
+/// registry: the key and its C string.
+fn a_registered_region() -> (String, CString) {
+    let key = unique_key("seed");
+    create_object(&key);
+    let ckey = cs(&key);
+    assert_eq!(
+        unsafe { triton_shm_register_region(ckey.as_ptr()) },
+        Status::OK
+    );
+    (key, ckey)
+}
+
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn register_region_tracks_the_name_in_the_default_registry() {
     let _lock = default_registry_lock();
-    let key = unique_key("seed");
-    create_object(&key);
-    let ckey = cs(&key);
+    let (_, ckey) = a_registered_region();
     unsafe {
-        assert_eq!(triton_shm_register_region(ckey.as_ptr()), Status::OK);
         let mut yes = false;
         assert_eq!(
             triton_shm_registry_contains(triton_shm_default_registry(), ckey.as_ptr(), &mut yes),
@@ -40,11 +51,8 @@ fn register_region_tracks_the_name_in_the_default_registry() {
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn unlink_region_removes_what_register_region_tracked() {
     let _lock = default_registry_lock();
-    let key = unique_key("seed");
-    create_object(&key);
-    let ckey = cs(&key);
+    let (key, ckey) = a_registered_region();
     unsafe {
-        assert_eq!(triton_shm_register_region(ckey.as_ptr()), Status::OK);
         assert_eq!(triton_shm_unlink_region(ckey.as_ptr()), Status::OK);
     }
     assert!(!object_exists(&key));
@@ -54,11 +62,8 @@ fn unlink_region_removes_what_register_region_tracked() {
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn unlink_region_twice_is_not_found() {
     let _lock = default_registry_lock();
-    let key = unique_key("seed");
-    create_object(&key);
-    let ckey = cs(&key);
+    let (_, ckey) = a_registered_region();
     unsafe {
-        assert_eq!(triton_shm_register_region(ckey.as_ptr()), Status::OK);
         assert_eq!(triton_shm_unlink_region(ckey.as_ptr()), Status::OK);
         assert_eq!(triton_shm_unlink_region(ckey.as_ptr()), Status::NOT_FOUND);
     }

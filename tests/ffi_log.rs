@@ -25,6 +25,14 @@ unsafe extern "C" fn collect(
     sink.lock().unwrap().push((level as u32, text));
 }
 
+/// Set the log callback to [`collect`] into `seen`.
+fn collect_into(seen: &'static Seen) {
+    assert_eq!(
+        unsafe { triton_shm_set_log_callback(Some(collect), seen as *const _ as *mut c_void) },
+        Status::OK
+    );
+}
+
 /// The log callback is process-wide: its tests take turns.
 fn log_callback_lock() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
@@ -51,12 +59,7 @@ fn a_log_callback_receives_the_warning_for_an_owned_name_already_gone() {
     let _lock = log_callback_lock();
     let key = unique_key("log");
     let reg = CRegistry::posix();
-    unsafe {
-        assert_eq!(
-            triton_shm_set_log_callback(Some(collect), &SEEN as *const _ as *mut c_void),
-            Status::OK
-        );
-    }
+    collect_into(&SEEN);
     unlink_an_owned_name_already_gone(&reg, &key);
     assert_eq!(
         unsafe { triton_shm_set_log_callback(None, null_mut()) },
@@ -75,13 +78,11 @@ fn a_cleared_log_callback_receives_nothing() {
     let _lock = log_callback_lock();
     let key = unique_key("log");
     let reg = CRegistry::posix();
-    unsafe {
-        assert_eq!(
-            triton_shm_set_log_callback(Some(collect), &SEEN as *const _ as *mut c_void),
-            Status::OK
-        );
-        assert_eq!(triton_shm_set_log_callback(None, null_mut()), Status::OK);
-    }
+    collect_into(&SEEN);
+    assert_eq!(
+        unsafe { triton_shm_set_log_callback(None, null_mut()) },
+        Status::OK
+    );
     unlink_an_owned_name_already_gone(&reg, &key);
     let seen = SEEN.lock().unwrap();
     assert_eq!(warnings_about(&seen, &key).len(), 0, "{seen:?}");

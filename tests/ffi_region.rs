@@ -5,11 +5,20 @@ mod common;
 
 use common::ffi::CRegistry;
 use common::{cs, object_exists, unique_key};
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, CStr, CString};
 use std::ptr::null_mut;
 use triton_shm::ffi::errors::*;
 use triton_shm::ffi::region::*;
 use triton_shm::Status;
+
+/// A darwin registry, a key of this test, and the 64-byte region created
+/// under it.
+fn a_64_byte_region() -> (CRegistry, CString, *mut triton_shm::Region) {
+    let reg = CRegistry::darwin();
+    let key = cs(&unique_key("reg"));
+    let region = reg.create_region(&key, 64);
+    (reg, key, region)
+}
 
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
@@ -56,9 +65,7 @@ fn region_open_of_a_missing_object_is_not_found_with_enoent() {
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn region_create_over_an_existing_region_is_already_exists() {
-    let reg = CRegistry::darwin();
-    let key = cs(&unique_key("reg"));
-    let region = reg.create_region(&key, 64);
+    let (reg, key, region) = a_64_byte_region();
     let mut twice = null_mut();
     unsafe {
         assert_eq!(
@@ -73,9 +80,7 @@ fn region_create_over_an_existing_region_is_already_exists() {
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn region_create_maps_the_size_asked_for() {
-    let reg = CRegistry::darwin();
-    let key = cs(&unique_key("reg"));
-    let region = reg.create_region(&key, 64);
+    let (_reg, _key, region) = a_64_byte_region();
     unsafe {
         assert!(!triton_shm_region_data(region).is_null());
         assert_eq!(triton_shm_region_size(region), 64);
@@ -86,9 +91,7 @@ fn region_create_maps_the_size_asked_for() {
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn region_open_at_an_offset_reads_what_the_creator_wrote() {
-    let reg = CRegistry::darwin();
-    let key = cs(&unique_key("reg"));
-    let region = reg.create_region(&key, 64);
+    let (reg, key, region) = a_64_byte_region();
     unsafe {
         let data = triton_shm_region_data(region).cast::<u8>();
         std::ptr::copy_nonoverlapping(b"abcdef".as_ptr(), data, 6);
@@ -103,9 +106,7 @@ fn region_open_at_an_offset_reads_what_the_creator_wrote() {
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn region_open_refuses_a_range_past_the_object() {
-    let reg = CRegistry::darwin();
-    let key = cs(&unique_key("reg"));
-    let region = reg.create_region(&key, 64);
+    let (reg, key, region) = a_64_byte_region();
     let mut none = null_mut();
     unsafe {
         assert_eq!(
@@ -124,9 +125,7 @@ fn region_open_refuses_a_range_past_the_object() {
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn region_system_name_and_key_give_a_flat_key_back() {
-    let reg = CRegistry::darwin();
-    let key = cs(&unique_key("reg"));
-    let region = reg.create_region(&key, 64);
+    let (reg, key, region) = a_64_byte_region();
     let mut name = [0 as c_char; 64];
     let mut n = 0;
     unsafe {
@@ -149,9 +148,7 @@ fn region_system_name_and_key_give_a_flat_key_back() {
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn region_key_reports_the_needed_size_to_a_small_buffer() {
-    let reg = CRegistry::darwin();
-    let key = cs(&unique_key("reg"));
-    let region = reg.create_region(&key, 64);
+    let (_reg, key, region) = a_64_byte_region();
     let mut name = [0 as c_char; 64];
     let mut n = 0;
     unsafe {
@@ -167,9 +164,7 @@ fn region_key_reports_the_needed_size_to_a_small_buffer() {
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn closing_a_reader_keeps_the_object_the_creator_holds() {
-    let reg = CRegistry::darwin();
-    let key = cs(&unique_key("reg"));
-    let region = reg.create_region(&key, 64);
+    let (reg, key, region) = a_64_byte_region();
     let reader = reg.open_region(&key, 3, 3);
     assert_eq!(unsafe { triton_shm_region_close(reader) }, Status::OK);
     assert!(
@@ -182,9 +177,7 @@ fn closing_a_reader_keeps_the_object_the_creator_holds() {
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn closing_the_creators_region_unlinks_the_object() {
-    let reg = CRegistry::darwin();
-    let key = cs(&unique_key("reg"));
-    let region = reg.create_region(&key, 64);
+    let (reg, key, region) = a_64_byte_region();
     let reader = reg.open_region(&key, 3, 3);
     assert_eq!(unsafe { triton_shm_region_close(reader) }, Status::OK);
     assert_eq!(unsafe { triton_shm_region_close(region) }, Status::OK);
