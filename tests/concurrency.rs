@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{create_object, object_exists, remove_object};
+use common::{create_object, object_exists, open_object, remove_object, scratch, xorshift};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use triton_shm::name::NamingPolicy;
@@ -16,14 +16,6 @@ const THREADS: usize = 4;
 const OPS_PER_THREAD: usize = 25_000;
 const KEYS_PER_THREAD: usize = 16;
 
-/// xorshift: a deterministic stream of choices per thread.
-fn next(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
 fn key(thread: usize, k: usize) -> String {
     // Inner slashes: the darwin policy normalises them away.
     format!("/tsmc{}/t{thread}/k{k}", std::process::id())
@@ -31,8 +23,7 @@ fn key(thread: usize, k: usize) -> String {
 
 #[test]
 fn registry_and_system_agree_after_100k_mixed_operations() {
-    let state_dir = std::env::temp_dir().join(format!("tsm-conc-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&state_dir);
+    let state_dir = scratch("conc");
     let reg = Arc::new(
         Registry::new(Options {
             naming: NamingPolicy::Darwin,
@@ -48,11 +39,11 @@ fn registry_and_system_agree_after_100k_mixed_operations() {
             std::thread::spawn(move || {
                 let mut rng = 0x9e37_79b9_7f4a_7c15_u64 ^ (t as u64 + 1);
                 for _ in 0..OPS_PER_THREAD {
-                    let k = (next(&mut rng) % KEYS_PER_THREAD as u64) as usize;
+                    let k = (xorshift(&mut rng) % KEYS_PER_THREAD as u64) as usize;
                     let key = key(t, k);
                     let system =
                         String::from_utf8(reg.system_name(key.as_bytes()).unwrap()).unwrap();
-                    match next(&mut rng) % 6 {
+                    match xorshift(&mut rng) % 6 {
                         0 | 1 => {
                             if !reg.contains(key.as_bytes()) {
                                 create_object(&system);
@@ -123,16 +114,7 @@ fn registry_and_system_agree_after_100k_mixed_operations() {
 /// through a registry.
 fn token_under(name: &str) -> Option<u64> {
     use std::os::fd::AsRawFd;
-    let c = std::ffi::CString::new(name).unwrap();
-    let fd = match nix::sys::mman::shm_open(
-        c.as_c_str(),
-        nix::fcntl::OFlag::O_RDONLY,
-        nix::sys::stat::Mode::empty(),
-    ) {
-        Ok(fd) => fd,
-        Err(nix::errno::Errno::ENOENT) => return None,
-        Err(e) => panic!("shm_open({name}): {e}"),
-    };
+    let fd = open_object(name)?;
     let mut token = [0u8; 8];
     // SAFETY: pread into a local buffer from a descriptor we hold.
     let n = unsafe { libc::pread(fd.as_raw_fd(), token.as_mut_ptr().cast(), 8, 0) };
@@ -156,8 +138,7 @@ fn two_registries_over_shared_names_never_remove_each_others_open_regions() {
     const NAMES: usize = 4;
     const THREADS_PER_REGISTRY: usize = 2;
     let run_for = Duration::from_secs(3);
-    let state_dir = std::env::temp_dir().join(format!("tsm-conc2-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&state_dir);
+    let state_dir = scratch("conc2");
     let registry = || {
         Arc::new(
             Registry::new(Options {
@@ -201,7 +182,7 @@ fn two_registries_over_shared_names_never_remove_each_others_open_regions() {
             handles.push(std::thread::spawn(move || {
                 let mut rng = 0x2545_f491_4f6c_dd1d_u64 ^ ((r * 8 + t) as u64 + 1);
                 while !stop.load(Ordering::Relaxed) {
-                    let n = (next(&mut rng) % NAMES as u64) as usize;
+                    let n = (xorshift(&mut rng) % NAMES as u64) as usize;
                     let name = &names[n];
                     let made = {
                         let _shared = locks[n].read();
@@ -220,7 +201,7 @@ fn two_registries_over_shared_names_never_remove_each_others_open_regions() {
                     let Some((region, token)) = made else {
                         continue;
                     };
-                    if next(&mut rng) % 2 == 0 {
+                    if xorshift(&mut rng) % 2 == 0 {
                         std::thread::yield_now();
                     }
                     let _shared = locks[n].read();
@@ -244,7 +225,7 @@ fn two_registries_over_shared_names_never_remove_each_others_open_regions() {
         std::thread::spawn(move || {
             let mut rng = 0x9e37_79b9_u64;
             while !stop.load(Ordering::Relaxed) {
-                let n = (next(&mut rng) % NAMES as u64) as usize;
+                let n = (xorshift(&mut rng) % NAMES as u64) as usize;
                 {
                     let _alone = locks[n].write();
                     if let Some(token) = token_under(&names[n]) {

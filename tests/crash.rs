@@ -13,31 +13,22 @@
 
 mod common;
 
+use common::{reap, xorshift, Sweep};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use triton_shm::name::NamingPolicy;
 use triton_shm::{journal, Options, Registry};
 
 const REGIONS_PER_CHILD: usize = 20;
 
 fn options(dir: &Path, reap_on_create: bool) -> Options {
     Options {
-        naming: NamingPolicy::Posix,
-        state_dir: Some(dir.to_owned()),
         journal: true,
         reap_on_create,
-        ..Options::default()
+        ..common::options(dir)
     }
-}
-
-fn state_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tsm-crash-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir(&dir).unwrap();
-    dir
 }
 
 fn prefix(tag: &str) -> String {
@@ -56,37 +47,45 @@ fn existing(names: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Removes whatever a test leaves, on success and on a failed assertion
-/// alike.
-struct Sweep {
-    names: Vec<String>,
-    dir: PathBuf,
+/// The state directory of the test `tag`, made empty, and what removes it
+/// and the objects `names` however the test ends.
+fn scene(tag: &str, names: &[String]) -> (PathBuf, Sweep) {
+    let dir = common::scratch(tag);
+    std::fs::create_dir(&dir).unwrap();
+    let sweep = Sweep::new(&dir, names);
+    (dir, sweep)
 }
 
-impl Drop for Sweep {
-    fn drop(&mut self) {
-        for name in &self.names {
-            common::remove_object(name);
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// The [`scene`] of a test whose children create one region under
+/// `prefix(tag)`: the state directory, the prefix, the region's name, and
+/// the sweep.
+fn one_region(tag: &str) -> (PathBuf, String, String, Sweep) {
+    let prefix = prefix(tag);
+    let name = format!("{prefix}0");
+    let (dir, sweep) = scene(tag, std::slice::from_ref(&name));
+    (dir, prefix, name, sweep)
 }
 
-fn journals(dir: &Path) -> usize {
+/// The journal files of `dir`.
+fn journal_files(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .filter(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    name.ends_with(".slots") || name.ends_with(".journal")
-                })
-                .count()
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.ends_with(".slots") || name.ends_with(".journal")
         })
-        .unwrap_or(0)
+        .map(|e| e.path())
+        .collect()
 }
 
-fn reap(dir: &Path) -> journal::ReapReport {
-    journal::reap_stale(dir, triton_shm::os::system(), false).unwrap()
+/// How many journal files `dir` holds (none when it is gone).
+fn journals(dir: &Path) -> usize {
+    if dir.exists() {
+        journal_files(dir).len()
+    } else {
+        0
+    }
 }
 
 /// Entry point of the child processes; does nothing in a normal test run.
@@ -188,6 +187,14 @@ fn wait_killed(child: &mut Child) {
     );
 }
 
+/// Wait until `child` is ready, then kill it: an owner dead with what it
+/// made left behind.
+fn kill_when_ready(mut child: Child) {
+    wait_ready(&mut child);
+    child.kill().unwrap();
+    wait_killed(&mut child);
+}
+
 /// Wait until `child` has stopped itself at its crash point.
 fn wait_stopped(child: &Child) {
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
@@ -199,12 +206,16 @@ fn wait_stopped(child: &Child) {
     );
 }
 
-fn resume_and_report(mut child: Child) -> String {
+fn resume(child: &Child) {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::SIGCONT,
     )
     .unwrap();
+}
+
+fn resume_and_report(mut child: Child) -> String {
+    resume(&child);
     let out = child.stdout.take().unwrap();
     let lines: Vec<String> = BufReader::new(out).lines().map_while(Result::ok).collect();
     let line = lines.into_iter().find(|l| l.starts_with("report"));
@@ -213,49 +224,19 @@ fn resume_and_report(mut child: Child) -> String {
     line.expect("the reaper printed its report")
 }
 
-fn xorshift(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
-/// Create `name` as a plain client does (Triton's C++ client:
-/// `O_RDWR | O_CREAT`, then `ftruncate`), reusing an object that exists.
-fn plain_client_create(name: &str, size: i64) {
-    let c = std::ffi::CString::new(name).unwrap();
-    let fd = nix::sys::mman::shm_open(
-        c.as_c_str(),
-        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CREAT,
-        nix::sys::stat::Mode::from_bits_truncate(0o600),
-    )
-    .unwrap();
-    nix::unistd::ftruncate(&fd, size).unwrap();
-}
-
 fn inode(name: &str) -> u64 {
-    let c = std::ffi::CString::new(name).unwrap();
-    let fd = nix::sys::mman::shm_open(
-        c.as_c_str(),
-        nix::fcntl::OFlag::O_RDONLY,
-        nix::sys::stat::Mode::empty(),
-    )
-    .unwrap();
     use std::os::fd::AsRawFd;
+    let fd = common::open_object(name).expect("the object exists");
     nix::sys::stat::fstat(fd.as_raw_fd()).unwrap().st_ino
 }
 
 #[test]
 fn killed_owners_leave_nothing_after_one_reap() {
-    let dir = state_dir("kill");
     let prefix = prefix("k");
     let all: Vec<String> = (0..50)
         .flat_map(|c| names(&format!("{prefix}{c}_"), REGIONS_PER_CHILD))
         .collect();
-    let _sweep = Sweep {
-        names: all.clone(),
-        dir: dir.clone(),
-    };
+    let (dir, _sweep) = scene("kill", &all);
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -312,13 +293,9 @@ fn killed_owners_leave_nothing_after_one_reap() {
 
 #[test]
 fn a_live_owners_regions_survive_a_reap() {
-    let dir = state_dir("live");
     let prefix = prefix("l");
     let all = names(&prefix, REGIONS_PER_CHILD);
-    let _sweep = Sweep {
-        names: all.clone(),
-        dir: dir.clone(),
-    };
+    let (dir, _sweep) = scene("live", &all);
     let mut child = hold(&dir, &prefix, REGIONS_PER_CHILD, None);
     wait_ready(&mut child);
     assert_eq!(existing(&all).len(), REGIONS_PER_CHILD);
@@ -338,19 +315,12 @@ fn a_live_owners_regions_survive_a_reap() {
 
 #[test]
 fn a_restarted_registry_reaps_its_crashed_predecessor_on_its_first_owned_region() {
-    let dir = state_dir("restart");
     let prefix = prefix("r");
     let mut all = names(&prefix, REGIONS_PER_CHILD);
     let own = common::unique_key("rown");
     all.push(own.clone());
-    let _sweep = Sweep {
-        names: all.clone(),
-        dir: dir.clone(),
-    };
-    let mut child = hold(&dir, &prefix, REGIONS_PER_CHILD, None);
-    wait_ready(&mut child);
-    child.kill().unwrap();
-    wait_killed(&mut child);
+    let (dir, _sweep) = scene("restart", &all);
+    kill_when_ready(hold(&dir, &prefix, REGIONS_PER_CHILD, None));
     let restarted = Registry::new(options(&dir, true)).unwrap();
     assert_eq!(
         existing(&all).len(),
@@ -369,24 +339,20 @@ fn a_restarted_registry_reaps_its_crashed_predecessor_on_its_first_owned_region(
     assert_eq!(journals(&dir), 0);
 }
 
-/// One region created by a child killed at `point`; returns its name.
-fn killed_at(dir: &Path, tag: &str, point: &str) -> String {
-    let prefix = prefix(tag);
-    let mut child = hold(dir, &prefix, 1, Some(&format!("{point}:1")));
+/// One region created by a child killed at `point`: the state directory,
+/// the region's name, and the sweep.
+fn killed_at(tag: &str, point: &str) -> (PathBuf, String, Sweep) {
+    let (dir, prefix, name, sweep) = one_region(tag);
+    let mut child = hold(&dir, &prefix, 1, Some(&format!("{point}:1")));
     wait_killed(&mut child);
-    format!("{prefix}0")
+    (dir, name, sweep)
 }
 
 #[test]
 fn killed_after_the_record_a_plain_clients_object_under_the_name_survives() {
-    let dir = state_dir("rec");
-    let name = killed_at(&dir, "rec", "after-record");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
+    let (dir, name, _sweep) = killed_at("rec", "after-record");
     assert!(!common::object_exists(&name));
-    plain_client_create(&name, 4096);
+    common::create_object_sized(&name, 4096);
     let report = reap(&dir);
     assert!(
         common::object_exists(&name),
@@ -398,12 +364,7 @@ fn killed_after_the_record_a_plain_clients_object_under_the_name_survives() {
 
 #[test]
 fn killed_after_shm_open_the_unsized_object_is_reaped() {
-    let dir = state_dir("open");
-    let name = killed_at(&dir, "open", "after-create");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
+    let (dir, name, _sweep) = killed_at("open", "after-create");
     assert!(common::object_exists(&name));
     assert_eq!(reap(&dir).regions_unlinked, 1);
     assert!(!common::object_exists(&name));
@@ -411,13 +372,8 @@ fn killed_after_shm_open_the_unsized_object_is_reaped() {
 
 #[test]
 fn killed_after_shm_open_an_object_a_client_reused_and_sized_survives() {
-    let dir = state_dir("reuse");
-    let name = killed_at(&dir, "reuse", "after-create");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
-    plain_client_create(&name, 8192);
+    let (dir, name, _sweep) = killed_at("reuse", "after-create");
+    common::create_object_sized(&name, 8192);
     let report = reap(&dir);
     assert!(
         common::object_exists(&name),
@@ -428,12 +384,7 @@ fn killed_after_shm_open_an_object_a_client_reused_and_sized_survives() {
 
 #[test]
 fn killed_after_the_identity_the_object_is_reaped() {
-    let dir = state_dir("ident");
-    let name = killed_at(&dir, "ident", "after-identity");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
+    let (dir, name, _sweep) = killed_at("ident", "after-identity");
     assert!(common::object_exists(&name));
     assert_eq!(reap(&dir).regions_unlinked, 1);
     assert!(!common::object_exists(&name));
@@ -454,12 +405,7 @@ fn killed_after_ftruncate_a_recreated_object_under_the_name_survives() {
     if !has_inodes() {
         return;
     }
-    let dir = state_dir("recreate");
-    let name = killed_at(&dir, "recreate", "after-size");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
+    let (dir, name, _sweep) = killed_at("recreate", "after-size");
     let old = inode(&name);
     // Another process removes the dead owner's object and makes its own;
     // a second object is held open meanwhile so the inode cannot be reused.
@@ -481,14 +427,9 @@ fn killed_after_ftruncate_an_object_a_client_reopened_and_sized_survives() {
     if !has_inodes() {
         return;
     }
-    let dir = state_dir("resize");
-    let name = killed_at(&dir, "resize", "after-size");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
+    let (dir, name, _sweep) = killed_at("resize", "after-size");
     let old = inode(&name);
-    plain_client_create(&name, 8192);
+    common::create_object_sized(&name, 8192);
     assert_eq!(inode(&name), old, "the client reused the very object");
     let report = reap(&dir);
     assert!(
@@ -499,29 +440,17 @@ fn killed_after_ftruncate_an_object_a_client_reopened_and_sized_survives() {
 
 #[test]
 fn killed_after_ftruncate_the_object_is_reaped() {
-    let dir = state_dir("sized");
-    let name = killed_at(&dir, "sized", "after-size");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
+    let (dir, name, _sweep) = killed_at("sized", "after-size");
     assert_eq!(reap(&dir).regions_unlinked, 1);
     assert!(!common::object_exists(&name));
 }
 
 /// A dead owner's journal listing three regions.
 fn dead_journal(tag: &str) -> (PathBuf, Vec<String>, Sweep) {
-    let dir = state_dir(tag);
     let prefix = prefix(tag);
     let all = names(&prefix, 3);
-    let sweep = Sweep {
-        names: all.clone(),
-        dir: dir.clone(),
-    };
-    let mut child = hold(&dir, &prefix, 3, None);
-    wait_ready(&mut child);
-    child.kill().unwrap();
-    wait_killed(&mut child);
+    let (dir, sweep) = scene(tag, &all);
+    kill_when_ready(hold(&dir, &prefix, 3, None));
     (dir, all, sweep)
 }
 
@@ -541,19 +470,6 @@ fn a_reaper_paused_after_taking_the_lock_keeps_others_off_the_journal() {
     assert!(line.contains("unlinked=3 reaped=1"), "{line}");
     assert!(existing(&all).is_empty());
     assert_eq!(journals(&dir), 0);
-}
-
-/// The journal files of `dir`.
-fn journal_files(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|e| e == "slots" || e == "journal")
-        })
-        .collect()
 }
 
 #[test]
@@ -600,14 +516,6 @@ fn a_reaper_killed_between_lock_and_unlink_leaves_the_journal_to_the_next() {
 // its live owner was still using. Each pauses processes at the exact steps
 // with `:stop` crash points and SIGCONT.
 
-fn resume(child: &Child) {
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::SIGCONT,
-    )
-    .unwrap();
-}
-
 fn kill_and_wait(mut child: Child) {
     let _ = child.kill();
     let _ = child.wait();
@@ -622,13 +530,7 @@ fn kill_and_wait(mut child: Child) {
 /// nobody could find.
 #[test]
 fn a_dead_owners_intent_never_takes_a_live_creators_new_object() {
-    let dir = state_dir("i1");
-    let prefix = prefix("i1");
-    let name = format!("{prefix}0");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
+    let (dir, prefix, name, _sweep) = one_region("i1");
     let mut dead = hold(&dir, &prefix, 1, Some("after-record:1"));
     wait_killed(&mut dead);
     assert!(!common::object_exists(&name));
@@ -660,12 +562,8 @@ fn a_dead_owners_intent_never_takes_a_live_creators_new_object() {
 /// B's object (and with it, one wrong removal became a cascade).
 #[test]
 fn an_owner_closing_after_its_object_was_replaced_leaves_the_new_one() {
-    let dir = state_dir("i2");
     let name = common::unique_key("i2");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
+    let (dir, _sweep) = scene("i2", std::slice::from_ref(&name));
     let a = Registry::new(options(&dir, false)).unwrap();
     let b = Registry::new(options(&dir, false)).unwrap();
     let mine = a.create_region(name.as_bytes(), 4096).unwrap();
@@ -692,17 +590,8 @@ fn an_owner_closing_after_its_object_was_replaced_leaves_the_new_one() {
 /// of the user, so the reaper unlinked Q's.
 #[test]
 fn a_dead_owners_registration_never_takes_a_live_creators_object() {
-    let dir = state_dir("i3");
-    let prefix = prefix("i3");
-    let name = format!("{prefix}0");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
-    let mut dead = spawn(&dir, &format!("register:{name}"), None);
-    wait_ready(&mut dead);
-    dead.kill().unwrap();
-    wait_killed(&mut dead);
+    let (dir, prefix, name, _sweep) = one_region("i3");
+    kill_when_ready(spawn(&dir, &format!("register:{name}"), None));
     let reaper = spawn(&dir, "reap", Some("reaper-locked:1:stop"));
     wait_stopped(&reaper);
     let mut creator = hold(&dir, &prefix, 1, None);
@@ -724,22 +613,13 @@ fn a_dead_owners_registration_never_takes_a_live_creators_object() {
 /// took any object of the user that nobody listed or held.)
 #[test]
 fn a_dead_owners_registration_of_an_object_never_takes_its_replacement() {
-    let dir = state_dir("rid");
-    let prefix = prefix("rid");
-    let name = format!("{prefix}0");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
-    plain_client_create(&name, 4096);
-    let mut dead = spawn(&dir, &format!("register:{name}"), None);
-    wait_ready(&mut dead);
-    dead.kill().unwrap();
-    wait_killed(&mut dead);
+    let (dir, _, name, _sweep) = one_region("rid");
+    common::create_object_sized(&name, 4096);
+    kill_when_ready(spawn(&dir, &format!("register:{name}"), None));
     common::remove_object(&name);
     // Another size in 16 KiB granules, so that macOS, which compares owner
     // and rounded size, tells them apart too.
-    plain_client_create(&name, 65536);
+    common::create_object_sized(&name, 65536);
     let report = reap(&dir);
     assert!(
         common::object_exists(&name),
@@ -756,18 +636,9 @@ fn a_dead_owners_registration_of_an_object_never_takes_its_replacement() {
 /// The same registration, its object left as it was: one reap removes it.
 #[test]
 fn a_dead_owners_registration_of_an_object_is_reaped() {
-    let dir = state_dir("ridr");
-    let prefix = prefix("ridr");
-    let name = format!("{prefix}0");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
-    plain_client_create(&name, 4096);
-    let mut dead = spawn(&dir, &format!("register:{name}"), None);
-    wait_ready(&mut dead);
-    dead.kill().unwrap();
-    wait_killed(&mut dead);
+    let (dir, _, name, _sweep) = one_region("ridr");
+    common::create_object_sized(&name, 4096);
+    kill_when_ready(spawn(&dir, &format!("register:{name}"), None));
     let report = reap(&dir);
     assert_eq!(report.regions_unlinked, 1, "{report:?}");
     assert!(!common::object_exists(&name));
@@ -786,13 +657,7 @@ struct PlainClient {
 impl PlainClient {
     fn map(name: &str, len: usize) -> PlainClient {
         use std::os::fd::AsRawFd;
-        let c = std::ffi::CString::new(name).unwrap();
-        let fd = nix::sys::mman::shm_open(
-            c.as_c_str(),
-            nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CREAT,
-            nix::sys::stat::Mode::from_bits_truncate(0o600),
-        )
-        .unwrap();
+        let fd = common::open_or_create_object(name);
         // SAFETY: a new shared mapping of an open descriptor; unmapped in
         // Drop, never touched by Rust references.
         let addr = unsafe {
@@ -832,17 +697,8 @@ fn reap_in_another_process(dir: &Path) -> String {
 /// a holder.
 #[test]
 fn a_dead_owners_object_a_plain_client_holds_is_kept_until_released() {
-    let dir = state_dir("i4");
-    let prefix = prefix("i4");
-    let name = format!("{prefix}0");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
-    let mut dead = hold(&dir, &prefix, 1, None);
-    wait_ready(&mut dead);
-    dead.kill().unwrap();
-    wait_killed(&mut dead);
+    let (dir, prefix, name, _sweep) = one_region("i4");
+    kill_when_ready(hold(&dir, &prefix, 1, None));
     let mut client = PlainClient::map(&name, 4096);
     // Held through an open descriptor (and a mapping).
     let line = reap_in_another_process(&dir);
@@ -884,13 +740,7 @@ fn a_dead_owners_object_a_plain_client_holds_is_kept_until_released() {
 /// find the object it checked.
 #[test]
 fn a_reaper_never_unlinks_an_object_created_after_its_checks() {
-    let dir = state_dir("i5");
-    let prefix = prefix("i5");
-    let name = format!("{prefix}0");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
+    let (dir, prefix, name, _sweep) = one_region("i5");
     // D records its intent and dies before shm_open.
     let mut dead = hold(&dir, &prefix, 1, Some("after-record:1"));
     wait_killed(&mut dead);
@@ -948,12 +798,8 @@ fn a_reaper_never_unlinks_an_object_created_after_its_checks() {
 /// the object and its record are both there, and one reap removes both.
 #[test]
 fn an_owner_killed_between_its_check_and_its_unlink_leaves_it_to_the_reaper() {
-    let dir = state_dir("cchk");
     let name = common::unique_key("cchk");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
+    let (dir, _sweep) = scene("cchk", std::slice::from_ref(&name));
     let mut owner = spawn(&dir, &format!("close:{name}"), Some("close-checked:1"));
     wait_killed(&mut owner);
     assert!(common::object_exists(&name));
@@ -968,12 +814,8 @@ fn an_owner_killed_between_its_check_and_its_unlink_leaves_it_to_the_reaper() {
 /// is gone, and the reap only drops it.
 #[test]
 fn an_owner_killed_between_its_unlink_and_freeing_its_record_leaves_a_record_only() {
-    let dir = state_dir("cunl");
     let name = common::unique_key("cunl");
-    let _sweep = Sweep {
-        names: vec![name.clone()],
-        dir: dir.clone(),
-    };
+    let (dir, _sweep) = scene("cunl", std::slice::from_ref(&name));
     let mut owner = spawn(&dir, &format!("close:{name}"), Some("close-unlinked:1"));
     wait_killed(&mut owner);
     assert!(!common::object_exists(&name));

@@ -4,29 +4,16 @@
 //! names byte for byte and checks only their length.
 #![cfg(all(feature = "xnu-model", not(miri)))]
 
-use std::ffi::CString;
+mod common;
+
+use common::{cs, unique_word};
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use triton_shm::name::NamingPolicy;
 use triton_shm::os::{BackendKind, OpenFlags, ShmBackend, XnuModel};
 use triton_shm::{Options, Registry, Status, UnlinkPolicy};
 
 fn model() -> &'static dyn ShmBackend {
     XnuModel::shared()
-}
-
-fn c(name: &str) -> CString {
-    CString::new(name).unwrap()
-}
-
-/// A word unique to this process and call, short enough for any spelling.
-fn word() -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "k{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 fn registry(unlink: UnlinkPolicy) -> Registry {
@@ -42,21 +29,21 @@ fn registry(unlink: UnlinkPolicy) -> Registry {
 
 /// Create the object `name` on the model as a client would, 4 KiB.
 fn client_creates(name: &str) {
-    let fd = model().open(&c(name), OpenFlags::CREATE_NEW).unwrap();
+    let fd = model().open(&cs(name), OpenFlags::CREATE_NEW).unwrap();
     model().set_size(fd.as_fd(), 4096).unwrap();
 }
 
 fn exists(name: &str) -> bool {
-    model().open(&c(name), OpenFlags::EXISTING).is_ok()
+    model().open(&cs(name), OpenFlags::EXISTING).is_ok()
 }
 
 fn remove(name: &str) {
-    let _ = model().unlink(&c(name));
+    let _ = model().unlink(&cs(name));
 }
 
 #[test]
 fn the_cpp_clients_verbatim_key_without_a_slash_is_found() {
-    let key = word();
+    let key = unique_word("k");
     client_creates(&key);
     let reg = registry(UnlinkPolicy::OwnedOnly);
     let region = reg.open_region(key.as_bytes(), 0, 4096).unwrap();
@@ -68,7 +55,7 @@ fn the_cpp_clients_verbatim_key_without_a_slash_is_found() {
 
 #[test]
 fn the_cpp_clients_verbatim_key_with_an_inner_slash_is_found() {
-    let key = format!("/{}/in", word());
+    let key = format!("/{}/in", unique_word("k"));
     client_creates(&key);
     let reg = registry(UnlinkPolicy::OwnedOnly);
     let region = reg.open_region(key.as_bytes(), 0, 4096).unwrap();
@@ -79,7 +66,7 @@ fn the_cpp_clients_verbatim_key_with_an_inner_slash_is_found() {
 
 #[test]
 fn the_normalised_name_comes_first_when_several_spellings_exist() {
-    let w = word();
+    let w = unique_word("k");
     let key = format!("/{w}/in");
     let normalised = format!("/{w}_in");
     client_creates(&key);
@@ -94,7 +81,7 @@ fn the_normalised_name_comes_first_when_several_spellings_exist() {
 
 #[test]
 fn the_python_clients_prepended_slash_is_found_last() {
-    let key = format!("/{}", word());
+    let key = format!("/{}", unique_word("k"));
     let python = format!("/{key}");
     client_creates(&python);
     let reg = registry(UnlinkPolicy::OwnedOnly);
@@ -106,7 +93,7 @@ fn the_python_clients_prepended_slash_is_found_last() {
 
 #[test]
 fn unlink_all_removes_the_name_that_opened_and_no_other() {
-    let key = word();
+    let key = unique_word("k");
     client_creates(&key);
     let reg = registry(UnlinkPolicy::All);
     let region = reg.open_region(key.as_bytes(), 0, 4096).unwrap();
@@ -138,7 +125,7 @@ fn a_31_byte_key_no_python_client_can_create_reports_the_length() {
 
 #[test]
 fn a_31_byte_key_without_a_slash_opens_as_given() {
-    let key = format!("{:v<31}", word());
+    let key = format!("{:v<31}", unique_word("k"));
     assert_eq!(key.len(), 31);
     client_creates(&key);
     let reg = registry(UnlinkPolicy::OwnedOnly);
@@ -150,7 +137,7 @@ fn a_31_byte_key_without_a_slash_opens_as_given() {
 
 #[test]
 fn a_missing_region_names_every_spelling_tried() {
-    let w = word();
+    let w = unique_word("k");
     let key = format!("/{w}/x");
     let reg = registry(UnlinkPolicy::OwnedOnly);
     let e = reg.open_region(key.as_bytes(), 0, 1).unwrap_err();
@@ -163,7 +150,7 @@ fn a_missing_region_names_every_spelling_tried() {
 
 #[test]
 fn a_spelling_that_opens_an_owned_keys_object_is_a_collision() {
-    let w = word();
+    let w = unique_word("k");
     let normalised = format!("/{w}_in");
     let reg = registry(UnlinkPolicy::OwnedOnly);
     let mine = reg.create_region(normalised.as_bytes(), 4096).unwrap();
@@ -185,7 +172,7 @@ fn posix_naming_tries_only_the_key() {
         ..Options::default()
     })
     .unwrap();
-    let key = format!("/{}", word());
+    let key = format!("/{}", unique_word("k"));
     let python = format!("/{key}");
     client_creates(&python);
     let e = reg.open_region(key.as_bytes(), 0, 1).unwrap_err();

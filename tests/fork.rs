@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{create_object, object_exists, remove_object, unique_key};
+use common::{create_object, object_exists, options, reap, remove_object, scratch, unique_key};
 use triton_shm::{Options, Registry};
 
 #[test]
@@ -29,9 +29,7 @@ fn a_forked_childs_cleanup_skips_the_parents_regions() {
         // SAFETY: leaves the child without running the parent's test harness.
         unsafe { libc::_exit(if ok { 0 } else { 1 }) };
     }
-    let mut status = 0;
-    // SAFETY: waits for the child forked above.
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    let status = wait_child(pid);
     assert!(
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "child saw the wrong report"
@@ -49,16 +47,16 @@ fn a_forked_childs_cleanup_skips_the_parents_regions() {
     }
 }
 
+/// A registry journaling into a state directory of its own, which reaps
+/// only when asked.
 fn journaled(tag: &str) -> (Registry, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("tsm-fork-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let options = Options {
-        naming: triton_shm::name::NamingPolicy::Posix,
-        state_dir: Some(dir.clone()),
+    let dir = scratch(tag);
+    let reg = Registry::new(Options {
         reap_on_create: false,
-        ..Options::default()
-    };
-    (Registry::new(options).unwrap(), dir)
+        ..options(&dir)
+    })
+    .unwrap();
+    (reg, dir)
 }
 
 fn wait_child(pid: libc::pid_t) -> i32 {
@@ -98,7 +96,7 @@ fn a_forked_child_closing_what_it_inherited_leaves_the_parents_journal_and_regio
         1,
         "the child dropped its parent's record"
     );
-    let report = triton_shm::journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
+    let report = reap(&dir);
     assert_eq!((report.journals_live, report.regions_unlinked), (1, 0));
     assert!(object_exists(&key));
     region.close().unwrap();
@@ -137,7 +135,7 @@ fn a_forked_childs_own_regions_go_to_a_journal_of_its_own() {
     assert_eq!(listed.len(), 2, "{listed:?}");
     let alive: Vec<bool> = listed.iter().map(|j| j.alive).collect();
     assert_eq!(alive.iter().filter(|a| **a).count(), 1, "{listed:?}");
-    let report = triton_shm::journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
+    let report = reap(&dir);
     assert_eq!(
         (
             report.journals_live,

@@ -7,28 +7,14 @@
 
 mod common;
 
+use common::{options, scratch};
 use std::ffi::CStr;
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use triton_shm::journal::{self, created_line, header_line};
-use triton_shm::name::NamingPolicy;
 use triton_shm::os::{Identity, Mapping, OpenFlags, ShmBackend};
-use triton_shm::{Options, Registry, Status};
-
-fn options(dir: &Path) -> Options {
-    Options {
-        naming: NamingPolicy::Posix,
-        state_dir: Some(dir.to_owned()),
-        ..Options::default()
-    }
-}
-
-fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tsm-jfail-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use triton_shm::{Registry, Status};
 
 fn records(dir: &Path) -> usize {
     journal::list_journals(dir)

@@ -222,15 +222,12 @@ fn linux_sizes_are_exact_and_unaligned_sizes_bound_exactly() {
 #[cfg(feature = "xnu-model")]
 mod xnu_model_only {
     use super::*;
+    use common::cs;
     use std::os::fd::AsFd;
     use triton_shm::os::{OpenFlags, ShmBackend, XnuModel};
 
     fn model() -> &'static dyn ShmBackend {
         XnuModel::shared()
-    }
-
-    fn c(name: &str) -> std::ffi::CString {
-        std::ffi::CString::new(name).unwrap()
     }
 
     #[test]
@@ -239,28 +236,28 @@ mod xnu_model_only {
         let base = format!("x{}", std::process::id());
         let one = format!("/{base}");
         let two = format!("//{base}");
-        let _a = m.open(&c(&one), OpenFlags::CREATE_NEW).unwrap();
-        let _b = m.open(&c(&two), OpenFlags::CREATE_NEW).unwrap();
-        let _c = m.open(&c(&base), OpenFlags::CREATE_NEW).unwrap();
+        let _a = m.open(&cs(&one), OpenFlags::CREATE_NEW).unwrap();
+        let _b = m.open(&cs(&two), OpenFlags::CREATE_NEW).unwrap();
+        let _c = m.open(&cs(&base), OpenFlags::CREATE_NEW).unwrap();
         for n in [&one, &two, &base] {
-            m.unlink(&c(n)).unwrap();
+            m.unlink(&cs(n)).unwrap();
         }
         let ok = format!("/{}", "x".repeat(30));
         let long = format!("/{}", "x".repeat(31));
-        let _fd = m.open(&c(&ok), OpenFlags::CREATE_NEW).unwrap();
-        m.unlink(&c(&ok)).unwrap();
+        let _fd = m.open(&cs(&ok), OpenFlags::CREATE_NEW).unwrap();
+        m.unlink(&cs(&ok)).unwrap();
         assert_eq!(
-            m.open(&c(&long), OpenFlags::CREATE_NEW).unwrap_err(),
+            m.open(&cs(&long), OpenFlags::CREATE_NEW).unwrap_err(),
             libc::ENAMETOOLONG
         );
-        assert_eq!(m.unlink(&c(&long)).unwrap_err(), libc::EINVAL);
+        assert_eq!(m.unlink(&cs(&long)).unwrap_err(), libc::EINVAL);
     }
 
     #[test]
     fn ftruncate_once_and_sizes_round_to_16k() {
         let m = model();
         let name = format!("/t{}", std::process::id());
-        let fd = m.open(&c(&name), OpenFlags::CREATE_NEW).unwrap();
+        let fd = m.open(&cs(&name), OpenFlags::CREATE_NEW).unwrap();
         assert_eq!(
             m.map(fd.as_fd(), 0, 1).unwrap_err(),
             libc::EINVAL,
@@ -278,7 +275,7 @@ mod xnu_model_only {
             ..OpenFlags::EXISTING
         };
         assert_eq!(
-            m.open(&c(&name), trunc).unwrap_err(),
+            m.open(&cs(&name), trunc).unwrap_err(),
             libc::EINVAL,
             "O_TRUNC on a sized object"
         );
@@ -291,7 +288,7 @@ mod xnu_model_only {
             libc::EINVAL,
             "past the rounded size"
         );
-        m.unlink(&c(&name)).unwrap();
+        m.unlink(&cs(&name)).unwrap();
     }
 
     fn view(page: u64) -> XnuModel {
@@ -302,7 +299,7 @@ mod xnu_model_only {
     fn intel_pages_round_sizes_to_4k() {
         let m = view(XnuModel::INTEL_PAGE);
         let name = format!("/i{}", std::process::id());
-        let fd = m.open(&c(&name), OpenFlags::CREATE_NEW).unwrap();
+        let fd = m.open(&cs(&name), OpenFlags::CREATE_NEW).unwrap();
         m.set_size(fd.as_fd(), 1000).unwrap();
         assert_eq!(m.size(fd.as_fd()).unwrap(), 4096);
         assert!(
@@ -314,7 +311,7 @@ mod xnu_model_only {
             libc::EINVAL,
             "past the rounded size"
         );
-        m.unlink(&c(&name)).unwrap();
+        m.unlink(&cs(&name)).unwrap();
     }
 
     #[test]
@@ -322,15 +319,15 @@ mod xnu_model_only {
         let intel = view(XnuModel::INTEL_PAGE);
         let silicon = view(XnuModel::APPLE_SILICON_PAGE);
         let name = format!("/p{}", std::process::id());
-        let fd = intel.open(&c(&name), OpenFlags::CREATE_NEW).unwrap();
+        let fd = intel.open(&cs(&name), OpenFlags::CREATE_NEW).unwrap();
         intel.set_size(fd.as_fd(), 1000).unwrap();
-        let opened = silicon.open(&c(&name), OpenFlags::EXISTING).unwrap();
+        let opened = silicon.open(&cs(&name), OpenFlags::EXISTING).unwrap();
         assert_eq!(
             silicon.size(opened.as_fd()).unwrap(),
             4096,
             "a 4 KiB creator's rounding"
         );
-        intel.unlink(&c(&name)).unwrap();
+        intel.unlink(&cs(&name)).unwrap();
     }
 
     #[test]
@@ -338,7 +335,7 @@ mod xnu_model_only {
         for page in [XnuModel::INTEL_PAGE, XnuModel::APPLE_SILICON_PAGE] {
             let m = view(page);
             let name = format!("/u{}_{page}", std::process::id());
-            let fd = m.open(&c(&name), OpenFlags::CREATE_NEW).unwrap();
+            let fd = m.open(&cs(&name), OpenFlags::CREATE_NEW).unwrap();
             m.set_size(fd.as_fd(), 4 * page).unwrap();
             for offset in [1, page / 2, page + 1] {
                 assert_eq!(
@@ -348,18 +345,18 @@ mod xnu_model_only {
                 );
             }
             assert!(m.mmap(fd.as_fd(), page, 100).is_ok(), "an aligned offset");
-            m.unlink(&c(&name)).unwrap();
+            m.unlink(&cs(&name)).unwrap();
         }
         let silicon = view(XnuModel::APPLE_SILICON_PAGE);
         let name = format!("/v{}", std::process::id());
-        let fd = silicon.open(&c(&name), OpenFlags::CREATE_NEW).unwrap();
+        let fd = silicon.open(&cs(&name), OpenFlags::CREATE_NEW).unwrap();
         silicon.set_size(fd.as_fd(), 65536).unwrap();
         assert_eq!(
             silicon.mmap(fd.as_fd(), 4096, 100).unwrap_err(),
             libc::EINVAL,
             "4 KiB is not a 16 KiB boundary"
         );
-        silicon.unlink(&c(&name)).unwrap();
+        silicon.unlink(&cs(&name)).unwrap();
     }
 
     #[test]
@@ -367,7 +364,7 @@ mod xnu_model_only {
         for page in [XnuModel::INTEL_PAGE, XnuModel::APPLE_SILICON_PAGE] {
             let m = view(page);
             let name = format!("/a{}_{page}", std::process::id());
-            let fd = m.open(&c(&name), OpenFlags::CREATE_NEW).unwrap();
+            let fd = m.open(&cs(&name), OpenFlags::CREATE_NEW).unwrap();
             m.set_size(fd.as_fd(), 65536).unwrap();
             let whole = m.map(fd.as_fd(), 0, 65536).unwrap();
             assert!(whole.write_at(4097, b"here"));
@@ -375,7 +372,7 @@ mod xnu_model_only {
             let mut got = [0u8; 4];
             assert!(part.read_at(0, &mut got));
             assert_eq!(&got, b"here", "page {page}");
-            m.unlink(&c(&name)).unwrap();
+            m.unlink(&cs(&name)).unwrap();
         }
     }
 
@@ -405,17 +402,17 @@ mod xnu_model_only {
         let m = model();
         let key = format!("/py{}", std::process::id());
         let python_name = format!("/{key}");
-        let fd = m.open(&c(&python_name), OpenFlags::CREATE_NEW).unwrap();
+        let fd = m.open(&cs(&python_name), OpenFlags::CREATE_NEW).unwrap();
         m.set_size(fd.as_fd(), 4096).unwrap();
         let reg = registry(BackendKind::XnuModel, NamingPolicy::Darwin);
         let region = reg.open_region(key.as_bytes(), 0, 4096).unwrap();
         assert_eq!(region.system_name(), python_name.as_bytes());
         region.close().unwrap();
         assert!(
-            m.open(&c(&python_name), OpenFlags::EXISTING).is_ok(),
+            m.open(&cs(&python_name), OpenFlags::EXISTING).is_ok(),
             "not owned: not unlinked"
         );
-        m.unlink(&c(&python_name)).unwrap();
+        m.unlink(&cs(&python_name)).unwrap();
         let e = reg.open_region(key.as_bytes(), 0, 1).unwrap_err();
         assert_eq!(e.status(), Status::NOT_FOUND);
         assert!(e.message().contains(&python_name), "{e}");

@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{create_object, object_exists, remove_object, unique_key, UnlinkOnly};
+use common::{
+    create_object, object_exists, options, remove_object, scratch, unique_key, UnlinkOnly,
+};
 use triton_shm::name::NamingPolicy;
 use triton_shm::{Options, Registration, Registry, Status, UnlinkPolicy, Unlinked};
 
@@ -302,15 +304,13 @@ fn a_failed_unlink_keeps_the_entry_and_reports_the_errno() {
 
 /// A registry journaling into a state directory of its own.
 fn journaled(tag: &str, unlink: UnlinkPolicy) -> (Registry, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("tsm-reg-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let options = Options {
-        naming: NamingPolicy::Posix,
+    let dir = scratch(tag);
+    let reg = Registry::new(Options {
         unlink,
-        state_dir: Some(dir.clone()),
-        ..Options::default()
-    };
-    (Registry::new(options).unwrap(), dir)
+        ..options(&dir)
+    })
+    .unwrap();
+    (reg, dir)
 }
 
 fn journal_names(dir: &std::path::Path) -> Vec<Vec<u8>> {
@@ -414,10 +414,8 @@ fn a_freed_registrys_owned_regions_are_not_reaped_while_the_process_lives() {
     );
     // The next registry of this process reaps when it first needs a journal.
     let next = Registry::new(Options {
-        naming: NamingPolicy::Posix,
-        state_dir: Some(dir.clone()),
         reap_on_create: true,
-        ..Options::default()
+        ..options(&dir)
     })
     .unwrap();
     let other = unique_key("fr");
@@ -428,6 +426,8 @@ fn a_freed_registrys_owned_regions_are_not_reaped_while_the_process_lives() {
     );
     region.close().unwrap();
     remove_object(&key);
+    drop(next);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -20,6 +20,9 @@
 // Not under miri: real processes, killed at random.
 #![cfg(not(miri))]
 
+mod common;
+
+use common::{object_exists, reap, scratch, xorshift, Sweep};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -36,13 +39,6 @@ const POOL: usize = 16;
 
 fn pool_name(pool: &str, i: usize) -> String {
     format!("/{pool}_{i}")
-}
-
-fn next(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
 }
 
 fn seed() -> u64 {
@@ -71,10 +67,10 @@ fn work(
     let mut ops = 0u64;
     while !stop.exists() {
         ops += 1;
-        let name = pool_name(&pool, (next(&mut rng) % POOL as u64) as usize);
-        match next(&mut rng) % 8 {
+        let name = pool_name(&pool, (xorshift(&mut rng) % POOL as u64) as usize);
+        match xorshift(&mut rng) % 8 {
             0..=2 => {
-                let size = [4096usize, 10_000, 65_536][(next(&mut rng) % 3) as usize];
+                let size = [4096usize, 10_000, 65_536][(xorshift(&mut rng) % 3) as usize];
                 match owner.create_region(name.as_bytes(), size) {
                     Ok(region) => {
                         let mut token = [0u8; 16];
@@ -109,7 +105,7 @@ fn work(
             }
             5 => {
                 if !held.is_empty() {
-                    let i = (next(&mut rng) % held.len() as u64) as usize;
+                    let i = (xorshift(&mut rng) % held.len() as u64) as usize;
                     let h = held.swap_remove(i);
                     h.region.close().map_err(|e| format!("close: {e}"))?;
                 }
@@ -122,7 +118,7 @@ fn work(
                         .map_err(|e| format!("close a client region: {e}"))?;
                 }
             }
-            _ => std::thread::sleep(Duration::from_micros(next(&mut rng) % 500)),
+            _ => std::thread::sleep(Duration::from_micros(xorshift(&mut rng) % 500)),
         }
     }
     for h in held {
@@ -237,19 +233,6 @@ fn signal(child: &Child, signal: nix::sys::signal::Signal) {
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal);
 }
 
-fn exists(name: &str) -> bool {
-    let c = std::ffi::CString::new(name).unwrap();
-    match nix::sys::mman::shm_open(
-        c.as_c_str(),
-        nix::fcntl::OFlag::O_RDONLY,
-        nix::sys::stat::Mode::empty(),
-    ) {
-        Ok(_) => true,
-        Err(nix::errno::Errno::ENOENT) => false,
-        Err(e) => panic!("shm_open({name}): {e}"),
-    }
-}
-
 #[test]
 fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
     let secs: u64 = std::env::var("TRITON_SHM_SOAK_SECS")
@@ -261,25 +244,13 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
         .and_then(|s| s.parse().ok())
         .filter(|&n| n > 0)
         .unwrap_or(WORKERS);
-    let base = std::env::temp_dir().join(format!("tsm-soak-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
+    let base = scratch("soak");
     std::fs::create_dir(&base).unwrap();
     let dir = base.join("state");
     let stop = base.join("stop");
     let pool = format!("tsmsoak{}", std::process::id());
     let names: Vec<String> = (0..POOL).map(|i| pool_name(&pool, i)).collect();
-    struct Sweep(Vec<String>, PathBuf);
-    impl Drop for Sweep {
-        fn drop(&mut self) {
-            for name in &self.0 {
-                let _ = nix::sys::mman::shm_unlink(
-                    std::ffi::CString::new(name.as_str()).unwrap().as_c_str(),
-                );
-            }
-            let _ = std::fs::remove_dir_all(&self.1);
-        }
-    }
-    let _sweep = Sweep(names.clone(), base.clone());
+    let _sweep = Sweep::new(&base, &names);
 
     // Reapers all along: one in a thread, and the command-line tool.
     let running = Arc::new(AtomicBool::new(true));
@@ -305,9 +276,9 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
     let mut paused: Vec<(usize, Instant)> = Vec::new();
     let (mut kills, mut tool_reaps, mut pauses) = (0u64, 0u64, 0u64);
     let end = Instant::now() + Duration::from_secs(secs);
-    let mut next_kill = Instant::now() + Duration::from_millis(100 + next(&mut rng) % 400);
+    let mut next_kill = Instant::now() + Duration::from_millis(100 + xorshift(&mut rng) % 400);
     while Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(10 + next(&mut rng) % 40));
+        std::thread::sleep(Duration::from_millis(10 + xorshift(&mut rng) % 40));
         let now = Instant::now();
         paused.retain(|&(i, until)| {
             if until <= now {
@@ -315,11 +286,11 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
             }
             until > now
         });
-        if next(&mut rng) % 3 == 0 {
-            let i = (next(&mut rng) % procs as u64) as usize;
+        if xorshift(&mut rng) % 3 == 0 {
+            let i = (xorshift(&mut rng) % procs as u64) as usize;
             if !paused.iter().any(|&(p, _)| p == i) {
                 signal(&workers[i], nix::sys::signal::SIGSTOP);
-                let until = now + Duration::from_millis(next(&mut rng) % 500);
+                let until = now + Duration::from_millis(xorshift(&mut rng) % 500);
                 paused.push((i, until));
                 pauses += 1;
             }
@@ -327,8 +298,9 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
         if now < next_kill {
             continue;
         }
-        next_kill = now + Duration::from_millis((100 + next(&mut rng) % 400) * 4 / procs as u64);
-        let i = (next(&mut rng) % procs as u64) as usize;
+        next_kill =
+            now + Duration::from_millis((100 + xorshift(&mut rng) % 400) * 4 / procs as u64);
+        let i = (xorshift(&mut rng) % procs as u64) as usize;
         if let Some(status) = workers[i].try_wait().unwrap() {
             let out: String = BufReader::new(workers[i].stdout.take().unwrap())
                 .lines()
@@ -352,9 +324,9 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
             if kills % 8 == 0 {
                 // A reaper paused wherever it is, perhaps holding the
                 // reaper lock: the others must go on without it.
-                std::thread::sleep(Duration::from_millis(next(&mut rng) % 20));
+                std::thread::sleep(Duration::from_millis(xorshift(&mut rng) % 20));
                 signal(&tool, nix::sys::signal::SIGSTOP);
-                std::thread::sleep(Duration::from_millis(next(&mut rng) % 300));
+                std::thread::sleep(Duration::from_millis(xorshift(&mut rng) % 300));
                 signal(&tool, nix::sys::signal::SIGCONT);
                 pauses += 1;
             }
@@ -377,13 +349,13 @@ fn processes_killed_at_random_never_lose_a_live_region_nor_leak_one() {
         .join()
         .unwrap()
         .unwrap_or_else(|why| panic!("a reap failed: {why}"));
-    let report = journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
+    let report = reap(&dir);
     println!(
         "soak {secs}s, {procs} processes: {kills} kills, {pauses} pauses, {reaps} reaps in a \
          thread, {tool_reaps} by the tool, {ops} operations by the last workers; final reap \
          {report:?}"
     );
-    let left: Vec<&String> = names.iter().filter(|n| exists(n)).collect();
+    let left: Vec<&String> = names.iter().filter(|n| object_exists(n)).collect();
     assert!(
         left.is_empty(),
         "regions left after the final reap: {left:?}"

@@ -6,25 +6,11 @@
 
 mod common;
 
+use common::{options, reap, scratch};
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use triton_shm::journal::{self, created_line, header_line};
-use triton_shm::name::NamingPolicy;
 use triton_shm::{Options, Registry, Status};
-
-fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tsm-state-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn options(dir: &Path) -> Options {
-    Options {
-        naming: NamingPolicy::Posix,
-        state_dir: Some(dir.to_owned()),
-        ..Options::default()
-    }
-}
 
 /// The error of the first owned region of a registry on `dir`.
 fn first_owned_region_error(dir: &Path) -> triton_shm::Error {
@@ -280,7 +266,7 @@ fn an_existing_object_is_never_recorded_as_ours() {
     let listed = journal::list_journals(&dir).unwrap();
     assert!(listed.iter().all(|j| j.regions.is_empty()), "{listed:?}");
     drop(reg);
-    let report = journal::reap_stale(&dir, triton_shm::os::system(), false).unwrap();
+    let report = reap(&dir);
     assert_eq!(report.regions_unlinked, 0);
     assert!(common::object_exists(&key));
     common::remove_object(&key);
@@ -292,10 +278,6 @@ fn now_secs() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
-}
-
-fn reap(dir: &Path) -> journal::ReapReport {
-    journal::reap_stale(dir, triton_shm::os::system(), false).unwrap()
 }
 
 #[test]
