@@ -444,7 +444,7 @@ mod tests {
     #[test]
     fn every_way_to_normalise_gives_the_same_bytes() {
         // Writing into a caller's buffer (write_to) is checked through the C
-        // ABI in tests/ffi.rs and ctest/, where the buffer is C's.
+        // ABI in tests/ffi_names.rs and ctest/, where the buffer is C's.
         for key in [
             "/simple_name",
             "//double_slash",

@@ -400,10 +400,10 @@ enum ClientName {
 }
 
 impl Registry {
-    /// The names to try for a client's `key`, in order, without repeats.
+    /// `darwin`: the names to try for a client's `key`, in order, without
+    /// repeats.
     ///
-    /// Errors: those of [`Registry::system_name`] under `posix`; under
-    /// `darwin`, [`Status::INVALID_NAME`] for a key with nothing after its
+    /// Errors: [`Status::INVALID_NAME`] for a key with nothing after its
     /// leading slashes.
     fn client_names(&self, key: &[u8]) -> Result<Vec<ClientName>> {
         let naming = self.options().naming;
