@@ -1,7 +1,6 @@
 #!/bin/sh
-# The linker of the shared library on Linux and the other ELF systems:
-#
-#   cargo rustc --lib --crate-type cdylib,staticlib -- -C linker=cmake/link-versioned.sh
+# The linker of the shared library on Linux, which cmake/cargo-build.sh
+# passes to rustc (-C linker=cmake/link-versioned.sh) for the host's target.
 #
 # rustc hands the linker a version script of its own, one anonymous node
 # with the crate's exported functions, and GNU ld refuses a second script

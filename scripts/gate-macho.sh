@@ -4,8 +4,8 @@
 # aarch64-apple-darwin and x86_64-apple-darwin, with
 # MACOSX_DEPLOYMENT_TARGET=11.0:
 #
-#   build     the library as it ships (cargo rustc --lib --crate-type
-#             cdylib,staticlib) and the tool, through cargo-zigbuild
+#   build     the library and the tool as they ship (cmake/cargo-build.sh,
+#             the CMake package's commands), through cargo-zigbuild
 #   dylib     install name @rpath/libtriton_shm.<major>.dylib, current
 #             version = the package version, compatibility version
 #             <major>.<minor>.0, minimum macOS 11.0, room after the load
@@ -140,14 +140,14 @@ for target in $targets; do
 
   step "$target: build (cargo zigbuild, MACOSX_DEPLOYMENT_TARGET=$MACOSX_DEPLOYMENT_TARGET)"
   echo "(rustc's warning that xcrun is missing is expected here: zig brings the SDK's stubs)"
-  # The tool first: its profile has its own directory (see Cargo.toml).
-  cargo-zigbuild zigbuild --locked --profile tool --bin triton-shm --target "$target" \
+  # The tool first, as the CMake package builds it: its profile has its own
+  # directory (see cmake/cargo-build.sh).
+  sh cmake/cargo-build.sh tool --cargo cargo-zigbuild --target "$target" \
     --target-dir "$cargo_target" || die "cargo zigbuild of the tool for $target failed"
-  run_logged "$dir/build.log" cargo-zigbuild rustc --locked --release --lib \
-    --crate-type cdylib,staticlib --target "$target" --target-dir "$cargo_target" \
-    -- --print native-static-libs || die "cargo zigbuild of the library for $target failed"
-  native=$(sed -n 's/^note: native-static-libs: //p' "$dir/build.log" | tail -n 1)
-  [ -n "$native" ] || die "the build of the static library reported no native-static-libs"
+  # The library, and the system libraries its static library needs.
+  native=$(sh cmake/cargo-build.sh library --cargo cargo-zigbuild --native-static-libs \
+    --target "$target" --target-dir "$cargo_target") ||
+    die "cargo zigbuild of the library for $target failed, or it reported no native-static-libs"
 
   step "$target: the dylib"
   llvm-objdump --macho --private-headers "$dylib" >"$dir/headers.txt"

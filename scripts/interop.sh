@@ -1,8 +1,8 @@
 #!/bin/sh
 # Interop with the real Triton Python client: a virtual environment with
 # tritonclient and numpy from PyPI (build/interop-venv), the library as it
-# ships (cargo rustc --lib --crate-type cdylib,staticlib, in the shared
-# build/cargo-target, so after the CMake package's build nothing is
+# ships (cmake/cargo-build.sh library, the CMake package's command, in the
+# shared build/cargo-target, so after the CMake package's build nothing is
 # compiled), and interop/tritonclient_interop.py, which drives both through
 # the C ABI.
 #

@@ -39,16 +39,11 @@ shared_library_name() {
 }
 
 # build_shipped_library [CARGO ARGS...]: build the library as the CMake
-# package ships it: cargo rustc --release --lib --crate-type
-# cdylib,staticlib, and on Linux through cmake/link-versioned.sh, which gives
-# the exports their symbol versions (cmake/triton_shm.map).
+# package ships it, with the command the package runs (cmake/cargo-build.sh
+# library: release, cdylib and staticlib only, on Linux with versioned
+# exports).
 build_shipped_library() {
-  if [ "$host_os" = Linux ]; then
-    cargo rustc --locked --release --lib --crate-type cdylib,staticlib "$@" \
-      -- -C "linker=$repo/cmake/link-versioned.sh"
-  else
-    cargo rustc --locked --release --lib --crate-type cdylib,staticlib "$@"
-  fi
+  sh "$repo/cmake/cargo-build.sh" library "$@"
 }
 
 # --- Tools ------------------------------------------------------------------------
