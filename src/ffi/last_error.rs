@@ -8,6 +8,7 @@ thread_local! {
 }
 
 /// Forget the last error of this thread.
+#[inline]
 pub(crate) fn clear() {
     // try_with: during thread teardown (a C++ destructor running at thread
     // exit) the slot may be gone; there is then nothing to clear.

@@ -24,6 +24,7 @@ pub(crate) unsafe fn c_bytes<'a>(ptr: *const c_char, what: &str) -> Result<&'a [
 ///
 /// # Safety
 /// As for [`c_bytes`].
+#[inline]
 pub(crate) unsafe fn c_str<'a>(ptr: *const c_char, what: &str) -> Result<&'a CStr> {
     if ptr.is_null() {
         return Err(null(what));
@@ -180,6 +181,7 @@ pub(crate) unsafe fn take_handle<T>(ptr: *mut T) -> T {
 }
 
 /// Fail with `TRITON_SHM_NULL_ARGUMENT` when a required output is NULL.
+#[inline]
 pub(crate) fn require_out<T>(ptr: *mut T, what: &str) -> Result<()> {
     if ptr.is_null() {
         Err(null(what))
@@ -219,6 +221,7 @@ pub(crate) unsafe fn write_opt<T>(ptr: *mut T, value: T) {
 /// # Safety
 /// `out` is NULL or valid for writing `out_len` bytes; `out_written` is NULL
 /// or valid for writing a `usize`.
+#[inline]
 pub(crate) unsafe fn write_c_string(
     bytes: &[u8],
     out: *mut c_char,
