@@ -12,7 +12,9 @@ use crate::os::{Identity, Mapping, OpenFlags};
 use crate::registry::{c_name, Hold, Journaling, Registry};
 use crate::status::{Error, Result, Status};
 use std::borrow::Cow;
+use std::ffi::CStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 
 /// A mapped shared-memory region tracked by a registry. Closing it (or
 /// dropping it) unmaps it and releases its registry entry; the object is
@@ -20,7 +22,8 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 #[derive(Debug)]
 pub struct Region {
     registry: Registry,
-    key: Box<[u8]>,
+    /// The key, shared with its registry entry.
+    key: Arc<[u8]>,
     /// The name of the object opened or created; under `darwin` it may be
     /// a spelling other than the normalised name (see
     /// [`Registry::open_region`]).
@@ -72,12 +75,36 @@ impl Registry {
     /// says which client could not have created it), and the statuses of
     /// failed system calls.
     pub fn open_region(&self, key: &[u8], offset: usize, byte_size: usize) -> Result<Region> {
+        self.open_region_named(key, None, offset, byte_size)
+    }
+
+    /// [`Registry::open_region`] for a key that came as a C string (the C
+    /// ABI): under `posix`, where the system name is the key, `shm_open`
+    /// takes the caller's string itself.
+    pub(crate) fn open_region_c(
+        &self,
+        key: &CStr,
+        offset: usize,
+        byte_size: usize,
+    ) -> Result<Region> {
+        self.open_region_named(key.to_bytes(), Some(key), offset, byte_size)
+    }
+
+    /// [`Registry::open_region`]; `c_key` is `key` as a C string, when the
+    /// caller has one.
+    fn open_region_named(
+        &self,
+        key: &[u8],
+        c_key: Option<&CStr>,
+        offset: usize,
+        byte_size: usize,
+    ) -> Result<Region> {
         // The object is looked for before the size is judged: a key that
         // names nothing is NOT_FOUND whatever the size, as Triton's server
         // reports a missing key before its size.
         self.check_reserved(key)?;
         let (fd, opened) = match self.options().naming {
-            NamingPolicy::Posix => self.open_system_name(key)?,
+            NamingPolicy::Posix => self.open_system_name(key, c_key)?,
             NamingPolicy::Darwin => self.open_client_spelling(key)?,
         };
         let opened_name = opened.of_key(key);
@@ -111,28 +138,34 @@ impl Registry {
             .map(fd.as_fd(), offset64, byte_size)
             .map_err(|errno| os_error(errno, "mmap", opened_name, key))?;
         drop(fd);
+        let shared: Arc<[u8]> = key.into();
         let (_, generation) = self.track(
-            key,
+            &shared,
             Cow::Borrowed(opened_name),
             false,
             Hold::Region,
             Journaling::No,
             identity,
         )?;
-        Ok(self.new_region(key, opened, mapping, byte_size, generation))
+        Ok(self.new_region(shared, opened, mapping, byte_size, generation))
     }
 
     /// `posix`: open the object of `key`'s system name, the one name there
-    /// is to try. A collision shows before the system call; the name is
-    /// built on the stack.
-    fn open_system_name(&self, key: &[u8]) -> Result<(OwnedFd, SystemName)> {
+    /// is to try. A collision shows before the system call. The system name
+    /// is the key itself: `c_key` when the caller has it as a C string,
+    /// else built on the stack.
+    fn open_system_name(&self, key: &[u8], c_key: Option<&CStr>) -> Result<(OwnedFd, SystemName)> {
         let system = self.system_name_cow(key)?;
         self.check_collision(key, &system, false)?;
-        let c_system = c_name(&system)?;
-        match self
-            .backend()
-            .open(c_system.as_c_str(), OpenFlags::EXISTING)
-        {
+        let built;
+        let c_system = match c_key {
+            Some(c_key) if c_key.to_bytes() == &*system => c_key,
+            _ => {
+                built = c_name(&system)?;
+                built.as_c_str()
+            }
+        };
+        match self.backend().open(c_system, OpenFlags::EXISTING) {
             Ok(fd) => Ok((fd, SystemName::of(key, &system))),
             Err(libc::ENOENT) => Err(not_found(key, &[quoted(&system)], &[])),
             Err(errno) => Err(os_error(errno, "shm_open", &system, key)),
@@ -238,14 +271,23 @@ impl Registry {
         crate::os::crash_point::hit("after-identity");
         // The identity the owner's unlink checks, should the setup fail.
         let own = identified.as_ref().ok().copied().flatten();
+        let shared: Arc<[u8]> = key.into();
         let built = identified.and_then(|identity| {
-            self.size_map_and_track(fd.as_fd(), key, &system, size64, byte_size, slot, identity)
+            self.size_map_and_track(
+                fd.as_fd(),
+                &shared,
+                &system,
+                size64,
+                byte_size,
+                slot,
+                identity,
+            )
         });
         drop(fd);
         match built {
             Ok((mapping, generation)) => {
                 let name = SystemName::of(key, &system);
-                Ok(self.new_region(key, name, mapping, byte_size, generation))
+                Ok(self.new_region(shared, name, mapping, byte_size, generation))
             }
             Err(error) => {
                 // Never leave behind an object we created, and never remove
@@ -290,7 +332,7 @@ impl Registry {
     fn size_map_and_track(
         &self,
         fd: BorrowedFd<'_>,
-        key: &[u8],
+        key: &Arc<[u8]>,
         system: &[u8],
         size64: u64,
         byte_size: usize,
@@ -369,7 +411,7 @@ impl Registry {
     /// `generation` of `key`, counted in the registry's mapped bytes.
     fn new_region(
         &self,
-        key: &[u8],
+        key: Arc<[u8]>,
         system: SystemName,
         mapping: Mapping,
         size: usize,
@@ -378,7 +420,7 @@ impl Registry {
         self.account_mapping(size, true);
         Region {
             registry: self.clone(),
-            key: key.into(),
+            key,
             system,
             mapping: Some(mapping),
             size,

@@ -71,10 +71,10 @@ pub unsafe extern "C" fn triton_shm_region_open(
         // SAFETY: forwarded from this function's contract.
         let reg = unsafe { pointers::object(reg, "reg") }?;
         // SAFETY: forwarded from this function's contract.
-        let key = unsafe { pointers::c_bytes(key, "key") }?;
+        let key = unsafe { pointers::c_str(key, "key") }?;
         pointers::require_out(out, "out")?;
         check_flags(flags)?;
-        let region = reg.open_region(key, offset, byte_size)?;
+        let region = reg.open_region_c(key, offset, byte_size)?;
         // SAFETY: `out` is non-NULL and writable per the contract.
         unsafe { pointers::write_opt(out, pointers::into_handle(region)) };
         Ok(())

@@ -1,5 +1,6 @@
 //! Cleanup-all: unlink every region this process registered.
 
+use super::shards::IdentityKey;
 use super::{Entry, Registry, Table, Unlinked, Verdict};
 use crate::log::{log_at, Level};
 use crate::os;
@@ -58,7 +59,12 @@ impl Registry {
         let unidentified: Vec<(u64, &[u8])> = all
             .iter()
             .filter(|(_, e)| e.owner_pid == me && e.identity.is_none() && !self.policy_keeps(e))
-            .map(|(identity, e)| (e.seq, self.stored_system_name(identity, &e.original)))
+            .map(|(identity, e)| {
+                (
+                    e.seq,
+                    self.stored_system_name(identity.bytes(), &e.original),
+                )
+            })
             .collect();
         let systems: Vec<&[u8]> = unidentified.iter().map(|(_, s)| *s).collect();
         let mut judged: HashMap<u64, Verdict> = unidentified
@@ -82,7 +88,7 @@ impl Registry {
                 report.skipped += 1;
                 true
             } else {
-                let system = self.stored_system_name(identity, &entry.original);
+                let system = self.stored_system_name(identity.bytes(), &entry.original);
                 let verdict = judged.remove(&entry.seq);
                 let (counter, keep) = match self.remove_judged(entry, system, verdict) {
                     Ok(Unlinked::Removed) => (&mut report.unlinked, false),
@@ -120,7 +126,7 @@ impl Registry {
 /// registration number, least significant byte first, skipping the bytes no
 /// number uses: linear, and a fraction of the code the general sort brings
 /// into the shared library.
-fn in_registration_order(items: Vec<(Box<[u8]>, Entry)>) -> Vec<(Box<[u8]>, Entry)> {
+fn in_registration_order(items: Vec<(IdentityKey, Entry)>) -> Vec<(IdentityKey, Entry)> {
     let mut keys: Vec<(u64, usize)> = items.iter().map(|(_, e)| e.seq).zip(0..).collect();
     let mut scratch = vec![(0, 0); keys.len()];
     let max = keys.iter().map(|&(seq, _)| seq).max().unwrap_or(0);
@@ -145,7 +151,7 @@ fn in_registration_order(items: Vec<(Box<[u8]>, Entry)>) -> Vec<(Box<[u8]>, Entr
         std::mem::swap(&mut keys, &mut scratch);
         shift += 8;
     }
-    let mut slots: Vec<Option<(Box<[u8]>, Entry)>> = items.into_iter().map(Some).collect();
+    let mut slots: Vec<Option<(IdentityKey, Entry)>> = items.into_iter().map(Some).collect();
     keys.iter()
         .filter_map(|&(_, index)| slots[index].take())
         .collect()
@@ -157,14 +163,14 @@ struct CleanupPass<'r, 't, 'g> {
     registry: &'r Registry,
     /// Every shard, locked.
     tables: &'t mut [MutexGuard<'g, Table>],
-    pending: std::vec::IntoIter<(Box<[u8]>, Entry)>,
+    pending: std::vec::IntoIter<(IdentityKey, Entry)>,
     /// The entry being unlinked.
-    current: Option<(Box<[u8]>, Entry)>,
+    current: Option<(IdentityKey, Entry)>,
 }
 
 impl CleanupPass<'_, '_, '_> {
-    fn put_back(&mut self, identity: Box<[u8]>, entry: Entry) {
-        let shard = self.registry.inner.entries.index(&identity);
+    fn put_back(&mut self, identity: IdentityKey, entry: Entry) {
+        let shard = self.registry.inner.entries.index(identity.bytes());
         self.tables[shard].insert(identity, entry);
     }
 }
@@ -183,8 +189,8 @@ impl Drop for CleanupPass<'_, '_, '_> {
 mod tests {
     use super::*;
 
-    fn entry(seq: u64) -> (Box<[u8]>, Entry) {
-        let name: Box<[u8]> = seq.to_string().into_bytes().into();
+    fn entry(seq: u64) -> (IdentityKey, Entry) {
+        let name: std::sync::Arc<[u8]> = seq.to_string().into_bytes().into();
         let entry = Entry {
             original: name.clone(),
             owner_pid: 1,
@@ -196,7 +202,7 @@ mod tests {
             slot: None,
             identity: None,
         };
-        (name, entry)
+        (IdentityKey::new(&name, &name), entry)
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub(crate) enum Hold {
 #[derive(Debug)]
 struct Entry {
     /// The key as the caller gave it.
-    original: Box<[u8]>,
+    original: Arc<[u8]>,
     /// Pid of the process that registered it.
     owner_pid: u32,
     /// Created by this process, so ours to unlink.
@@ -268,7 +268,7 @@ impl Registry {
         let system = self.checked_system_name(key)?;
         let found = self.identity_at_registration(&system, owned);
         self.track(
-            key,
+            &key.into(),
             system,
             owned,
             Hold::Pin,
@@ -359,7 +359,7 @@ impl Registry {
     /// release exactly that entry.
     pub(crate) fn track(
         &self,
-        key: &[u8],
+        original: &Arc<[u8]>,
         system: Cow<'_, [u8]>,
         owned: bool,
         hold: Hold,
@@ -368,14 +368,12 @@ impl Registry {
     ) -> Result<(Registration, u64)> {
         let policy = self.inner.options.naming;
         // Everything that allocates happens before the lock, so the critical
-        // section only hashes once and inserts. Under `darwin` the identity is
-        // the system name, whose buffer becomes the key without a copy.
-        let identity: Box<[u8]> = match (policy, system) {
-            (NamingPolicy::Darwin, Cow::Owned(system)) => system.into_boxed_slice(),
-            (_, system) => policy.identity(&system).into(),
-        };
-        let original: Box<[u8]> = key.into();
-        let shard = self.inner.entries.index(&identity);
+        // section only hashes once and inserts. The key is kept once, shared
+        // by the entry, the caller's region and (under `posix`, where the
+        // identity is its tail) the table's key.
+        let key: &[u8] = original;
+        let identity = shards::IdentityKey::new(policy.identity(&system), original);
+        let shard = self.inner.entries.index(identity.bytes());
         let mut entries = self.inner.entries.lock_index(shard);
         let generation = entries.registered() + 1;
         let shared = match entries.group_entry(identity) {
@@ -383,11 +381,18 @@ impl Registry {
                 let slot = self.journal_new_entry(
                     &journaling,
                     owned,
-                    vacant.key(),
-                    &original,
+                    vacant.key().bytes(),
+                    original,
                     identity_found,
                 )?;
-                let entry = self.new_entry(original, owned, hold, generation, slot, identity_found);
+                let entry = self.new_entry(
+                    Arc::clone(original),
+                    owned,
+                    hold,
+                    generation,
+                    slot,
+                    identity_found,
+                );
                 vacant.insert(shards::Group::new(entry));
                 false
             }
@@ -404,33 +409,31 @@ impl Registry {
                     .iter()
                     .find(|other| !self.may_share(other.owned, owned))
                 {
-                    let system = self.stored_system_name(occupied.key(), &original);
+                    let system = self.stored_system_name(occupied.key().bytes(), original);
                     return Err(self.collision(key, &other.original, system));
                 }
                 let slot = self.journal_new_entry(
                     &journaling,
                     owned,
-                    occupied.key(),
-                    &original,
+                    occupied.key().bytes(),
+                    original,
                     identity_found,
                 )?;
-                let entry = self.new_entry(original, owned, hold, generation, slot, identity_found);
+                let entry = self.new_entry(
+                    Arc::clone(original),
+                    owned,
+                    hold,
+                    generation,
+                    slot,
+                    identity_found,
+                );
                 occupied.get_mut().push(entry);
                 true
             }
         };
         entries.count_registration(shared);
         drop(entries);
-        log_at!(
-            Level::Debug,
-            "tracking '{}' as '{}' ({})",
-            key.escape_ascii(),
-            policy
-                .system_name_cow(key)
-                .unwrap_or_default()
-                .escape_ascii(),
-            if owned { "owned" } else { "not owned" }
-        );
+        log_tracking(policy, key, owned);
         Ok((Registration::Added, generation))
     }
 
@@ -454,7 +457,7 @@ impl Registry {
 
     fn new_entry(
         &self,
-        original: Box<[u8]>,
+        original: Arc<[u8]>,
         owned: bool,
         hold: Hold,
         generation: u64,
@@ -983,6 +986,20 @@ pub(super) enum Verdict {
     Replaced(String),
     /// Cannot tell: keep the entry.
     Failed(Error),
+}
+
+/// The debug line of a key that became tracked.
+fn log_tracking(policy: NamingPolicy, key: &[u8], owned: bool) {
+    log_at!(
+        Level::Debug,
+        "tracking '{}' as '{}' ({})",
+        key.escape_ascii(),
+        policy
+            .system_name_cow(key)
+            .unwrap_or_default()
+            .escape_ascii(),
+        if owned { "owned" } else { "not owned" }
+    );
 }
 
 /// `key`'s entry, tracked already, joined again by `hold`. A creation

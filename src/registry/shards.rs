@@ -4,8 +4,11 @@
 use super::hashing::KeyHashing;
 use super::Entry;
 use parking_lot::{Mutex, MutexGuard};
+use std::borrow::Borrow;
 use std::cell::Cell;
 use std::collections::{hash_map, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// Number of shards.
 const SHARDS: usize = 16;
@@ -63,10 +66,65 @@ impl Group {
     }
 }
 
+/// A table's key: the identity of the object a group's entries reach.
+/// Kept without a copy when it is the tail of the first entry's key, as
+/// under `posix` (the key without its leading slashes); under `darwin` the
+/// identity is the normalised name, a buffer of its own. Hashes and
+/// compares as its bytes, so the table is looked up with a plain `&[u8]`.
+#[derive(Clone)]
+pub(super) enum IdentityKey {
+    /// The bytes of `key` from `start` on.
+    Tail { key: Arc<[u8]>, start: usize },
+    /// Bytes of its own.
+    Own(Box<[u8]>),
+}
+
+impl IdentityKey {
+    /// `identity`, taken from the tail of `key` when it is one, else copied.
+    pub(super) fn new(identity: &[u8], key: &Arc<[u8]>) -> IdentityKey {
+        match key.len().checked_sub(identity.len()) {
+            Some(start) if key[start..] == *identity => IdentityKey::Tail {
+                key: Arc::clone(key),
+                start,
+            },
+            _ => IdentityKey::Own(identity.into()),
+        }
+    }
+
+    /// The identity's bytes.
+    pub(super) fn bytes(&self) -> &[u8] {
+        match self {
+            IdentityKey::Tail { key, start } => key.get(*start..).unwrap_or_default(),
+            IdentityKey::Own(bytes) => bytes,
+        }
+    }
+}
+
+impl Borrow<[u8]> for IdentityKey {
+    fn borrow(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
+// As the bytes hash and compare, which `Borrow` requires.
+impl Hash for IdentityKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.bytes().hash(state);
+    }
+}
+
+impl PartialEq for IdentityKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for IdentityKey {}
+
 /// One shard: identity -> the entries that reach that object, plus the
 /// shard's registration counter.
 pub(super) struct Table {
-    map: HashMap<Box<[u8]>, Group, KeyHashing>,
+    map: HashMap<IdentityKey, Group, KeyHashing>,
     /// Entries past the first of their group.
     shared: usize,
     /// Names this shard has registered, ever.
@@ -89,8 +147,8 @@ impl Table {
     /// The group of `identity`, for inserting into it.
     pub(super) fn group_entry(
         &mut self,
-        identity: Box<[u8]>,
-    ) -> hash_map::Entry<'_, Box<[u8]>, Group> {
+        identity: IdentityKey,
+    ) -> hash_map::Entry<'_, IdentityKey, Group> {
         self.map.entry(identity)
     }
 
@@ -124,7 +182,7 @@ impl Table {
     }
 
     /// Put an entry (back) in.
-    pub(super) fn insert(&mut self, identity: Box<[u8]>, entry: Entry) {
+    pub(super) fn insert(&mut self, identity: IdentityKey, entry: Entry) {
         match self.map.entry(identity) {
             hash_map::Entry::Occupied(mut group) => {
                 group.get_mut().push(entry);
@@ -140,11 +198,11 @@ impl Table {
     pub(super) fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
         self.map
             .iter()
-            .flat_map(|(identity, group)| group.iter().map(move |entry| (&**identity, entry)))
+            .flat_map(|(identity, group)| group.iter().map(move |entry| (identity.bytes(), entry)))
     }
 
     /// Take every entry out, each with its identity.
-    pub(super) fn drain(&mut self) -> impl Iterator<Item = (Box<[u8]>, Entry)> + '_ {
+    pub(super) fn drain(&mut self) -> impl Iterator<Item = (IdentityKey, Entry)> + '_ {
         self.shared = 0;
         self.map.drain().flat_map(|(identity, group)| {
             let more = group.more.into_iter().map({
