@@ -34,6 +34,8 @@
 //! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
+// Functions stay under 80 lines of code (clippy.toml).
+#![warn(clippy::too_many_lines)]
 
 pub mod ffi;
 pub mod journal;

@@ -2,6 +2,9 @@
 //! library sees it. Made for macOS, where no system tool lists shared
 //! memory, and useful anywhere. Run `triton-shm --help`.
 
+// Functions stay under 80 lines of code (clippy.toml).
+#![warn(clippy::too_many_lines)]
+
 mod commands;
 mod output;
 
