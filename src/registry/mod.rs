@@ -376,23 +376,17 @@ impl Registry {
         let shard = self.inner.entries.index(identity.bytes());
         let mut entries = self.inner.entries.lock_index(shard);
         let generation = entries.registered() + 1;
+        let fresh = FreshEntry {
+            original,
+            owned,
+            hold,
+            generation,
+            journaling,
+            found: identity_found,
+        };
         let shared = match entries.group_entry(identity) {
             hash_map::Entry::Vacant(vacant) => {
-                let slot = self.journal_new_entry(
-                    &journaling,
-                    owned,
-                    vacant.key().bytes(),
-                    original,
-                    identity_found,
-                )?;
-                let entry = self.new_entry(
-                    Arc::clone(original),
-                    owned,
-                    hold,
-                    generation,
-                    slot,
-                    identity_found,
-                );
+                let entry = self.new_entry(&fresh, vacant.key().bytes())?;
                 vacant.insert(shards::Group::new(entry));
                 false
             }
@@ -412,21 +406,7 @@ impl Registry {
                     let system = self.stored_system_name(occupied.key().bytes(), original);
                     return Err(self.collision(key, &other.original, system));
                 }
-                let slot = self.journal_new_entry(
-                    &journaling,
-                    owned,
-                    occupied.key().bytes(),
-                    original,
-                    identity_found,
-                )?;
-                let entry = self.new_entry(
-                    Arc::clone(original),
-                    owned,
-                    hold,
-                    generation,
-                    slot,
-                    identity_found,
-                );
+                let entry = self.new_entry(&fresh, occupied.key().bytes())?;
                 occupied.get_mut().push(entry);
                 true
             }
@@ -437,44 +417,29 @@ impl Registry {
         Ok((Registration::Added, generation))
     }
 
-    /// The journal record of a new entry, as `journaling` says.
-    fn journal_new_entry(
-        &self,
-        journaling: &Journaling,
-        owned: bool,
-        identity: &[u8],
-        original: &[u8],
-        found: Option<Identity>,
-    ) -> Result<Option<SlotRef>> {
-        match *journaling {
-            Journaling::RecordIfNew if owned => {
-                self.journal_registered(self.stored_system_name(identity, original), found.as_ref())
-            }
-            Journaling::Created(slot) => Ok(slot),
-            _ => Ok(None),
-        }
-    }
-
-    fn new_entry(
-        &self,
-        original: Arc<[u8]>,
-        owned: bool,
-        hold: Hold,
-        generation: u64,
-        slot: Option<SlotRef>,
-        identity: Option<Identity>,
-    ) -> Entry {
-        Entry {
-            identity,
-            original,
+    /// A new entry made of `fresh`, in the group of `identity`, with the
+    /// journal record its journaling asks for: none, the creation's, or
+    /// (an owned registration) a new registration record.
+    fn new_entry(&self, fresh: &FreshEntry<'_>, identity: &[u8]) -> Result<Entry> {
+        let slot = match fresh.journaling {
+            Journaling::RecordIfNew if fresh.owned => self.journal_registered(
+                self.stored_system_name(identity, fresh.original),
+                fresh.found.as_ref(),
+            )?,
+            Journaling::Created(slot) => slot,
+            _ => None,
+        };
+        Ok(Entry {
+            identity: fresh.found,
+            original: Arc::clone(fresh.original),
             owner_pid: os::current_pid(),
-            owned,
-            pinned: hold == Hold::Pin,
-            regions: u32::from(hold == Hold::Region),
+            owned: fresh.owned,
+            pinned: fresh.hold == Hold::Pin,
+            regions: u32::from(fresh.hold == Hold::Region),
             seq: self.inner.entries.next_seq(),
-            generation,
+            generation: fresh.generation,
             slot,
-        }
+        })
     }
 
     /// Whether two keys that reach one object may both be tracked, given
@@ -986,6 +951,16 @@ pub(super) enum Verdict {
     Replaced(String),
     /// Cannot tell: keep the entry.
     Failed(Error),
+}
+
+/// What [`Registry::track`] makes a new entry of.
+struct FreshEntry<'a> {
+    original: &'a Arc<[u8]>,
+    owned: bool,
+    hold: Hold,
+    generation: u64,
+    journaling: Journaling,
+    found: Option<Identity>,
 }
 
 /// The debug line of a key that became tracked.
