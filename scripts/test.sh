@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every test of triton-shm, on Linux and on macOS: the shell scripts'
 # own check, the Rust formatting, the Rust suites (with the property tests
-# and the header drift check, once each), clippy, the C/C++ harness under
+# and the header drift check, once each), clippy, rustdoc, the C/C++ harness under
 # CTest (against the add_subdirectory build and an installed prefix), the
 # exported-symbol check, the ABI check against the 0.1.0 release, the CMake
 # package's own tests, the interop test with the real Triton Python client,
@@ -51,6 +51,13 @@ clippy_both() {
     cargo clippy --locked --all-targets -- -D warnings
 }
 
+# The Rust documentation, private items included, with every intra-doc link
+# resolved: a link to an item that is gone is a false statement.
+rustdoc_links() {
+  RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --all-features \
+    --document-private-items
+}
+
 # The library as it ships (scripts/check-exports.sh builds it with the
 # package's command into the shared target dir, where the CMake builds left
 # it), and its stripped size.
@@ -76,6 +83,7 @@ stage "shell scripts: POSIX sh (dash -n) and shellcheck" scripts/check-shell.sh
 stage "Rust formatting (cargo fmt --check, the crate and the fuzz targets)" scripts/gate-fmt.sh
 stage "cargo test, all features (unit, integration, property tests, header drift check, doc tests)" rust_tests
 stage "cargo clippy -D warnings (all features, then none)" clippy_both
+stage "rustdoc -D warnings (private items too: every intra-doc link resolves)" rustdoc_links
 stage "C/C++ harness under CTest (add_subdirectory build, then installed package)" scripts/ctest.sh
 stage "exported symbols match the header" exports_and_size
 stage "ABI check against 0.1.0 (abidiff of the header's C ABI, with its control)" scripts/check-abi.sh

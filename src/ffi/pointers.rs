@@ -157,7 +157,7 @@ pub(crate) unsafe fn object_mut<'a, T>(ptr: *mut T, what: &str) -> Result<&'a mu
 }
 
 /// Move `value` to the heap and hand C its address: the handle that
-/// [`free_handle`] takes back.
+/// [`take_handle`] takes back.
 pub(crate) fn into_handle<T>(value: T) -> *mut T {
     Box::into_raw(Box::new(value))
 }
