@@ -1,13 +1,13 @@
 #!/bin/sh
 # Runs every test of triton-shm, on Linux and on macOS: the shell scripts'
 # own check, the Rust formatting, the Rust suites (with the property tests
-# and the header drift check, once each), clippy, rustdoc, the C/C++ harness under
-# CTest (against the add_subdirectory build and an installed prefix), the
-# exported-symbol check, the ABI check against the 0.1.0 release, the CMake
-# package's own tests, the interop test with the real Triton Python client,
-# the native and Rust verification gates, the Mach-O gate (macOS builds
-# checked from Linux) and the minimum Rust version. What cannot run on the
-# host is skipped with a message naming it.
+# and the header drift check, once each), clippy, rustdoc, the C/C++
+# harness under CTest (against the add_subdirectory build and an installed
+# prefix), the exported-symbol check, the ABI check against the 0.1.0
+# release, the CMake package's own tests, the interop test with the real
+# Triton Python client, the native and Rust verification gates, the Mach-O
+# gate (macOS builds checked from Linux) and the minimum Rust version. What
+# cannot run on the host is skipped with a message naming it.
 #
 # Installs what it needs and says so: cmake, clang and valgrind, dash, the
 # shell linter, libabigail's abidw and abidiff (apt-get as root on Debian or
