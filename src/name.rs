@@ -428,6 +428,24 @@ impl CName {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_c_name_is_the_name_and_a_nul_inline_or_on_the_heap() {
+        let short = CName::new(b"/input0").unwrap();
+        assert!(matches!(short.buf, CNameBuf::Inline(..)));
+        assert_eq!(short.as_c_str().to_bytes_with_nul(), b"/input0\0");
+        assert_eq!(short.as_bytes(), b"/input0");
+        let longest_inline = vec![b'a'; CNAME_INLINE - 1];
+        let inline = CName::new(&longest_inline).unwrap();
+        assert!(matches!(inline.buf, CNameBuf::Inline(..)));
+        assert_eq!(inline.as_bytes(), &longest_inline[..]);
+        let long = vec![b'/'; CNAME_INLINE];
+        let heap = CName::new(&long).unwrap();
+        assert!(matches!(heap.buf, CNameBuf::Heap(_)));
+        assert_eq!(heap.as_bytes(), &long[..]);
+        assert!(CName::new(b"in\0put").is_none());
+        assert_eq!(CName::new(b"").unwrap().as_bytes(), b"");
+    }
+
     fn norm(s: &str) -> String {
         String::from_utf8(normalize(s.as_bytes()).unwrap()).unwrap()
     }

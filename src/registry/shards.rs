@@ -332,4 +332,26 @@ mod tests {
         }
         assert_eq!(shards.registered(), 3 * SHARDS as u64 - 1);
     }
+
+    #[test]
+    fn an_identity_key_hashes_and_compares_as_its_bytes() {
+        use std::hash::BuildHasher;
+        let key: Arc<[u8]> = b"//input0".as_slice().into();
+        let tail = IdentityKey::new(b"input0", &key);
+        assert!(matches!(tail, IdentityKey::Tail { start: 2, .. }));
+        let own = IdentityKey::new(b"/input0_x", &key);
+        assert!(matches!(own, IdentityKey::Own(_)));
+        assert_eq!(own.bytes(), b"/input0_x");
+        // The table is looked up by `&[u8]`: equal bytes, equal hashes.
+        let hashing = KeyHashing::new();
+        assert_eq!(
+            hashing.hash_one(&tail),
+            hashing.hash_one(b"input0".as_slice())
+        );
+        assert!(tail == IdentityKey::Own(b"input0".as_slice().into()));
+        let mut map: HashMap<IdentityKey, u8, KeyHashing> = HashMap::with_hasher(hashing);
+        map.insert(tail, 1);
+        assert_eq!(map.get(b"input0".as_slice()), Some(&1));
+        assert_eq!(map.get(b"/input0".as_slice()), None);
+    }
 }
