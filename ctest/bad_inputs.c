@@ -315,7 +315,7 @@ static const bad_case cases[] = {
      .size = 0, .expected = TRITON_SHM_NOT_FOUND},
     {.fn = F_REGION_OPEN, .what = "sum overflows, no object (looked for first)", .name = "/%",
      .offset = SIZE_MAX, .size = 2, .expected = TRITON_SHM_NOT_FOUND},
-    {.fn = F_REGION_OPEN, .what = "flags 1", .name = "/%", .size = 1, .flags = 1,
+    {.fn = F_REGION_OPEN, .what = "flags 2", .name = "/%", .size = 1, .flags = 2,
      .setup = S_OBJECT, .expected = TRITON_SHM_INVALID_ARGUMENT},
     {.fn = F_REGION_OPEN, .what = "flags 0x80000000", .name = "/%", .size = 1,
      .flags = 0x80000000u, .setup = S_OBJECT, .expected = TRITON_SHM_INVALID_ARGUMENT},

@@ -33,7 +33,7 @@ static void null_arguments_and_bad_values_are_refused(void) {
   CHECK_OK(triton_shm_region_close(NULL));
 
   CHECK_STATUS(triton_shm_region_open(reg, key, 0, 0, 0, &region), TRITON_SHM_INVALID_ARGUMENT);
-  CHECK_STATUS(triton_shm_region_open(reg, key, 0, 1, 1, &region), TRITON_SHM_INVALID_ARGUMENT);
+  CHECK_STATUS(triton_shm_region_open(reg, key, 0, 1, 2, &region), TRITON_SHM_INVALID_ARGUMENT);
   CHECK_STATUS(triton_shm_region_create(reg, key, 0, 0, &region), TRITON_SHM_INVALID_ARGUMENT);
   CHECK_STATUS(triton_shm_region_open(reg, key, CLIENT_SIZE, 1, 0, &region),
                TRITON_SHM_OUT_OF_BOUNDS);

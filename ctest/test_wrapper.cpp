@@ -474,6 +474,16 @@ void RegionsMapCloseAndCount() {
   EXPECT(registry.GetStats().mapped_bytes == size + 3);
   EXPECT(registry.StatsLine().find("tracked=1 mapped_bytes=65539") == 0);
 
+  // Untracked: mapped bytes counted, no entry.
+  auto [untracked, peek] = registry.OpenUntrackedRegion(key, 4097, 3);
+  EXPECT_CODE(untracked, TRITON_SHM_OK);
+  EXPECT(peek.data() != nullptr && std::memcmp(peek.data(), "xyz", 3) == 0);
+  EXPECT(peek.Key().second == key);
+  EXPECT(registry.GetStats().mapped_bytes == size + 6);
+  EXPECT(registry.Count() == 1);
+  EXPECT_CODE(peek.Close(), TRITON_SHM_OK);
+  EXPECT(registry.GetStats().mapped_bytes == size + 3);
+
   auto [refused, none] = registry.OpenRegion(key, size, 1);
   EXPECT_CODE(refused, TRITON_SHM_OUT_OF_BOUNDS);
   EXPECT(none.empty());

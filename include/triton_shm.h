@@ -74,6 +74,18 @@
 #define TRITON_SHM_BACKEND_XNU_MODEL 2
 
 /**
+ * `flags` of `triton_shm_region_open`: do not track the region in the
+ * registry. It gets no entry: it is not counted in the statistics'
+ * `tracked` or `registered`, not listed, never refused as a collision and
+ * never unlinked through the registry (closing it only unmaps it, whatever
+ * the unlink policy); its bytes count in `mapped_bytes` while it is
+ * mapped. For a server that never unlinks what clients created and keeps
+ * its own table of what it opened (Triton's), it leaves out the registry's
+ * bookkeeping on every registration and unregistration.
+ */
+#define TRITON_SHM_OPEN_UNTRACKED 1
+
+/**
  * Longest `darwin` system name in bytes, leading slash included (`PSHMNAMLEN`).
  */
 #define TRITON_SHM_DARWIN_NAME_MAX 31
@@ -201,9 +213,12 @@ typedef uint32_t triton_shm_log_level;
 #endif // __cplusplus
 
 /**
- * A mapped shared-memory region tracked by a registry. Closing it (or
- * dropping it) unmaps it and releases its registry entry; the object is
- * unlinked only if this process created it or the unlink policy says so.
+ * A mapped shared-memory region, opened or created through a registry and
+ * tracked by it, unless opened untracked (`TRITON_SHM_OPEN_UNTRACKED`; in
+ * Rust, `Registry::open_region_untracked`). Closing it (or dropping it)
+ * unmaps it and releases its registry entry; the object is unlinked only
+ * if this process created it or the unlink policy says so, and never for
+ * an untracked region.
  */
 typedef struct triton_shm_region triton_shm_region;
 
@@ -667,10 +682,12 @@ triton_shm_status triton_shm_reap_stale_sized(const struct triton_shm_options *o
  * `/` + key (Triton's Python client: CPython prepends `/`);
  * `triton_shm_region_system_name` reports the name actually opened, and
  * only that name is ever unlinked. `offset` need not be page-aligned. The
- * region is tracked as not owned.
+ * region is tracked as not owned, or not at all with
+ * `TRITON_SHM_OPEN_UNTRACKED`.
  *
- * Arguments: `reg` the registry; `key` a NUL-terminated name; `flags` must
- * be 0; `*out` receives the region, only on success.
+ * Arguments: `reg` the registry; `key` a NUL-terminated name; `flags` 0 or
+ * `TRITON_SHM_OPEN_UNTRACKED`; `*out` receives the region, only on
+ * success.
  *
  * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`reg`, `key`,
  * `out`); `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);
@@ -681,7 +698,8 @@ triton_shm_status triton_shm_reap_stale_sized(const struct triton_shm_options *o
  * spelling, or a host-reserved prefix); `TRITON_SHM_NAME_COLLISION` (a
  * different tracked key reaches the same object and the registry could
  * unlink it through either: that key is owned, or the unlink policy is
- * `TRITON_SHM_UNLINK_ALL`); `TRITON_SHM_NOT_FOUND`
+ * `TRITON_SHM_UNLINK_ALL`; never for an untracked region);
+ * `TRITON_SHM_NOT_FOUND`
  * (no object under any name tried; the message lists them);
  * `TRITON_SHM_NAME_TOO_LONG` (also when nothing was found and a name a
  * client would use is longer than the OS allows: the message says which
@@ -710,7 +728,8 @@ triton_shm_status triton_shm_region_open(struct triton_shm_registry *reg,
  * `ftruncate` (never `O_TRUNC`, which macOS refuses). It is tracked as
  * owned: closing the region unlinks it.
  *
- * Arguments: as for `triton_shm_region_open`.
+ * Arguments: as for `triton_shm_region_open`, but no flag is defined here:
+ * `flags` must be 0.
  *
  * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT`;
  * `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);

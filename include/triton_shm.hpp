@@ -372,13 +372,18 @@ class Registry {
   // TRITON_SHM_RESERVED_NAME, TRITON_SHM_NAME_COLLISION, name errors, ...
   [[nodiscard]] std::pair<Status, Region> OpenRegion(std::string_view key, std::size_t offset,
                                                      std::size_t byte_size) {
-    auto checked = detail::CString(key);
-    if (!checked.first.ok()) return {std::move(checked.first), Region()};
-    triton_shm_region* region = nullptr;
-    triton_shm_status s = triton_shm_region_open(handle_.get(), checked.second.c_str(), offset,
-                                                 byte_size, 0, &region);
-    if (s != TRITON_SHM_OK) return {Status::FromLastError(s), Region()};
-    return {Status(), Region(region)};
+    return Open(key, offset, byte_size, 0);
+  }
+
+  // OpenRegion without tracking (TRITON_SHM_OPEN_UNTRACKED): the region gets
+  // no entry in this registry, so it is not counted (but its mapped bytes
+  // are), never refused as a collision and never unlinked through it;
+  // closing it only unmaps it. For a server that keeps its own table of the
+  // regions it opened and unlinks none of them.
+  [[nodiscard]] std::pair<Status, Region> OpenUntrackedRegion(std::string_view key,
+                                                              std::size_t offset,
+                                                              std::size_t byte_size) {
+    return Open(key, offset, byte_size, TRITON_SHM_OPEN_UNTRACKED);
   }
 
   // Create and map a new region of `byte_size` bytes under `key` (owned:
@@ -445,6 +450,17 @@ class Registry {
   bool empty() const noexcept { return !handle_; }
 
  private:
+  std::pair<Status, Region> Open(std::string_view key, std::size_t offset, std::size_t byte_size,
+                                 std::uint32_t flags) {
+    auto checked = detail::CString(key);
+    if (!checked.first.ok()) return {std::move(checked.first), Region()};
+    triton_shm_region* region = nullptr;
+    triton_shm_status s = triton_shm_region_open(handle_.get(), checked.second.c_str(), offset,
+                                                 byte_size, flags, &region);
+    if (s != TRITON_SHM_OK) return {Status::FromLastError(s), Region()};
+    return {Status(), Region(region)};
+  }
+
   std::unique_ptr<triton_shm_registry, detail::RegistryDestroyer> handle_;
 };
 

@@ -16,14 +16,17 @@ use std::ffi::CStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
-/// A mapped shared-memory region tracked by a registry. Closing it (or
-/// dropping it) unmaps it and releases its registry entry; the object is
-/// unlinked only if this process created it or the unlink policy says so.
+/// A mapped shared-memory region, opened or created through a registry and
+/// tracked by it, unless opened untracked (`TRITON_SHM_OPEN_UNTRACKED`; in
+/// Rust, `Registry::open_region_untracked`). Closing it (or dropping it)
+/// unmaps it and releases its registry entry; the object is unlinked only
+/// if this process created it or the unlink policy says so, and never for
+/// an untracked region.
 #[derive(Debug)]
 pub struct Region {
     registry: Registry,
-    /// The key, shared with its registry entry.
-    key: Arc<[u8]>,
+    /// The key, shared with its registry entry when tracked.
+    key: RegionKey,
     /// The name of the object opened or created; under `darwin` it may be
     /// a spelling other than the normalised name (see
     /// [`Registry::open_region`]).
@@ -32,8 +35,64 @@ pub struct Region {
     size: usize,
     /// Whether this region's hold on its registry entry was released.
     released: bool,
-    /// The registry entry this region joined.
-    generation: u64,
+    /// The generation of the registry entry this region joined; `None` for
+    /// an untracked region ([`Registry::open_region_untracked`]).
+    entry: Option<u64>,
+}
+
+/// Whether `a` and `b` hold the same bytes: at once when they are one slice.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
+/// Bytes of an untracked region's key kept in the region itself.
+const INLINE_KEY: usize = 62;
+
+/// The key a region keeps: one copy shared with the registry entry it
+/// joined, or, for an untracked region, its own, inline when short, so that
+/// opening one allocates nothing but the region.
+#[derive(Debug)]
+enum RegionKey {
+    Shared(Arc<[u8]>),
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    Own(Box<[u8]>),
+}
+
+impl RegionKey {
+    /// An untracked region's copy of `key`.
+    fn own(key: &[u8]) -> RegionKey {
+        match u8::try_from(key.len()) {
+            Ok(len) if key.len() <= INLINE_KEY => {
+                let mut bytes = [0u8; INLINE_KEY];
+                bytes[..key.len()].copy_from_slice(key);
+                RegionKey::Inline { len, bytes }
+            }
+            _ => RegionKey::Own(key.into()),
+        }
+    }
+}
+
+impl std::ops::Deref for RegionKey {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            RegionKey::Shared(key) => key,
+            RegionKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            RegionKey::Own(key) => key,
+        }
+    }
+}
+
+/// Whether a region a client created joins its registry's table when it is
+/// opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tracking {
+    /// Tracked as not owned (an entry, counted, listed, unlinked if the
+    /// unlink policy says so).
+    Tracked,
+    /// Not tracked at all: only its mapped bytes are counted.
+    Untracked,
 }
 
 fn check_size(byte_size: usize) -> Result<()> {
@@ -75,19 +134,46 @@ impl Registry {
     /// says which client could not have created it), and the statuses of
     /// failed system calls.
     pub fn open_region(&self, key: &[u8], offset: usize, byte_size: usize) -> Result<Region> {
-        self.open_region_named(key, None, offset, byte_size)
+        self.open_region_named(key, None, offset, byte_size, Tracking::Tracked)
     }
 
-    /// [`Registry::open_region`] for a key that came as a C string (the C
-    /// ABI): under `posix`, where the system name is the key, `shm_open`
-    /// takes the caller's string itself.
+    /// [`Registry::open_region`] without tracking: the region gets no entry
+    /// in this registry. It is not counted in [`Stats::tracked`] or
+    /// [`Stats::registered`], not listed, never refused as a collision and
+    /// never unlinked through this registry (closing it only unmaps it,
+    /// whatever the unlink policy); its mapped bytes count in
+    /// [`Stats::mapped_bytes`] while it is mapped. For a server that never
+    /// unlinks what clients created (Triton's, whose own table knows every
+    /// region it opened), it leaves out the registry's bookkeeping on each
+    /// registration and unregistration.
+    ///
+    /// Errors: those of [`Registry::open_region`] but
+    /// [`Status::NAME_COLLISION`].
+    ///
+    /// [`Stats::tracked`]: crate::registry::Stats::tracked
+    /// [`Stats::registered`]: crate::registry::Stats::registered
+    /// [`Stats::mapped_bytes`]: crate::registry::Stats::mapped_bytes
+    pub fn open_region_untracked(
+        &self,
+        key: &[u8],
+        offset: usize,
+        byte_size: usize,
+    ) -> Result<Region> {
+        self.open_region_named(key, None, offset, byte_size, Tracking::Untracked)
+    }
+
+    /// [`Registry::open_region`] (or, `Untracked`,
+    /// [`Registry::open_region_untracked`]) for a key that came as a C
+    /// string (the C ABI): under `posix`, where the system name is the key,
+    /// `shm_open` takes the caller's string itself.
     pub(crate) fn open_region_c(
         &self,
         key: &CStr,
         offset: usize,
         byte_size: usize,
+        tracking: Tracking,
     ) -> Result<Region> {
-        self.open_region_named(key.to_bytes(), Some(key), offset, byte_size)
+        self.open_region_named(key.to_bytes(), Some(key), offset, byte_size, tracking)
     }
 
     /// [`Registry::open_region`]; `c_key` is `key` as a C string, when the
@@ -98,13 +184,14 @@ impl Registry {
         c_key: Option<&CStr>,
         offset: usize,
         byte_size: usize,
+        tracking: Tracking,
     ) -> Result<Region> {
         // The object is looked for before the size is judged: a key that
         // names nothing is NOT_FOUND whatever the size, as Triton's server
         // reports a missing key before its size.
         self.check_reserved(key)?;
         let (fd, opened) = match self.options().naming {
-            NamingPolicy::Posix => self.open_system_name(key, c_key)?,
+            NamingPolicy::Posix => self.open_system_name(key, c_key, tracking)?,
             NamingPolicy::Darwin => self.open_client_spelling(key)?,
         };
         let opened_name = opened.of_key(key);
@@ -138,28 +225,52 @@ impl Registry {
             .map(fd.as_fd(), offset64, byte_size)
             .map_err(|errno| os_error(errno, "mmap", opened_name, key))?;
         drop(fd);
-        let shared: Arc<[u8]> = key.into();
-        let (_, generation) = self.track(
-            &shared,
-            Cow::Borrowed(opened_name),
-            false,
-            Hold::Region,
-            Journaling::No,
-            identity,
-        )?;
-        Ok(self.new_region(shared, opened, mapping, byte_size, generation))
+        let (kept, entry) = match tracking {
+            Tracking::Tracked => {
+                let shared: Arc<[u8]> = key.into();
+                let (_, generation) = self.track(
+                    &shared,
+                    Cow::Borrowed(opened_name),
+                    false,
+                    Hold::Region,
+                    Journaling::No,
+                    identity,
+                )?;
+                (RegionKey::Shared(shared), Some(generation))
+            }
+            Tracking::Untracked => {
+                log_at!(
+                    Level::Debug,
+                    "mapped '{}' as '{}', untracked",
+                    key.escape_ascii(),
+                    opened_name.escape_ascii()
+                );
+                (RegionKey::own(key), None)
+            }
+        };
+        Ok(self.new_region(kept, opened, mapping, byte_size, entry))
     }
 
     /// `posix`: open the object of `key`'s system name, the one name there
     /// is to try. A collision shows before the system call. The system name
     /// is the key itself: `c_key` when the caller has it as a C string,
-    /// else built on the stack.
-    fn open_system_name(&self, key: &[u8], c_key: Option<&CStr>) -> Result<(OwnedFd, SystemName)> {
+    /// else built on the stack. An untracked region cannot collide.
+    fn open_system_name(
+        &self,
+        key: &[u8],
+        c_key: Option<&CStr>,
+        tracking: Tracking,
+    ) -> Result<(OwnedFd, SystemName)> {
         let system = self.system_name_cow(key)?;
-        self.check_collision(key, &system, false)?;
+        if tracking == Tracking::Tracked {
+            self.check_collision(key, &system, false)?;
+        }
         let built;
+        // Under `posix` the system name is `key` itself, borrowed: the same
+        // bytes as `c_key`, which a pointer comparison shows without reading
+        // them.
         let c_system = match c_key {
-            Some(c_key) if c_key.to_bytes() == &*system => c_key,
+            Some(c_key) if same_bytes(c_key.to_bytes(), &system) => c_key,
             _ => {
                 built = c_name(&system)?;
                 built.as_c_str()
@@ -287,7 +398,8 @@ impl Registry {
         match built {
             Ok((mapping, generation)) => {
                 let name = SystemName::of(key, &system);
-                Ok(self.new_region(shared, name, mapping, byte_size, generation))
+                let kept = RegionKey::Shared(shared);
+                Ok(self.new_region(kept, name, mapping, byte_size, Some(generation)))
             }
             Err(error) => {
                 // Never leave behind an object we created, and never remove
@@ -390,7 +502,7 @@ enum SystemName {
 
 impl SystemName {
     fn of(key: &[u8], system: &[u8]) -> SystemName {
-        if system == key {
+        if same_bytes(system, key) {
             SystemName::Key
         } else {
             SystemName::Other(system.into())
@@ -408,14 +520,15 @@ impl SystemName {
 
 impl Registry {
     /// A region of `size` bytes mapped by `mapping`, tracked as entry
-    /// `generation` of `key`, counted in the registry's mapped bytes.
+    /// `generation` of `key` (`None`: untracked), counted in the registry's
+    /// mapped bytes.
     fn new_region(
         &self,
-        key: Arc<[u8]>,
+        key: RegionKey,
         system: SystemName,
         mapping: Mapping,
         size: usize,
-        generation: u64,
+        entry: Option<u64>,
     ) -> Region {
         self.account_mapping(size, true);
         Region {
@@ -425,7 +538,7 @@ impl Registry {
             mapping: Some(mapping),
             size,
             released: false,
-            generation,
+            entry,
         }
     }
 }
@@ -587,7 +700,8 @@ impl Region {
     /// Unmap the region (if [`Region::unmap`] has not) and release its
     /// registry entry; when that was the entry's last region and nothing
     /// pinned it, the entry is untracked and the object unlinked if owned
-    /// (or if the unlink policy is `All`).
+    /// (or if the unlink policy is `All`). An untracked region has no entry:
+    /// closing it only unmaps it.
     ///
     /// Errors: a failed `munmap` ([`Status::OS_ERROR`]): the mapping is then
     /// left in place and the entry released anyway, since nothing can use
@@ -638,8 +752,13 @@ impl Region {
             std::mem::forget(mapping);
             self.registry.account_mapping(self.size, false);
         }
-        self.registry
-            .release_region(&self.key, self.system.of_key(&self.key), self.generation)
+        match self.entry {
+            Some(generation) => {
+                self.registry
+                    .release_region(&self.key, self.system.of_key(&self.key), generation)
+            }
+            None => Ok(()),
+        }
     }
 }
 

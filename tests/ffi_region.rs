@@ -3,11 +3,12 @@
 
 mod common;
 
-use common::ffi::CRegistry;
-use common::{cs, object_exists, unique_key};
+use common::ffi::{last_message, CRegistry};
+use common::{create_object_sized, cs, object_exists, remove_object, unique_key, unique_word};
 use std::ffi::{c_char, CStr, CString};
 use std::ptr::null_mut;
 use triton_shm::ffi::errors::*;
+use triton_shm::ffi::options::*;
 use triton_shm::ffi::region::*;
 use triton_shm::Status;
 
@@ -197,4 +198,130 @@ fn region_open_refuses_a_python_backend_name() {
         unsafe { triton_shm_region_open(reg.0, reserved.as_ptr(), 0, 1, 0, &mut region) },
         Status::RESERVED_NAME
     );
+}
+
+/// A plain client's object of `size` bytes under a new key (posix, as the
+/// OS names it), the key, and a server registry of `unlink` policy.
+fn a_client_object(unlink: u32, size: i64) -> (CRegistry, String) {
+    let key = unique_key("untr");
+    create_object_sized(&key, size);
+    (CRegistry::new(TRITON_SHM_NAMING_POSIX, unlink), key)
+}
+
+fn open_with_flags(
+    reg: &CRegistry,
+    key: &str,
+    size: usize,
+    flags: u32,
+) -> (Status, *mut triton_shm::Region) {
+    let mut region = null_mut();
+    let s = unsafe { triton_shm_region_open(reg.0, cs(key).as_ptr(), 0, size, flags, &mut region) };
+    (s, region)
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
+fn an_untracked_region_gets_no_entry_and_counts_only_its_mapped_bytes() {
+    let (reg, key) = a_client_object(TRITON_SHM_UNLINK_ALL, 4096);
+    let (s, region) = open_with_flags(&reg, &key, 100, TRITON_SHM_OPEN_UNTRACKED);
+    assert_eq!(s, Status::OK);
+    let stats = unsafe { &*reg.0 }.stats();
+    assert_eq!((stats.tracked, stats.registered), (0, 0));
+    assert_eq!(stats.mapped_bytes, 100);
+    assert_eq!(reg.count(), 0);
+    assert!(!reg.contains(&key));
+    assert_eq!(reg.unlink(&key), Status::NOT_FOUND, "nothing to untrack");
+    assert!(!unsafe { triton_shm_region_data(region) }.is_null());
+    assert_eq!(unsafe { triton_shm_region_close(region) }, Status::OK);
+    assert_eq!(unsafe { &*reg.0 }.stats().mapped_bytes, 0);
+    assert!(
+        object_exists(&key),
+        "closing an untracked region never unlinks, even under unlink-all"
+    );
+    // The control: the same open tracked, under unlink-all, unlinks on close.
+    let tracked = reg.open_region(&cs(&key), 0, 100);
+    assert_eq!(reg.count(), 1);
+    assert_eq!(unsafe { triton_shm_region_close(tracked) }, Status::OK);
+    assert!(!object_exists(&key));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
+fn an_untracked_region_never_collides_with_a_tracked_key() {
+    let (reg, key) = a_client_object(TRITON_SHM_UNLINK_ALL, 4096);
+    let tracked = reg.open_region(&cs(&key), 0, 8);
+    // `//k` reaches the object of `/k` under posix naming.
+    let alias = format!("/{key}");
+    let (s, _) = open_with_flags(&reg, &alias, 8, 0);
+    assert_eq!(s, Status::NAME_COLLISION, "tracked, the alias is refused");
+    let (s, untracked) = open_with_flags(&reg, &alias, 8, TRITON_SHM_OPEN_UNTRACKED);
+    assert_eq!(
+        s,
+        Status::OK,
+        "untracked, nothing can be unlinked through it"
+    );
+    assert_eq!(reg.count(), 1);
+    unsafe {
+        assert_eq!(triton_shm_region_close(untracked), Status::OK);
+        assert_eq!(triton_shm_region_close(tracked), Status::OK);
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
+fn an_untracked_region_reports_its_key_short_or_long() {
+    for extra in [0usize, 61, 62, 63, 200] {
+        let key = format!("{}{}", unique_key("untr"), "k".repeat(extra));
+        create_object_sized(&key, 4096);
+        let reg = CRegistry::posix();
+        let (s, region) = open_with_flags(&reg, &key, 8, TRITON_SHM_OPEN_UNTRACKED);
+        assert_eq!(s, Status::OK, "{key}");
+        let mut name = [0 as c_char; 300];
+        let mut n = 0;
+        unsafe {
+            assert_eq!(
+                triton_shm_region_key(region, name.as_mut_ptr(), name.len(), &mut n),
+                Status::OK
+            );
+            assert_eq!(CStr::from_ptr(name.as_ptr()).to_bytes(), key.as_bytes());
+            assert_eq!(
+                triton_shm_region_system_name(region, name.as_mut_ptr(), name.len(), &mut n),
+                Status::OK
+            );
+            assert_eq!(CStr::from_ptr(name.as_ptr()).to_bytes(), key.as_bytes());
+            assert_eq!(triton_shm_region_close(region), Status::OK);
+        }
+        remove_object(&key);
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
+fn an_untracked_region_under_darwin_naming_finds_a_clients_spelling() {
+    // Triton's C++ client hands its key to shm_open verbatim: here a key
+    // without a leading slash, which darwin naming tries second.
+    let word = unique_word("untr");
+    let client_name = format!("/{word}");
+    create_object_sized(&client_name, 4096);
+    let reg = CRegistry::darwin();
+    let (s, region) = open_with_flags(&reg, &word, 8, TRITON_SHM_OPEN_UNTRACKED);
+    assert_eq!(s, Status::OK);
+    assert_eq!(reg.count(), 0);
+    assert_eq!(unsafe { triton_shm_region_close(region) }, Status::OK);
+    assert!(object_exists(&client_name));
+    remove_object(&client_name);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
+fn region_open_refuses_an_unknown_flag_and_names_it() {
+    let (reg, key) = a_client_object(TRITON_SHM_UNLINK_OWNED_ONLY, 4096);
+    for flags in [2, TRITON_SHM_OPEN_UNTRACKED | 0x8000_0000] {
+        let (s, region) = open_with_flags(&reg, &key, 8, flags);
+        assert_eq!(s, Status::INVALID_ARGUMENT);
+        assert!(region.is_null(), "out is written only on success");
+        let unknown = format!("{:#x}", flags & !TRITON_SHM_OPEN_UNTRACKED);
+        assert!(last_message().contains(&unknown), "{}", last_message());
+    }
+    remove_object(&key);
 }

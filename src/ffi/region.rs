@@ -1,16 +1,28 @@
 //! Regions: open a client's region, create one, read its properties, close.
 
 use super::{boundary, pointers};
-use crate::region::Region;
+use crate::region::{Region, Tracking};
 use crate::registry::Registry;
 use crate::status::{Error, Result, Status};
 use std::ffi::{c_char, c_void};
 
-fn check_flags(flags: u32) -> Result<()> {
-    if flags != 0 {
+/// `flags` of `triton_shm_region_open`: do not track the region in the
+/// registry. It gets no entry: it is not counted in the statistics'
+/// `tracked` or `registered`, not listed, never refused as a collision and
+/// never unlinked through the registry (closing it only unmaps it, whatever
+/// the unlink policy); its bytes count in `mapped_bytes` while it is
+/// mapped. For a server that never unlinks what clients created and keeps
+/// its own table of what it opened (Triton's), it leaves out the registry's
+/// bookkeeping on every registration and unregistration.
+pub const TRITON_SHM_OPEN_UNTRACKED: u32 = 1;
+
+/// `flags` must hold only the bits in `known`, which `call` defines.
+fn check_flags(flags: u32, known: u32, call: &str) -> Result<()> {
+    let unknown = flags & !known;
+    if unknown != 0 {
         return Err(Error::new(
             Status::INVALID_ARGUMENT,
-            format!("flags is {flags:#x}; no flags are defined yet, pass 0"),
+            format!("flags is {flags:#x}; {unknown:#x} is no flag of {call}"),
         ));
     }
     Ok(())
@@ -30,10 +42,12 @@ fn check_flags(flags: u32) -> Result<()> {
 /// `/` + key (Triton's Python client: CPython prepends `/`);
 /// `triton_shm_region_system_name` reports the name actually opened, and
 /// only that name is ever unlinked. `offset` need not be page-aligned. The
-/// region is tracked as not owned.
+/// region is tracked as not owned, or not at all with
+/// `TRITON_SHM_OPEN_UNTRACKED`.
 ///
-/// Arguments: `reg` the registry; `key` a NUL-terminated name; `flags` must
-/// be 0; `*out` receives the region, only on success.
+/// Arguments: `reg` the registry; `key` a NUL-terminated name; `flags` 0 or
+/// `TRITON_SHM_OPEN_UNTRACKED`; `*out` receives the region, only on
+/// success.
 ///
 /// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`reg`, `key`,
 /// `out`); `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);
@@ -44,7 +58,8 @@ fn check_flags(flags: u32) -> Result<()> {
 /// spelling, or a host-reserved prefix); `TRITON_SHM_NAME_COLLISION` (a
 /// different tracked key reaches the same object and the registry could
 /// unlink it through either: that key is owned, or the unlink policy is
-/// `TRITON_SHM_UNLINK_ALL`); `TRITON_SHM_NOT_FOUND`
+/// `TRITON_SHM_UNLINK_ALL`; never for an untracked region);
+/// `TRITON_SHM_NOT_FOUND`
 /// (no object under any name tried; the message lists them);
 /// `TRITON_SHM_NAME_TOO_LONG` (also when nothing was found and a name a
 /// client would use is longer than the OS allows: the message says which
@@ -73,8 +88,13 @@ pub unsafe extern "C" fn triton_shm_region_open(
         // SAFETY: forwarded from this function's contract.
         let key = unsafe { pointers::c_str(key, "key") }?;
         pointers::require_out(out, "out")?;
-        check_flags(flags)?;
-        let region = reg.open_region_c(key, offset, byte_size)?;
+        check_flags(flags, TRITON_SHM_OPEN_UNTRACKED, "triton_shm_region_open")?;
+        let tracking = if flags & TRITON_SHM_OPEN_UNTRACKED == 0 {
+            Tracking::Tracked
+        } else {
+            Tracking::Untracked
+        };
+        let region = reg.open_region_c(key, offset, byte_size, tracking)?;
         // SAFETY: `out` is non-NULL and writable per the contract.
         unsafe { pointers::write_opt(out, pointers::into_handle(region)) };
         Ok(())
@@ -87,7 +107,8 @@ pub unsafe extern "C" fn triton_shm_region_open(
 /// `ftruncate` (never `O_TRUNC`, which macOS refuses). It is tracked as
 /// owned: closing the region unlinks it.
 ///
-/// Arguments: as for `triton_shm_region_open`.
+/// Arguments: as for `triton_shm_region_open`, but no flag is defined here:
+/// `flags` must be 0.
 ///
 /// Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT`;
 /// `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, unknown flags);
@@ -115,7 +136,7 @@ pub unsafe extern "C" fn triton_shm_region_create(
         // SAFETY: forwarded from this function's contract.
         let key = unsafe { pointers::c_bytes(key, "key") }?;
         pointers::require_out(out, "out")?;
-        check_flags(flags)?;
+        check_flags(flags, 0, "triton_shm_region_create")?;
         let region = reg.create_region(key, byte_size)?;
         // SAFETY: `out` is non-NULL and writable per the contract.
         unsafe { pointers::write_opt(out, pointers::into_handle(region)) };
