@@ -273,21 +273,47 @@ fn for_each_replaced(src: &[u8], mut emit: impl FnMut(usize, &[u8])) {
     }
 }
 
-/// Whether `bytes` holds `byte`. Names are short: a loop without an early
-/// exit compiles to a few vector compares, cheaper here than `memchr`.
+/// Whether `bytes` holds `byte`.
 fn has_byte(bytes: &[u8], byte: u8) -> bool {
-    bytes.iter().fold(false, |found, &b| found | (b == byte))
+    holds_bytes(bytes, [byte, byte])[0]
+}
+
+/// Whether `bytes` holds each of the two `wanted` bytes, in one pass: eight
+/// bytes at a time, then the rest one by one. Names are short: a few word
+/// operations cost less here than calls to `memchr`, and, unlike a
+/// vectorised byte loop, stay few at the library's size-optimised level.
+fn holds_bytes(bytes: &[u8], wanted: [u8; 2]) -> [bool; 2] {
+    let patterns = wanted.map(|byte| u64::from_ne_bytes([byte; 8]));
+    let mut marks = [0u64; 2];
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        // Always eight bytes: `chunks_exact` gives no other.
+        let eight: [u8; 8] = word.try_into().unwrap_or([!wanted[0]; 8]);
+        let word = u64::from_ne_bytes(eight);
+        marks[0] |= marks_zero_bytes(word ^ patterns[0]);
+        marks[1] |= marks_zero_bytes(word ^ patterns[1]);
+    }
+    let mut found = [marks[0] != 0, marks[1] != 0];
+    for &b in words.remainder() {
+        found[0] |= b == wanted[0];
+        found[1] |= b == wanted[1];
+    }
+    found
+}
+
+/// 0x80 in exactly the bytes of `word` that are zero, 0 in the others (no
+/// borrow crosses bytes, unlike the usual zero test).
+fn marks_zero_bytes(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((word & LOW7) + LOW7) | word | LOW7)
 }
 
 /// Every `/` among the eight bytes of `word` turned into `_`, without a
 /// branch.
 fn replace_slashes_in_word(word: u64) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const SLASHES: u64 = 0x2f2f_2f2f_2f2f_2f2f;
-    // Zero bytes of `diff` are the slashes; `high` gets 0x80 in exactly
-    // those bytes (no borrow crosses bytes, unlike the usual zero test).
-    let diff = word ^ SLASHES;
-    let high = !(((diff & LOW7) + LOW7) | diff | LOW7);
+    // Zero bytes of `word ^ SLASHES` are the slashes.
+    let high = marks_zero_bytes(word ^ SLASHES);
     // '/' + 0x30 = '_', and no byte carries into the next.
     word + (high >> 7) * u64::from(b'_' - b'/')
 }
@@ -307,6 +333,12 @@ pub fn strip_leading_slashes(name: &[u8]) -> &[u8] {
 /// before any other check.
 pub fn is_reserved(key: &[u8], extra: &[Vec<u8>]) -> bool {
     let canonical = strip_leading_slashes(key);
+    // Without prefixes of the host's, only a name that starts with
+    // `triton` can be reserved, in either form (those six bytes hold no
+    // `/`): most names stop here.
+    if extra.is_empty() && !canonical.starts_with(b"triton") {
+        return false;
+    }
     let reserved = |map: fn(u8) -> u8| {
         has_backend_prefix(canonical, map)
             || extra.iter().any(|p| {
@@ -354,10 +386,11 @@ fn check_posix(key: &[u8]) -> Result<(), NameError> {
     if rest.is_empty() {
         return Err(NameError::Empty);
     }
-    if has_byte(rest, 0) {
+    let [nul, slash] = holds_bytes(rest, [0, b'/']);
+    if nul {
         return Err(NameError::InteriorNul);
     }
-    if has_byte(rest, b'/') {
+    if slash {
         return Err(NameError::InnerSlash);
     }
     if rest.len() > POSIX_NAME_MAX {
@@ -427,6 +460,27 @@ impl CName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn has_byte_finds_a_byte_at_every_place_and_only_that_byte() {
+        let bytes = [0u8, b'/', 0x7f, 0x80, 0x81, 0xfe, 0xff, b'a'];
+        for len in 0..20 {
+            for &byte in &bytes {
+                for &filler in &bytes {
+                    let mut name = vec![filler; len];
+                    assert_eq!(has_byte(&name, byte), len > 0 && filler == byte);
+                    for at in 0..len {
+                        name.fill(filler);
+                        name[at] = byte;
+                        assert!(has_byte(&name, byte), "{byte:#x} at {at} of {len}");
+                        let other = if byte == 0 { b'/' } else { 0 };
+                        let expected = [true, len > 1 && filler == other];
+                        assert_eq!(holds_bytes(&name, [byte, other]), expected);
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_c_name_is_the_name_and_a_nul_inline_or_on_the_heap() {
