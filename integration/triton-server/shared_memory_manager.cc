@@ -16,9 +16,11 @@
 //   and no reaping, so no file is ever touched, and no environment variable
 //   can change that (the options are the library's defaults, not the
 //   environment's).
-// * The registry is made by the first registration, where an error can be
-//   returned to the client; a manager that never registers system shared
-//   memory (allow_client_shm off) never makes one.
+// * The registry, one for the process, is made by the first registration,
+//   where an error can be returned to the client; a process whose managers
+//   never register system shared memory (allow_client_shm off) never makes
+//   one. Regions are opened untracked (TRITON_SHM_OPEN_UNTRACKED): the
+//   manager's map already knows them, so the registry keeps no entries.
 // * Clients see Triton's own message shapes; the library's detail (names,
 //   errno) goes to LOG_VERBOSE(1).
 // * No system call and no CUDA call runs under the manager's mutex: the
@@ -37,7 +39,6 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -135,62 +136,34 @@ NewServerRegistry(triton_shm_registry** registry)
   return nullptr;
 }
 
-// The registry of each live manager, made on its first registration and
-// freed by its destructor. The class's declaration is upstream's and has no
-// member for it, so it lives here, keyed by the manager's address.
-class ManagerRegistries {
- public:
-  static TRITONSERVER_Error* Get(
-      const SharedMemoryManager* manager, triton_shm_registry** registry)
-  {
-    ManagerRegistries& self = Instance();
-    std::lock_guard<std::mutex> lock(self.mu_);
-    auto found = self.registries_.find(manager);
-    if (found != self.registries_.end()) {
-      *registry = found->second;
-      return nullptr;
-    }
-    triton_shm_registry* made = nullptr;
-    TRITONSERVER_Error* err = NewServerRegistry(&made);
-    if (err != nullptr) {
-      return err;
-    }
-    self.registries_.emplace(manager, made);
-    *registry = made;
+// The server's registry: one for the process, made by the first
+// registration (where its error reaches the client; a later registration
+// tries again) and kept until the process ends. It holds nothing but its
+// options: regions are opened with TRITON_SHM_OPEN_UNTRACKED, since each
+// manager's map is the table of what it opened and nothing a client
+// created is ever unlinked. Found with one atomic load; the mutex only
+// serialises its making.
+std::atomic<triton_shm_registry*> server_registry{nullptr};
+std::mutex server_registry_mu;
+
+TRITONSERVER_Error*
+ServerRegistry(triton_shm_registry** registry)
+{
+  *registry = server_registry.load(std::memory_order_acquire);
+  if (*registry != nullptr) {
     return nullptr;
   }
-
-  // Free `manager`'s registry, if it made one. Its regions still open (held
-  // by in-flight requests) keep what they need alive until they close.
-  static void Release(const SharedMemoryManager* manager)
-  {
-    ManagerRegistries& self = Instance();
-    triton_shm_registry* registry = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(self.mu_);
-      auto found = self.registries_.find(manager);
-      if (found == self.registries_.end()) {
-        return;
-      }
-      registry = found->second;
-      self.registries_.erase(found);
-    }
-    triton_shm_registry_free(registry);
+  std::lock_guard<std::mutex> lock(server_registry_mu);
+  *registry = server_registry.load(std::memory_order_relaxed);
+  if (*registry != nullptr) {
+    return nullptr;
   }
-
- private:
-  // Never destroyed, so that a manager destroyed during static destruction
-  // still finds it.
-  static ManagerRegistries& Instance()
-  {
-    static ManagerRegistries* instance = new ManagerRegistries();
-    return *instance;
+  TRITONSERVER_Error* err = NewServerRegistry(registry);
+  if (err == nullptr) {
+    server_registry.store(*registry, std::memory_order_release);
   }
-
-  std::mutex mu_;
-  std::unordered_map<const SharedMemoryManager*, triton_shm_registry*>
-      registries_;
-};
+  return err;
+}
 
 // A registered block of system shared memory: the entry Triton's code sees,
 // plus the triton-shm region behind it.
@@ -328,9 +301,17 @@ class ShmMetrics {
  private:
   using Labels = std::vector<std::pair<std::string, std::string>>;
 
+  // Whether the metrics exist, making them the first time. After that
+  // first time two loads: std::call_once itself is a library call each
+  // time.
   bool Ready()
   {
-    std::call_once(make_once_, [this] { Make(); });
+    if (!tried_.load(std::memory_order_acquire)) {
+      std::call_once(make_once_, [this] {
+        Make();
+        tried_.store(true, std::memory_order_release);
+      });
+    }
     return made_.load(std::memory_order_acquire);
   }
 
@@ -442,6 +423,7 @@ class ShmMetrics {
   }
 
   std::once_flag make_once_;
+  std::atomic<bool> tried_{false};
   std::atomic<bool> made_{false};
   TRITONSERVER_MetricFamily* regions_family_ = nullptr;
   TRITONSERVER_MetricFamily* bytes_family_ = nullptr;
@@ -752,7 +734,6 @@ SharedMemoryManager::~SharedMemoryManager()
     ShmMetrics::Instance().Unregistered(
         KindOf(entry.second->kind_), entry.second->byte_size_, true);
   }
-  ManagerRegistries::Release(this);
 }
 
 TRITONSERVER_Error*
@@ -765,14 +746,22 @@ SharedMemoryManager::RegisterSystemSharedMemory(
   if (invalid != nullptr) {
     return Refused(kSystemKind, "INVALID_KEY", invalid);
   }
-  {
+  // Upstream refuses a registered name before it opens anything. Here the
+  // mutex is taken once on the way that succeeds, to insert; a registration
+  // that fails before that looks the name up then, so a registered name is
+  // ALREADY_EXISTS whatever else is wrong, as upstream answers.
+  auto already = [&]() -> TRITONSERVER_Error* {
+    return Refused(kSystemKind, "ALREADY_EXISTS", AlreadyInManager(name));
+  };
+  auto taken = [&]() {
     std::lock_guard<std::mutex> lock(mu_);
-    if (shared_memory_map_.find(name) != shared_memory_map_.end()) {
-      return Refused(kSystemKind, "ALREADY_EXISTS", AlreadyInManager(name));
-    }
-  }
+    return shared_memory_map_.find(name) != shared_memory_map_.end();
+  };
   // A key with a NUL byte would reach the system cut short.
   if (shm_key.find('\0') != std::string::npos) {
+    if (taken()) {
+      return already();
+    }
     return Refused(
         kSystemKind, "INVALID_KEY",
         MakeError(
@@ -782,8 +771,12 @@ SharedMemoryManager::RegisterSystemSharedMemory(
 
   FollowVerboseLog();
   triton_shm_registry* registry = nullptr;
-  TRITONSERVER_Error* unavailable = ManagerRegistries::Get(this, &registry);
+  TRITONSERVER_Error* unavailable = ServerRegistry(&registry);
   if (unavailable != nullptr) {
+    if (taken()) {
+      TRITONSERVER_ErrorDelete(unavailable);
+      return already();
+    }
     return Refused(kSystemKind, "REGISTRY", unavailable);
   }
 
@@ -792,8 +785,12 @@ SharedMemoryManager::RegisterSystemSharedMemory(
   // the page at or below `offset`, and close on every path.
   triton_shm_region* region = nullptr;
   const triton_shm_status status = triton_shm_region_open(
-      registry, shm_key.c_str(), offset, byte_size, 0, &region);
+      registry, shm_key.c_str(), offset, byte_size, TRITON_SHM_OPEN_UNTRACKED,
+      &region);
   if (status != TRITON_SHM_OK) {
+    if (taken()) {
+      return already();
+    }
     return Refused(
         kSystemKind, StatusReason(status),
         RegistrationError(name, shm_key, status));
@@ -804,12 +801,12 @@ SharedMemoryManager::RegisterSystemSharedMemory(
   bool inserted = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    inserted = shared_memory_map_.emplace(name, entry).second;
+    inserted = shared_memory_map_.try_emplace(name, std::move(entry)).second;
   }
   if (!inserted) {
-    // Another registration of the same name won meanwhile; `entry` unmaps
-    // the region when it goes.
-    return Refused(kSystemKind, "ALREADY_EXISTS", AlreadyInManager(name));
+    // The name was registered already, or another registration of it won
+    // meanwhile; `entry`, left unmoved, unmaps the region when it goes.
+    return already();
   }
   ShmMetrics::Instance().Registered(kSystemKind, byte_size);
   return nullptr;

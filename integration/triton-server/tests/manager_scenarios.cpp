@@ -978,9 +978,9 @@ TheEnvironmentCannotMakeTheServerUnlink()
   unsetenv("TRITON_SHM_STATE_DIR");
 }
 
-// The registry is made by the first registration, so a registry the
-// library cannot make is that registration's error, and a later one can
-// succeed.
+// The registry is made by the first registration of the process, so a
+// registry the library cannot make is that registration's error, and a
+// later one can succeed. Alone: an earlier scenario would have made it.
 void
 ARegistryThatCannotBeMadeFailsTheRegistration()
 {
@@ -1107,6 +1107,7 @@ VerbatimKeysWithoutASlash()
 
 // A library built as it ships never reads TRITON_SHM_BACKEND: no value in
 // the server's environment changes its backend or fails its registry.
+// Alone, so that the registry is made under the variable.
 void
 TheBackendVariableDoesNotReachTheServer()
 {
@@ -1393,9 +1394,9 @@ const Scenario kScenarios[] = {
     {"the_environment_cannot_make_the_server_unlink",
      TheEnvironmentCannotMakeTheServerUnlink},
     {"a_registry_that_cannot_be_made_fails_the_registration",
-     ARegistryThatCannotBeMadeFailsTheRegistration},
+     ARegistryThatCannotBeMadeFailsTheRegistration, true},
     {"the_backend_variable_does_not_reach_the_server",
-     TheBackendVariableDoesNotReachTheServer},
+     TheBackendVariableDoesNotReachTheServer, true},
     {"library_detail_goes_to_the_verbose_log",
      LibraryDetailGoesToTheVerboseLog},
     {"library_lines_follow_the_verbose_level",
