@@ -463,10 +463,16 @@ mod tests {
 
     #[test]
     fn has_byte_finds_a_byte_at_every_place_and_only_that_byte() {
-        let bytes = [0u8, b'/', 0x7f, 0x80, 0x81, 0xfe, 0xff, b'a'];
-        for len in 0..20 {
-            for &byte in &bytes {
-                for &filler in &bytes {
+        // Miri runs the bytes that matter to the word trick (0x80 and its
+        // neighbours) and the names' own; natively, more.
+        let bytes: &[u8] = if cfg!(miri) {
+            &[0, b'/', 0x7f, 0x80]
+        } else {
+            &[0, b'/', 0x7f, 0x80, 0x81, 0xfe, 0xff, b'a']
+        };
+        for len in 0..=17 {
+            for &byte in bytes {
+                for &filler in bytes {
                     let mut name = vec![filler; len];
                     assert_eq!(has_byte(&name, byte), len > 0 && filler == byte);
                     for at in 0..len {
