@@ -505,7 +505,26 @@ DuplicateNamesAreRefused()
         manager->RegisterSystemSharedMemory("dummy_data", other->key, 0, 8),
         TRITONSERVER_ERROR_ALREADY_EXISTS,
         "shared memory region 'dummy_data' already in manager");
+    // Whatever else is wrong with it: upstream looks the name up first.
+    const std::string wrong_keys[] = {
+        NewKey(),                       // no such object
+        other->key,                     // with a size past the object, below
+        std::string("/dummy\0key", 10),  // a NUL in the key
+    };
+    const size_t sizes[] = {8, 4096, 8};
+    for (size_t i = 0; i < 3; i++) {
+      CHECK_ERROR(
+          manager->RegisterSystemSharedMemory(
+              "dummy_data", wrong_keys[i], 0, sizes[i]),
+          TRITONSERVER_ERROR_ALREADY_EXISTS,
+          "shared memory region 'dummy_data' already in manager");
+    }
     CHECK(StatusCount(*manager) == 1);
+    uint8_t* block = Block(*manager, "dummy_data", 0, 8);
+    if (block != nullptr) {
+      r->base[5] = 55;
+      CHECK(block[5] == 55);  // still r's region
+    }
   }
 }
 
