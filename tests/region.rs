@@ -190,6 +190,26 @@ macro_rules! lifecycle_suite {
             }
 
             #[test]
+            fn an_untracked_region_reads_the_clients_bytes_and_leaves_no_entry() {
+                let client = darwin();
+                let server = darwin();
+                let key = unique_key("untr");
+                let owned = client.create_region(key.as_bytes(), 4096).unwrap();
+                assert!(owned.write_at(10, b"abc"));
+                let mapped = server.open_region_untracked(key.as_bytes(), 10, 3).unwrap();
+                let mut out = [0u8; 3];
+                assert!(mapped.read_at(0, &mut out));
+                assert_eq!(&out, b"abc");
+                assert_eq!(mapped.key(), key.as_bytes());
+                assert_eq!(server.count(), 0);
+                assert!(server.system_names().is_empty());
+                assert_eq!(server.stats().mapped_bytes, 3);
+                mapped.close().unwrap();
+                assert_eq!(server.stats().mapped_bytes, 0);
+                owned.close().unwrap();
+            }
+
+            #[test]
             fn dropping_a_created_region_unlinks_it() {
                 let reg = darwin();
                 let key = unique_key("drop");
