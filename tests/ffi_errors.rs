@@ -38,14 +38,21 @@ fn reading_the_last_error_does_not_clear_it() {
     assert_eq!(last_message(), first, "reading does not clear it");
 }
 
+/// The last error read into a 4-byte buffer: the status, the length it
+/// needs, and the buffer.
+fn read_into_four_bytes() -> (Status, usize, [c_char; 4]) {
+    let mut tiny = [0 as c_char; 4];
+    let mut need = 0;
+    let s = unsafe { triton_shm_last_error_message(tiny.as_mut_ptr(), tiny.len(), &mut need) };
+    (s, need, tiny)
+}
+
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: state directory, shared memory")]
 fn a_too_small_buffer_gets_the_needed_length_and_the_messages_beginning() {
     fail_with_not_found();
     let first = last_message();
-    let mut tiny = [0 as c_char; 4];
-    let mut need = 0;
-    let s = unsafe { triton_shm_last_error_message(tiny.as_mut_ptr(), tiny.len(), &mut need) };
+    let (s, need, tiny) = read_into_four_bytes();
     assert_eq!(s, Status::BUFFER_TOO_SMALL);
     assert_eq!(need, first.len());
     let truncated = unsafe { CStr::from_ptr(tiny.as_ptr()) }
@@ -63,9 +70,7 @@ fn a_too_small_buffer_gets_the_needed_length_and_the_messages_beginning() {
 fn a_failed_read_does_not_clear_the_last_error() {
     fail_with_not_found();
     let first = last_message();
-    let mut tiny = [0 as c_char; 4];
-    let mut need = 0;
-    let s = unsafe { triton_shm_last_error_message(tiny.as_mut_ptr(), tiny.len(), &mut need) };
+    let (s, _, _) = read_into_four_bytes();
     assert_eq!(s, Status::BUFFER_TOO_SMALL);
     assert_eq!(last_message(), first, "a failed read does not clear it");
 }
