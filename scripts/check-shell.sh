@@ -1,8 +1,8 @@
 #!/bin/sh
 # The scripts are POSIX sh, so that they run alike under macOS's bash 3.2,
-# dash and any other sh: every script under scripts/, cmake/ and .ci/ must pass
-# `dash -n` (parses as POSIX sh; bash-only scripts are named and checked by
-# bash -n) and shellcheck. Installs dash and shellcheck with apt-get as root
+# dash and any other sh: every script under scripts/, cmake/, .ci/ and
+# integration/triton-server/ must pass `dash -n` (parses as POSIX sh;
+# bash-only scripts are named and checked by bash -n) and shellcheck. Installs dash and shellcheck with apt-get as root
 # on Debian or Ubuntu and says so; elsewhere (macOS: brew install shellcheck
 # dash) it names what is missing.
 set -u
@@ -23,7 +23,8 @@ echo "using $(shellcheck --version | sed -n 's/^version: /shellcheck /p'), dash"
 
 status=0
 count=0
-for file in scripts/*.sh scripts/lib/*.sh cmake/*.sh .ci/run; do
+for file in scripts/*.sh scripts/lib/*.sh cmake/*.sh integration/triton-server/*.sh \
+  integration/triton-server/tests/*.sh .ci/run; do
   [ -f "$file" ] || continue
   count=$((count + 1))
   case $(head -n 1 "$file") in

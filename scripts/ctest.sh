@@ -6,8 +6,12 @@
 #   2. installed, then find_package    build/ctest-pkg -> build/ctest-prefix,
 #                                      tests in build/ctest-installed
 #
-# Every build shares one cargo target dir (build/cargo-target). Prints both
-# CTest summaries and exits non-zero if either configuration fails. Run from
+# Every build shares one cargo target dir (build/cargo-target). Both
+# configurations also build the drop-in's CUDA scenarios (CTest
+# triton_manager_cuda, skipped where there is no GPU) against the CUDA
+# runtime $TRITON_SHM_CUDA_ROOT names or, on Linux, /usr/local/cuda, or else
+# the one of NVIDIA's PyPI wheels, downloaded once into build/cuda-runtime. Prints both CTest
+# summaries and exits non-zero if either configuration fails. Run from
 # anywhere:
 #
 #   scripts/ctest.sh
@@ -18,11 +22,34 @@ set -u
 script=scripts/ctest.sh
 # shellcheck source=lib/harness.sh
 . "$(dirname "$0")/lib/harness.sh"
+# shellcheck source=lib/cuda_runtime.sh
+. "$(dirname "$0")/lib/cuda_runtime.sh"
 build="$repo/build"
 build_type=${CMAKE_BUILD_TYPE:-Release}
 
 ensure_cmake
 echo "using $cmake and $ctest ($("$cmake" --version | head -n 1))"
+
+# The CUDA runtime the CUDA scenarios build against, if any.
+cuda_root=${TRITON_SHM_CUDA_ROOT:-}
+cuda_skip="the drop-in's CUDA scenarios (CTest triton_manager_cuda)"
+if [ -n "$cuda_root" ]; then
+  say "CUDA runtime: $cuda_root (TRITON_SHM_CUDA_ROOT)"
+elif is_macos; then
+  skip "$cuda_skip" "CUDA has no macOS runtime"
+elif [ -f /usr/local/cuda/include/cuda_runtime_api.h ] && [ -f /usr/local/cuda/include/cuda.h ]; then
+  # The machine's own toolkit, which matches its driver.
+  cuda_root=/usr/local/cuda
+  say "CUDA runtime: $cuda_root (the machine's CUDA toolkit)"
+elif cuda_root=$(cuda_wheels_unpack "$build/cuda-runtime" 2>/dev/null) ||
+  { say "downloading NVIDIA's CUDA runtime wheels ($cuda_wheel_version) into $build/cuda-runtime" &&
+    cuda_wheels_download "$build/cuda-runtime" &&
+    cuda_root=$(cuda_wheels_unpack "$build/cuda-runtime"); }; then
+  say "CUDA runtime: $cuda_root (NVIDIA's wheels from PyPI)"
+else
+  cuda_root=
+  skip "$cuda_skip" "no CUDA runtime: TRITON_SHM_CUDA_ROOT is not set and pip could not fetch nvidia-cuda-runtime and nvidia-cuda-crt $cuda_wheel_version"
+fi
 
 # 1. The package as a subdirectory of the test project, built with the
 # xnu-model feature on Linux so that the region tests also run on the model
@@ -33,7 +60,8 @@ if ! is_macos; then
   features=-DTRITON_SHM_CARGO_FEATURES=xnu-model
 fi
 if configure_build subdirectory "$repo/ctest" "$build/ctest-subdir" \
-  -DTRITON_SHM_CONSUME=subdirectory $features; then
+  -DTRITON_SHM_CONSUME=subdirectory $features \
+  ${cuda_root:+"-DTRITON_SHM_CUDA_ROOT=$cuda_root"}; then
   run_ctest subdirectory "$build/ctest-subdir"
 else
   record subdirectory 1 "configure or build failed"
@@ -46,7 +74,8 @@ rm -rf "$prefix" "$build/ctest-installed"
 if configure_build package "$repo/cmake" "$build/ctest-pkg" -DCMAKE_INSTALL_PREFIX="$prefix" &&
   { step "install into $prefix"; "$cmake" --install "$build/ctest-pkg" --prefix "$prefix"; } &&
   configure_build installed "$repo/ctest" "$build/ctest-installed" \
-    -DTRITON_SHM_CONSUME=installed -DCMAKE_PREFIX_PATH="$prefix"; then
+    -DTRITON_SHM_CONSUME=installed -DCMAKE_PREFIX_PATH="$prefix" \
+    ${cuda_root:+"-DTRITON_SHM_CUDA_ROOT=$cuda_root"}; then
   run_ctest installed "$build/ctest-installed"
 else
   record installed 1 "package, install, configure or build failed"

@@ -186,6 +186,15 @@ run_logged() {
 # The lines of a CTest log from "% tests passed" to the end.
 ctest_summary() { sed -n '/tests passed/,$p' "$1"; }
 
+# print_skip_reasons BUILD_DIR: the reason each test CTest reports as
+# skipped gave (its output line starting "skipped:"), which CTest itself
+# does not show.
+print_skip_reasons() {
+  _last="$1/Testing/Temporary/LastTest.log"
+  [ -f "$_last" ] || return 0
+  awk '/^[0-9]+\/[0-9]+ Test: /{test=$3} /^skipped: /{print "skipped test " test ": " substr($0, 10)}' "$_last"
+}
+
 # run_ctest NAME BUILD_DIR [ctest args...]: run the tests there and record
 # the result and CTest's summary under NAME.
 run_ctest() {
@@ -197,6 +206,7 @@ run_ctest() {
     --parallel "$jobs" "$@"
   _status=$?
   record "$_name" "$_status" "$(ctest_summary "$_dir/ctest-output.log")"
+  print_skip_reasons "$_dir"
   return "$_status"
 }
 

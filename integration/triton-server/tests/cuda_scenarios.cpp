@@ -9,6 +9,8 @@
 //
 // Exits 77 (CTest: skipped) with a message when the machine has no CUDA
 // device; 1 if a scenario failed.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -435,6 +437,17 @@ main(int argc, char** argv)
   }
   int devices = 0;
   const cudaError_t counted = cudaGetDeviceCount(&devices);
+  if (counted == cudaErrorInsufficientDriver &&
+      access("/proc/driver/nvidia/version", R_OK) == 0) {
+    // The runtime says the same when there is no driver at all; here one is
+    // loaded, older than this runtime needs.
+    std::printf("skipped: the NVIDIA driver here is older than CUDA runtime "
+                "%d.%d needs (%s); build against the machine's own CUDA "
+                "(TRITON_SHM_CUDA_ROOT, e.g. /usr/local/cuda)\n",
+                CUDART_VERSION / 1000, CUDART_VERSION % 1000 / 10,
+                cudaGetErrorString(counted));
+    return 77;
+  }
   if (counted != cudaSuccess || devices == 0) {
     std::printf("skipped: no CUDA device here (%s); the CUDA scenarios need "
                 "a GPU and its driver\n",

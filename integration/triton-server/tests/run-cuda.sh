@@ -39,7 +39,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 kit=${TRITON_SHM_CUDA_KIT:-$repo/cuda-kit}
 build=$repo/build/cuda-run
-cuda_version=13.5.37
+# shellcheck source=../../../scripts/lib/cuda_runtime.sh
+. "$repo/scripts/lib/cuda_runtime.sh"
 PATH=$PATH:$HOME/.cargo/bin
 export PATH
 
@@ -50,9 +51,7 @@ die() {
 }
 
 if [ "${1:-}" = --prepare ]; then
-  mkdir -p "$kit/wheels"
-  python3 -m pip download --no-deps --only-binary=:all: -d "$kit/wheels" \
-    "nvidia-cuda-runtime==$cuda_version" "nvidia-cuda-crt==$cuda_version"
+  cuda_wheels_download "$kit/wheels" || die "pip could not download the CUDA runtime wheels"
   CARGO_HOME="$kit/cargo-home" cargo fetch --locked --manifest-path "$repo/Cargo.toml"
   rm -rf "$kit/cargo-home/registry/src" # unpacked again where needed
   if [ -n "${TRITON_SHM_BENCH_UPSTREAM_MANAGER:-}" ]; then
@@ -76,17 +75,8 @@ fi
 # The CUDA runtime: TRITON_SHM_CUDA_ROOT, or the kit's wheels unpacked.
 cuda_root=${TRITON_SHM_CUDA_ROOT:-}
 if [ -z "$cuda_root" ]; then
-  unpacked=$kit/cuda-$cuda_version
-  if [ ! -d "$unpacked/nvidia" ]; then
-    set -- "$kit"/wheels/nvidia_cuda_runtime-*.whl "$kit"/wheels/nvidia_cuda_crt-*.whl
-    for wheel in "$@"; do
-      [ -f "$wheel" ] || die "no $wheel: run '$0 --prepare' where there is a network, then copy $kit here"
-    done
-    mkdir -p "$unpacked"
-    for wheel in "$@"; do python3 -m zipfile -e "$wheel" "$unpacked"; done
-  fi
-  cuda_root=$(find "$unpacked/nvidia" -maxdepth 2 -name include -type d | head -n 1)
-  cuda_root=${cuda_root%/include}
+  cuda_root=$(cuda_wheels_unpack "$kit/wheels") ||
+    die "no CUDA runtime wheels ($cuda_wheel_version) in $kit/wheels: run '$0 --prepare' where there is a network, then copy $kit here"
 fi
 [ -f "$cuda_root/include/cuda_runtime_api.h" ] || die "no CUDA runtime headers under $cuda_root"
 say "CUDA runtime: $cuda_root"
