@@ -31,25 +31,7 @@ ensure_cmake
 echo "using $cmake and $ctest ($("$cmake" --version | head -n 1))"
 
 # The CUDA runtime the CUDA scenarios build against, if any.
-cuda_root=${TRITON_SHM_CUDA_ROOT:-}
-cuda_skip="the drop-in's CUDA scenarios (CTest triton_manager_cuda)"
-if [ -n "$cuda_root" ]; then
-  say "CUDA runtime: $cuda_root (TRITON_SHM_CUDA_ROOT)"
-elif is_macos; then
-  skip "$cuda_skip" "CUDA has no macOS runtime"
-elif [ -f /usr/local/cuda/include/cuda_runtime_api.h ] && [ -f /usr/local/cuda/include/cuda.h ]; then
-  # The machine's own toolkit, which matches its driver.
-  cuda_root=/usr/local/cuda
-  say "CUDA runtime: $cuda_root (the machine's CUDA toolkit)"
-elif cuda_root=$(cuda_wheels_unpack "$build/cuda-runtime" 2>/dev/null) ||
-  { say "downloading NVIDIA's CUDA runtime wheels ($cuda_wheel_version) into $build/cuda-runtime" &&
-    cuda_wheels_download "$build/cuda-runtime" &&
-    cuda_root=$(cuda_wheels_unpack "$build/cuda-runtime"); }; then
-  say "CUDA runtime: $cuda_root (NVIDIA's wheels from PyPI)"
-else
-  cuda_root=
-  skip "$cuda_skip" "no CUDA runtime: TRITON_SHM_CUDA_ROOT is not set and pip could not fetch nvidia-cuda-runtime and nvidia-cuda-crt $cuda_wheel_version"
-fi
+cuda_root=$(cuda_runtime_for_tests "$build/cuda-runtime") || cuda_root=
 
 # 1. The package as a subdirectory of the test project, built with the
 # xnu-model feature on Linux so that the region tests also run on the model

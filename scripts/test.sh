@@ -20,6 +20,8 @@ set -u
 script=scripts/test.sh
 # shellcheck source=lib/harness.sh
 . "$(dirname "$0")/lib/harness.sh"
+# shellcheck source=lib/cuda_runtime.sh
+. "$(dirname "$0")/lib/cuda_runtime.sh"
 cd "$repo" || exit 1
 
 timings=
@@ -58,6 +60,15 @@ rustdoc_links() {
     --document-private-items
 }
 
+# The benchmarks compile (they run with scripts/bench.sh, not here), the
+# Triton manager's CUDA row too where there is a CUDA runtime.
+benchmarks_build() {
+  ensure_cmake
+  _cuda=$(cuda_runtime_for_tests "$repo/build/cuda-runtime") || _cuda=
+  configure_build benchmarks "$repo/benches" "$repo/build/bench-build" \
+    ${_cuda:+"-DTRITON_SHM_BENCH_CUDA_ROOT=$_cuda"}
+}
+
 # The library as it ships (scripts/check-exports.sh builds it with the
 # package's command into the shared target dir, where the CMake builds left
 # it), and its stripped size.
@@ -85,6 +96,7 @@ stage "cargo test, all features (unit, integration, property tests, header drift
 stage "cargo clippy -D warnings (all features, then none)" clippy_both
 stage "rustdoc -D warnings (private items too: every intra-doc link resolves)" rustdoc_links
 stage "C/C++ harness under CTest (add_subdirectory build, then installed package)" scripts/ctest.sh
+stage "the benchmarks build (with the CUDA row where a CUDA runtime is; not run)" benchmarks_build
 stage "exported symbols match the header" exports_and_size
 stage "ABI check against 0.1.0 (abidiff of the header's C ABI, with its control)" scripts/check-abi.sh
 stage "CMake package tests (add_subdirectory, FetchContent, find_package, relocation)" scripts/package-tests.sh
