@@ -27,6 +27,8 @@ set -u
 script=scripts/gates-native.sh
 # shellcheck source=lib/harness.sh
 . "$(dirname "$0")/lib/harness.sh"
+# shellcheck source=lib/cuda_runtime.sh
+. "$(dirname "$0")/lib/cuda_runtime.sh"
 build="$repo/build"
 build_type=${GATES_BUILD_TYPE:-RelWithDebInfo}
 
@@ -83,6 +85,9 @@ is_macos || echo "  $(gcc --version | head -n 1), $(valgrind --version)"
 # (as in scripts/ctest.sh).
 features=
 is_macos || features=-DTRITON_SHM_CARGO_FEATURES=xnu-model
+# With a CUDA runtime's headers (as in scripts/ctest.sh), the drop-in's CUDA
+# scenarios against the CUDA stand-in run under both gates too.
+cuda_root=$(cuda_runtime_for_tests "$build/cuda-runtime") || cuda_root=
 
 # What the bad-input corpus reported (its count and known issues), from
 # CTest's log of the run in $1 (LastTest*.log, or LastDynamicAnalysis*.log
@@ -109,7 +114,8 @@ if is_macos; then
 fi
 # shellcheck disable=SC2086 # $features is one argument or none
 if configure_build sanitizers "$repo/ctest" "$asan" -DTRITON_SHM_CONSUME=subdirectory $features \
-  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DTRITON_SHM_SANITIZE=ON; then
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DTRITON_SHM_SANITIZE=ON \
+  ${cuda_root:+"-DTRITON_SHM_CUDA_ROOT=$cuda_root"}; then
   rm -rf "$asan/Testing"
   # The options are set on every test by ctest/CMakeLists.txt.
   run_ctest sanitizers "$asan"
@@ -130,7 +136,8 @@ fi
 vg="$build/gates-valgrind"
 # shellcheck disable=SC2086 # $features is one argument or none
 if configure_build valgrind "$repo/ctest" "$vg" -DTRITON_SHM_CONSUME=subdirectory $features \
-  -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ -DTRITON_SHM_MEMCHECK=ON; then
+  -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ -DTRITON_SHM_MEMCHECK=ON \
+  ${cuda_root:+"-DTRITON_SHM_CUDA_ROOT=$cuda_root"}; then
   step "ctest -T memcheck in $vg (all tests but no_memcheck and the control)"
   rm -rf "$vg/Testing"
   # run_logged runs it in a subshell: the cd stays there.

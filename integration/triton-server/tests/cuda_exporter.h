@@ -86,18 +86,26 @@ class CudaExporter {
     }
     fcntl(up[0], F_SETFD, FD_CLOEXEC);
     fcntl(down[1], F_SETFD, FD_CLOEXEC);
-    const std::string args[] = {
-        "--cuda-export", std::to_string(size), std::to_string(device),
+    // This program's path, read through the link (under valgrind, which
+    // cannot exec /proc/self/exe itself, the link reads as the program),
+    // and the child's arguments, all made before fork: a child of a
+    // threaded process may only exec.
+    char self[4096];
+    const ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (self_len <= 0) {
+      for (int fd : {up[0], up[1], down[0], down[1]}) close(fd);
+      return false;
+    }
+    self[self_len] = '\0';
+    std::string args[] = {
+        self, "--cuda-export", std::to_string(size), std::to_string(device),
         std::to_string(seed), std::to_string(up[1]), std::to_string(down[0])};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(&a[0]);
+    argv.push_back(nullptr);
     child_ = fork();
     if (child_ == 0) {
-      std::vector<char*> argv;
-      std::string self = "/proc/self/exe";
-      argv.push_back(&self[0]);
-      std::vector<std::string> copy(std::begin(args), std::end(args));
-      for (std::string& a : copy) argv.push_back(&a[0]);
-      argv.push_back(nullptr);
-      execv("/proc/self/exe", argv.data());
+      execv(self, argv.data());
       _exit(127);
     }
     close(up[1]);

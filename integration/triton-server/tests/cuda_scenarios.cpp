@@ -8,7 +8,10 @@
 //   manager_scenarios_cuda [--only SCENARIO] [--list]
 //
 // Exits 77 (CTest: skipped) with a message when the machine has no CUDA
-// device; 1 if a scenario failed.
+// device; 1 if a scenario failed. Built with TRITON_SHM_CUDA_STANDIN and
+// linked against cuda_standin.cpp instead of the CUDA runtime
+// (manager_scenarios_cuda_standin), it runs without a GPU and also fails a
+// scenario that leaves an IPC handle open.
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,6 +21,9 @@
 #include <vector>
 
 #include "cuda_exporter.h"
+#ifdef TRITON_SHM_CUDA_STANDIN
+#include "cuda_standin.h"
+#endif
 #include "metrics.h"
 #include "shared_memory_manager.h"
 #include "triton/common/logging.h"
@@ -463,7 +469,19 @@ main(int argc, char** argv)
   for (const Scenario& s : kScenarios) {
     if (!only.empty() && only != s.name) continue;
     failures = 0;
+#ifdef TRITON_SHM_CUDA_STANDIN
+    const int open_before = triton_cuda_standin_open_handles();
+#endif
     s.run();
+#ifdef TRITON_SHM_CUDA_STANDIN
+    // Every manager of the scenario is gone: so must the IPC handles it
+    // opened be.
+    const int left_open = triton_cuda_standin_open_handles() - open_before;
+    if (left_open != 0) {
+      std::fprintf(stderr, "  %d IPC handle(s) left open\n", left_open);
+      failures++;
+    }
+#endif
     if (failures == 0) {
       passed++;
       std::printf("PASS %s\n", s.name);
