@@ -14,7 +14,8 @@
 //       registers and unregisters another system region; 8b the same with
 //       no registering thread
 //   8c  (built with TRITON_ENABLE_GPU, with a GPU) row 8 with CUDA regions
-//       exported by a second process
+//       exported by a second process; built with TRITON_SHM_CUDA_STANDIN,
+//       against the CUDA stand-in, no GPU needed
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -35,6 +36,9 @@
 
 #ifdef TRITON_ENABLE_GPU
 #include "cuda_exporter.h"
+#endif
+#ifdef TRITON_SHM_CUDA_STANDIN
+#include "cuda_standin.h"
 #endif
 
 namespace {
@@ -352,6 +356,13 @@ main(int argc, char** argv)
 #ifdef TRITON_ENABLE_GPU
   if (Wanted("8c")) {
     int devices = 0;
+#ifdef TRITON_SHM_CUDA_STANDIN
+    const std::string cuda_region =
+        "CUDA stand-in region (IPC open and close " +
+        std::to_string(triton_cuda_standin_ipc_cost_us()) + " us each)";
+#else
+    const std::string cuda_region = "CUDA region";
+#endif
     if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
       std::printf("| 8c. (CUDA) | skipped: no CUDA device |  |  |  |  |\n");
     } else {
@@ -362,8 +373,8 @@ main(int argc, char** argv)
       g_cuda_a = &ca;
       g_cuda_b = &cb;
       Row("8c",
-          "GetMemoryInfo x 16 threads, CUDA region, while one thread "
-          "registers/unregisters another",
+          "GetMemoryInfo x 16 threads, " + cuda_region +
+              ", while one thread registers/unregisters another",
           CudaLookupsChurn, g_quick ? 3 : 7, "<= 1.02x", 1.02);
     }
   }

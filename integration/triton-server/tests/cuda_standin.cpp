@@ -17,7 +17,11 @@
 // pointer lies in.
 //
 // Beyond CUDA: triton_cuda_standin_open_handles() counts the handles this
-// process holds open, so a test can check that every one was closed.
+// process holds open, so a test can check that every one was closed; and
+// TRITON_SHM_CUDA_STANDIN_IPC_US, when set, makes each cudaIpcOpenMemHandle
+// and cudaIpcCloseMemHandle take that many microseconds more (a sleep,
+// outside the stand-in's own lock), for benchmarks that imitate the real
+// calls, which take tens of microseconds to milliseconds.
 #include <cuda.h>
 #include <cuda_runtime_api.h>
 #include <fcntl.h>
@@ -25,12 +29,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "cuda_standin.h"
 
@@ -109,6 +117,24 @@ AddressRange(CUdeviceptr* base, size_t* size, CUdeviceptr p)
   return CUDA_SUCCESS;
 }
 
+// TRITON_SHM_CUDA_STANDIN_IPC_US, read once; 0 when unset or not a number.
+long
+IpcCostMicroseconds()
+{
+  static const long us = [] {
+    const char* text = std::getenv("TRITON_SHM_CUDA_STANDIN_IPC_US");
+    return text == nullptr ? 0L : std::max(0L, std::strtol(text, nullptr, 10));
+  }();
+  return us;
+}
+
+void
+ImitateIpcCost()
+{
+  const long us = IpcCostMicroseconds();
+  if (us > 0) std::this_thread::sleep_for(std::chrono::microseconds(us));
+}
+
 }  // namespace
 
 extern "C" {
@@ -120,6 +146,12 @@ triton_cuda_standin_open_handles()
   int open = 0;
   for (const auto& import : imports) open += import.second.references;
   return open;
+}
+
+long
+triton_cuda_standin_ipc_cost_us()
+{
+  return IpcCostMicroseconds();
 }
 
 }  // extern "C"
@@ -251,6 +283,7 @@ cudaIpcOpenMemHandle(void** devPtr, cudaIpcMemHandle_t handle, unsigned int flag
   if (bytes.exporter == static_cast<uint32_t>(getpid())) {
     return cudaErrorInvalidResourceHandle;
   }
+  ImitateIpcCost();
   std::lock_guard<std::mutex> lock(mu);
   auto it = imports.find(bytes.object);
   if (it != imports.end()) {
@@ -275,6 +308,7 @@ cudaIpcOpenMemHandle(void** devPtr, cudaIpcMemHandle_t handle, unsigned int flag
 cudaError_t CUDARTAPI
 cudaIpcCloseMemHandle(void* devPtr)
 {
+  ImitateIpcCost();
   std::lock_guard<std::mutex> lock(mu);
   for (auto it = imports.begin(); it != imports.end(); ++it) {
     if (it->second.base != devPtr) continue;

@@ -8,4 +8,8 @@ extern "C" {
 // cudaIpcOpenMemHandle not yet matched by cudaIpcCloseMemHandle).
 int triton_cuda_standin_open_handles();
 
+// TRITON_SHM_CUDA_STANDIN_IPC_US as the stand-in read it: the microseconds
+// it adds to each IPC open and close.
+long triton_cuda_standin_ipc_cost_us();
+
 }  // extern "C"
