@@ -2,9 +2,10 @@
 # The scripts are POSIX sh, so that they run alike under macOS's bash 3.2,
 # dash and any other sh: every script under scripts/, cmake/, .ci/ and
 # integration/triton-server/ must pass `dash -n` (parses as POSIX sh;
-# bash-only scripts are named and checked by bash -n) and shellcheck. Installs dash and shellcheck with apt-get as root
-# on Debian or Ubuntu and says so; elsewhere (macOS: brew install shellcheck
-# dash) it names what is missing.
+# bash-only scripts are named and checked by bash -n) and shellcheck.
+# Installs dash and shellcheck with apt-get as root on Debian or Ubuntu and
+# says so; elsewhere (macOS: brew install shellcheck dash) it names what is
+# missing.
 set -u
 script=scripts/check-shell.sh
 # shellcheck source=lib/harness.sh

@@ -8,11 +8,12 @@
 #
 # Every build shares one cargo target dir (build/cargo-target). Both
 # configurations also build the drop-in's CUDA scenarios (CTest
-# triton_manager_cuda, skipped where there is no GPU) against the CUDA
-# runtime $TRITON_SHM_CUDA_ROOT names or, on Linux, /usr/local/cuda, or else
-# the one of NVIDIA's PyPI wheels, downloaded once into build/cuda-runtime. Prints both CTest
-# summaries and exits non-zero if either configuration fails. Run from
-# anywhere:
+# triton_manager_cuda, skipped where there is no GPU, and
+# triton_manager_cuda_standin) against the CUDA runtime
+# $TRITON_SHM_CUDA_ROOT names or, on Linux, /usr/local/cuda, or else the one
+# of NVIDIA's PyPI wheels, downloaded once into build/cuda-runtime. Prints
+# both CTest summaries and exits non-zero if either configuration fails.
+# Run from anywhere:
 #
 #   scripts/ctest.sh
 #

@@ -2,7 +2,8 @@
 # A CUDA runtime without a CUDA toolkit: libcudart and its headers from
 # NVIDIA's PyPI wheels nvidia-cuda-runtime and nvidia-cuda-crt, unpacked as
 # zip files (no pip install, no virtual environment). The drop-in's CUDA
-# scenarios build against it. Sourced (POSIX sh) by scripts/ctest.sh and
+# scenarios and the benchmarks' CUDA row build against it. Sourced (POSIX
+# sh) by scripts/ctest.sh, scripts/gates-native.sh, scripts/test.sh and
 # integration/triton-server/tests/run-cuda.sh.
 #
 #   cuda_wheels_download DIR   pip download both wheels into DIR
