@@ -18,6 +18,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cuda_exporter.h"
@@ -401,6 +402,52 @@ MetricsCountCudaRegions()
   CHECK(value("nv_shared_memory_mapped_bytes", "kind=cuda") == bytes0);
 }
 
+#ifdef TRITON_SHM_CUDA_STANDIN
+// Beyond upstream, which holds its mutex across the CUDA calls: while a
+// registration's cudaIpcOpenMemHandle, or an unregistration's
+// cudaIpcCloseMemHandle, is under way, the manager answers other requests.
+// The stand-in makes each IPC call last a second; every request made
+// meanwhile must return while that call is still under way (a manager that
+// held its mutex across it would answer only after it).
+void
+RequestsAreAnsweredDuringCudaCalls()
+{
+  Allocation a, b;
+  if (!a.ok || !b.ok) return (void)failures++;
+  SharedMemoryManager manager(true);
+  CHECK_OK(manager.RegisterCUDASharedMemory("a", a.handle(), 64, 0));
+  auto answered_during_the_call = [&](const char* call) {
+    while (triton_cuda_standin_ipc_calls_in_progress() == 0) {
+      std::this_thread::yield();
+    }
+    CHECK(ReadsBack(manager, "a", 0, 64, a.seed));
+    CHECK(CudaStatusCount(manager) != SIZE_MAX);
+    cudaIpcMemHandle_t* handle = nullptr;
+    CHECK_OK(manager.GetCUDAHandle("a", &handle));
+    if (triton_cuda_standin_ipc_calls_in_progress() != 1) {
+      std::fprintf(stderr, "  the requests were answered only after %s\n", call);
+      failures++;
+    }
+  };
+  triton_cuda_standin_set_ipc_cost_us(1000000);
+  TRITONSERVER_Error* registered = nullptr;
+  std::thread registering([&] {
+    registered = manager.RegisterCUDASharedMemory("b", b.handle(), 64, 0);
+  });
+  answered_during_the_call("cudaIpcOpenMemHandle");
+  registering.join();
+  CHECK_OK(registered);
+  TRITONSERVER_Error* unregistered = nullptr;
+  std::thread unregistering([&] {
+    unregistered = manager.Unregister("b", TRITONSERVER_MEMORY_GPU);
+  });
+  answered_during_the_call("cudaIpcCloseMemHandle");
+  unregistering.join();
+  CHECK_OK(unregistered);
+  triton_cuda_standin_set_ipc_cost_us(0);
+}
+#endif
+
 struct Scenario {
   const char* name;
   void (*run)();
@@ -420,6 +467,10 @@ const Scenario kScenarios[] = {
     {"l0_cuda_unregisterall", UnregisterAll},
     {"the_destructor_closes_every_handle", TheDestructorClosesEveryHandle},
     {"metrics_count_cuda_regions", MetricsCountCudaRegions},
+#ifdef TRITON_SHM_CUDA_STANDIN
+    {"requests_are_answered_during_cuda_calls",
+     RequestsAreAnsweredDuringCudaCalls},
+#endif
 };
 
 }  // namespace

@@ -17,11 +17,13 @@
 // pointer lies in.
 //
 // Beyond CUDA: triton_cuda_standin_open_handles() counts the handles this
-// process holds open, so a test can check that every one was closed; and
-// TRITON_SHM_CUDA_STANDIN_IPC_US, when set, makes each cudaIpcOpenMemHandle
-// and cudaIpcCloseMemHandle take that many microseconds more (a sleep,
-// outside the stand-in's own lock), for benchmarks that imitate the real
-// calls, which take tens of microseconds to milliseconds.
+// process holds open, so a test can check that every one was closed;
+// TRITON_SHM_CUDA_STANDIN_IPC_US (or triton_cuda_standin_set_ipc_cost_us)
+// makes each cudaIpcOpenMemHandle and cudaIpcCloseMemHandle take that many
+// microseconds more (a sleep, outside the stand-in's own lock), as the real
+// calls take tens of microseconds to milliseconds; and
+// triton_cuda_standin_ipc_calls_in_progress() says how many of those calls
+// are under way, so a test can act while one is.
 #include <cuda.h>
 #include <cuda_runtime_api.h>
 #include <fcntl.h>
@@ -30,6 +32,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -117,23 +120,34 @@ AddressRange(CUdeviceptr* base, size_t* size, CUdeviceptr p)
   return CUDA_SUCCESS;
 }
 
-// TRITON_SHM_CUDA_STANDIN_IPC_US, read once; 0 when unset or not a number.
-long
-IpcCostMicroseconds()
+// The microseconds each IPC open and close takes: from
+// TRITON_SHM_CUDA_STANDIN_IPC_US (0 when unset or not a number) until
+// triton_cuda_standin_set_ipc_cost_us sets it.
+std::atomic<long>&
+IpcCost()
 {
-  static const long us = [] {
+  static std::atomic<long> us{[] {
     const char* text = std::getenv("TRITON_SHM_CUDA_STANDIN_IPC_US");
     return text == nullptr ? 0L : std::max(0L, std::strtol(text, nullptr, 10));
-  }();
+  }()};
   return us;
 }
 
-void
-ImitateIpcCost()
-{
-  const long us = IpcCostMicroseconds();
-  if (us > 0) std::this_thread::sleep_for(std::chrono::microseconds(us));
-}
+std::atomic<int> ipc_calls_in_progress{0};
+
+// Counts an IPC open or close as in progress from its start to its return.
+class IpcCall {
+ public:
+  IpcCall()
+  {
+    ipc_calls_in_progress++;
+    const long us = IpcCost().load();
+    if (us > 0) std::this_thread::sleep_for(std::chrono::microseconds(us));
+  }
+  ~IpcCall() { ipc_calls_in_progress--; }
+  IpcCall(const IpcCall&) = delete;
+  IpcCall& operator=(const IpcCall&) = delete;
+};
 
 }  // namespace
 
@@ -151,7 +165,19 @@ triton_cuda_standin_open_handles()
 long
 triton_cuda_standin_ipc_cost_us()
 {
-  return IpcCostMicroseconds();
+  return IpcCost().load();
+}
+
+void
+triton_cuda_standin_set_ipc_cost_us(long us)
+{
+  IpcCost().store(std::max(0L, us));
+}
+
+int
+triton_cuda_standin_ipc_calls_in_progress()
+{
+  return ipc_calls_in_progress.load();
 }
 
 }  // extern "C"
@@ -283,7 +309,7 @@ cudaIpcOpenMemHandle(void** devPtr, cudaIpcMemHandle_t handle, unsigned int flag
   if (bytes.exporter == static_cast<uint32_t>(getpid())) {
     return cudaErrorInvalidResourceHandle;
   }
-  ImitateIpcCost();
+  const IpcCall call;
   std::lock_guard<std::mutex> lock(mu);
   auto it = imports.find(bytes.object);
   if (it != imports.end()) {
@@ -308,7 +334,7 @@ cudaIpcOpenMemHandle(void** devPtr, cudaIpcMemHandle_t handle, unsigned int flag
 cudaError_t CUDARTAPI
 cudaIpcCloseMemHandle(void* devPtr)
 {
-  ImitateIpcCost();
+  const IpcCall call;
   std::lock_guard<std::mutex> lock(mu);
   for (auto it = imports.begin(); it != imports.end(); ++it) {
     if (it->second.base != devPtr) continue;

@@ -8,8 +8,12 @@ extern "C" {
 // cudaIpcOpenMemHandle not yet matched by cudaIpcCloseMemHandle).
 int triton_cuda_standin_open_handles();
 
-// TRITON_SHM_CUDA_STANDIN_IPC_US as the stand-in read it: the microseconds
-// it adds to each IPC open and close.
+// The microseconds the stand-in adds to each IPC open and close: from
+// TRITON_SHM_CUDA_STANDIN_IPC_US until set here.
 long triton_cuda_standin_ipc_cost_us();
+void triton_cuda_standin_set_ipc_cost_us(long us);
+
+// How many IPC opens and closes are under way in this process.
+int triton_cuda_standin_ipc_calls_in_progress();
 
 }  // extern "C"
