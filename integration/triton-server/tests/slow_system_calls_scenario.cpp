@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -65,7 +66,16 @@ struct ClientObject {
 void
 AnsweredDuring(SharedMemoryManager& manager, const char* call)
 {
+  // The other thread's call starts at once; a thread that fails before it
+  // would leave this loop waiting, hence the deadline.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (slow_calls_under_way() == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::fprintf(stderr, "  %s never started\n", call);
+      failures++;
+      return;
+    }
     std::this_thread::yield();
   }
   void* address = nullptr;
