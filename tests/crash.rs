@@ -232,6 +232,7 @@ fn inode(name: &str) -> u64 {
 
 #[test]
 fn killed_owners_leave_nothing_after_one_reap() {
+    let _serial = common::one_process_test_at_a_time();
     let prefix = prefix("k");
     let all: Vec<String> = (0..50)
         .flat_map(|c| names(&format!("{prefix}{c}_"), REGIONS_PER_CHILD))
@@ -293,6 +294,7 @@ fn killed_owners_leave_nothing_after_one_reap() {
 
 #[test]
 fn a_live_owners_regions_survive_a_reap() {
+    let _serial = common::one_process_test_at_a_time();
     let prefix = prefix("l");
     let all = names(&prefix, REGIONS_PER_CHILD);
     let (dir, _sweep) = scene("live", &all);
@@ -315,6 +317,7 @@ fn a_live_owners_regions_survive_a_reap() {
 
 #[test]
 fn a_restarted_registry_reaps_its_crashed_predecessor_on_its_first_owned_region() {
+    let _serial = common::one_process_test_at_a_time();
     let prefix = prefix("r");
     let mut all = names(&prefix, REGIONS_PER_CHILD);
     let own = common::unique_key("rown");
@@ -350,6 +353,7 @@ fn killed_at(tag: &str, point: &str) -> (PathBuf, String, Sweep) {
 
 #[test]
 fn killed_after_the_record_a_plain_clients_object_under_the_name_survives() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, name, _sweep) = killed_at("rec", "after-record");
     assert!(!common::object_exists(&name));
     common::create_object_sized(&name, 4096);
@@ -364,6 +368,7 @@ fn killed_after_the_record_a_plain_clients_object_under_the_name_survives() {
 
 #[test]
 fn killed_after_shm_open_the_unsized_object_is_reaped() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, name, _sweep) = killed_at("open", "after-create");
     assert!(common::object_exists(&name));
     assert_eq!(reap(&dir).regions_unlinked, 1);
@@ -372,6 +377,7 @@ fn killed_after_shm_open_the_unsized_object_is_reaped() {
 
 #[test]
 fn killed_after_shm_open_an_object_a_client_reused_and_sized_survives() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, name, _sweep) = killed_at("reuse", "after-create");
     common::create_object_sized(&name, 8192);
     let report = reap(&dir);
@@ -384,6 +390,7 @@ fn killed_after_shm_open_an_object_a_client_reused_and_sized_survives() {
 
 #[test]
 fn killed_after_the_identity_the_object_is_reaped() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, name, _sweep) = killed_at("ident", "after-identity");
     assert!(common::object_exists(&name));
     assert_eq!(reap(&dir).regions_unlinked, 1);
@@ -402,6 +409,7 @@ fn has_inodes() -> bool {
 
 #[test]
 fn killed_after_ftruncate_a_recreated_object_under_the_name_survives() {
+    let _serial = common::one_process_test_at_a_time();
     if !has_inodes() {
         return;
     }
@@ -424,6 +432,7 @@ fn killed_after_ftruncate_a_recreated_object_under_the_name_survives() {
 
 #[test]
 fn killed_after_ftruncate_an_object_a_client_reopened_and_sized_survives() {
+    let _serial = common::one_process_test_at_a_time();
     if !has_inodes() {
         return;
     }
@@ -440,6 +449,7 @@ fn killed_after_ftruncate_an_object_a_client_reopened_and_sized_survives() {
 
 #[test]
 fn killed_after_ftruncate_the_object_is_reaped() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, name, _sweep) = killed_at("sized", "after-size");
     assert_eq!(reap(&dir).regions_unlinked, 1);
     assert!(!common::object_exists(&name));
@@ -456,6 +466,7 @@ fn dead_journal(tag: &str) -> (PathBuf, Vec<String>, Sweep) {
 
 #[test]
 fn a_reaper_paused_after_taking_the_lock_keeps_others_off_the_journal() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, all, _sweep) = dead_journal("rlock");
     let first = spawn(&dir, "reap", Some("reaper-locked:1:stop"));
     wait_stopped(&first);
@@ -474,6 +485,7 @@ fn a_reaper_paused_after_taking_the_lock_keeps_others_off_the_journal() {
 
 #[test]
 fn a_reaper_that_locks_a_journal_another_reaper_removed_skips_it() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, all, _sweep) = dead_journal("rtwo");
     let late = spawn(&dir, "reap", Some("reaper-opened:1:stop"));
     wait_stopped(&late);
@@ -503,6 +515,7 @@ fn a_reaper_that_locks_a_journal_another_reaper_removed_skips_it() {
 
 #[test]
 fn a_reaper_killed_between_lock_and_unlink_leaves_the_journal_to_the_next() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, all, _sweep) = dead_journal("rkill");
     let mut dying = spawn(&dir, "reap", Some("reaper-checked:2"));
     wait_killed(&mut dying);
@@ -530,6 +543,7 @@ fn kill_and_wait(mut child: Child) {
 /// nobody could find.
 #[test]
 fn a_dead_owners_intent_never_takes_a_live_creators_new_object() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, prefix, name, _sweep) = one_region("i1");
     let mut dead = hold(&dir, &prefix, 1, Some("after-record:1"));
     wait_killed(&mut dead);
@@ -562,6 +576,7 @@ fn a_dead_owners_intent_never_takes_a_live_creators_new_object() {
 /// B's object (and with it, one wrong removal became a cascade).
 #[test]
 fn an_owner_closing_after_its_object_was_replaced_leaves_the_new_one() {
+    let _serial = common::one_process_test_at_a_time();
     let name = common::unique_key("i2");
     let (dir, _sweep) = scene("i2", std::slice::from_ref(&name));
     let a = Registry::new(options(&dir, false)).unwrap();
@@ -590,6 +605,7 @@ fn an_owner_closing_after_its_object_was_replaced_leaves_the_new_one() {
 /// of the user, so the reaper unlinked Q's.
 #[test]
 fn a_dead_owners_registration_never_takes_a_live_creators_object() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, prefix, name, _sweep) = one_region("i3");
     kill_when_ready(spawn(&dir, &format!("register:{name}"), None));
     let reaper = spawn(&dir, "reap", Some("reaper-locked:1:stop"));
@@ -613,6 +629,7 @@ fn a_dead_owners_registration_never_takes_a_live_creators_object() {
 /// took any object of the user that nobody listed or held.)
 #[test]
 fn a_dead_owners_registration_of_an_object_never_takes_its_replacement() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, _, name, _sweep) = one_region("rid");
     common::create_object_sized(&name, 4096);
     kill_when_ready(spawn(&dir, &format!("register:{name}"), None));
@@ -636,6 +653,7 @@ fn a_dead_owners_registration_of_an_object_never_takes_its_replacement() {
 /// The same registration, its object left as it was: one reap removes it.
 #[test]
 fn a_dead_owners_registration_of_an_object_is_reaped() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, _, name, _sweep) = one_region("ridr");
     common::create_object_sized(&name, 4096);
     kill_when_ready(spawn(&dir, &format!("register:{name}"), None));
@@ -697,6 +715,7 @@ fn reap_in_another_process(dir: &Path) -> String {
 /// a holder.
 #[test]
 fn a_dead_owners_object_a_plain_client_holds_is_kept_until_released() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, prefix, name, _sweep) = one_region("i4");
     kill_when_ready(hold(&dir, &prefix, 1, None));
     let mut client = PlainClient::map(&name, 4096);
@@ -740,6 +759,7 @@ fn a_dead_owners_object_a_plain_client_holds_is_kept_until_released() {
 /// find the object it checked.
 #[test]
 fn a_reaper_never_unlinks_an_object_created_after_its_checks() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, prefix, name, _sweep) = one_region("i5");
     // D records its intent and dies before shm_open.
     let mut dead = hold(&dir, &prefix, 1, Some("after-record:1"));
@@ -798,6 +818,7 @@ fn a_reaper_never_unlinks_an_object_created_after_its_checks() {
 /// the object and its record are both there, and one reap removes both.
 #[test]
 fn an_owner_killed_between_its_check_and_its_unlink_leaves_it_to_the_reaper() {
+    let _serial = common::one_process_test_at_a_time();
     let name = common::unique_key("cchk");
     let (dir, _sweep) = scene("cchk", std::slice::from_ref(&name));
     let mut owner = spawn(&dir, &format!("close:{name}"), Some("close-checked:1"));
@@ -814,6 +835,7 @@ fn an_owner_killed_between_its_check_and_its_unlink_leaves_it_to_the_reaper() {
 /// is gone, and the reap only drops it.
 #[test]
 fn an_owner_killed_between_its_unlink_and_freeing_its_record_leaves_a_record_only() {
+    let _serial = common::one_process_test_at_a_time();
     let name = common::unique_key("cunl");
     let (dir, _sweep) = scene("cunl", std::slice::from_ref(&name));
     let mut owner = spawn(&dir, &format!("close:{name}"), Some("close-unlinked:1"));
@@ -832,6 +854,7 @@ fn an_owner_killed_between_its_unlink_and_freeing_its_record_leaves_a_record_onl
 /// the rest to the next reaper, which takes the reaper lock it dropped.
 #[test]
 fn a_reaper_killed_right_before_an_unlink_leaves_the_rest_to_the_next() {
+    let _serial = common::one_process_test_at_a_time();
     let (dir, all, _sweep) = dead_journal("rrck");
     let mut dying = spawn(&dir, "reap", Some("reaper-rechecked:2"));
     wait_killed(&mut dying);

@@ -16,21 +16,6 @@ use triton_shm::journal::{self, created_line, header_line};
 use triton_shm::os::{Identity, Mapping, OpenFlags, ShmBackend};
 use triton_shm::{Registry, Status};
 
-/// Spawning a process copies every descriptor of this one into the child
-/// until it execs, journal locks (`flock`, held by the open file
-/// description) included: a lock one test's reap has just dropped can then
-/// still be held by another test's child for a moment, and a reap that
-/// follows sees that journal as live. The tests that spawn and those that
-/// count a reap's outcome hold this while they run.
-static SPAWNS_AND_REAPS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn spawns_and_reaps() -> std::sync::MutexGuard<'static, ()> {
-    // A test that failed while holding it leaves nothing to repair.
-    SPAWNS_AND_REAPS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 fn records(dir: &Path) -> usize {
     journal::list_journals(dir)
         .unwrap()
@@ -109,7 +94,7 @@ impl ShmBackend for FailsOnRetryNames {
 
 #[test]
 fn after_a_partial_failure_only_the_unresolved_records_are_kept() {
-    let _serial = spawns_and_reaps();
+    let _serial = common::one_process_test_at_a_time();
     let dir = scratch("partial");
     std::fs::create_dir(&dir).unwrap();
     let done = common::unique_key("done");
@@ -266,7 +251,7 @@ fn nofile_child() {
 
 #[test]
 fn descriptor_exhaustion_never_creates_an_unrecorded_region_nor_reaps_a_live_one() {
-    let _serial = spawns_and_reaps();
+    let _serial = common::one_process_test_at_a_time();
     let dir = scratch("nofile");
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
@@ -341,7 +326,7 @@ fn free_space(file: &Path, bytes: u64) {
 
 #[test]
 fn a_full_state_filesystem_refuses_regions_with_enospc_and_loses_no_record() {
-    let _serial = spawns_and_reaps();
+    let _serial = common::one_process_test_at_a_time();
     let dir = scratch("full");
     let Some(_mount) = SmallTmpfs::mount(&dir, "32k") else {
         println!("skipped: cannot mount a small tmpfs here (needs root and mount permission)");

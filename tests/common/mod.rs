@@ -14,6 +14,24 @@ use triton_shm::{journal, Options};
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
+/// Held by each test of a binary whose tests start processes, or whose
+/// verdicts depend on which processes hold an object or a journal lock:
+/// one such test at a time. A process started by one test holds copies of
+/// every descriptor of the test process until it execs (Rust's `Command`
+/// forks, or clones, then execs), so an object another test has open at
+/// that moment counts as held by a live process, and a `flock` it has just
+/// dropped as still locked; the reaper then, rightly, leaves that object or
+/// journal alone, and the other test's count is off.
+static PROCESS_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Take [`PROCESS_TESTS`] for the rest of the calling test.
+pub fn one_process_test_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    // A test that failed while holding it leaves nothing to repair.
+    PROCESS_TESTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A word unique to this process and call, e.g. `tsm1234_7`: short enough
 /// for any spelling of a name under any policy.
 pub fn unique_word(tag: &str) -> String {
