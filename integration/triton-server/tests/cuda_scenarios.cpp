@@ -14,7 +14,6 @@
 // scenario that leaves an IPC handle open.
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -25,6 +24,7 @@
 #include "cuda_exporter.h"
 #ifdef TRITON_SHM_CUDA_STANDIN
 #include "cuda_standin.h"
+#include "wait_until.h"
 #endif
 #include "metrics.h"
 #include "shared_memory_manager.h"
@@ -418,17 +418,10 @@ RequestsAreAnsweredDuringCudaCalls()
   SharedMemoryManager manager(true);
   CHECK_OK(manager.RegisterCUDASharedMemory("a", a.handle(), 64, 0));
   auto answered_during_the_call = [&](const char* call) {
-    // The other thread's call starts at once; a thread that fails before
-    // it would leave this loop waiting, hence the deadline.
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (triton_cuda_standin_ipc_calls_in_progress() == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        std::fprintf(stderr, "  %s never started\n", call);
-        failures++;
-        return;
-      }
-      std::this_thread::yield();
+    if (!WaitUntil([] { return triton_cuda_standin_ipc_calls_in_progress() != 0; })) {
+      std::fprintf(stderr, "  %s never started\n", call);
+      failures++;
+      return;
     }
     CHECK(ReadsBack(manager, "a", 0, 64, a.seed));
     CHECK(CudaStatusCount(manager) != SIZE_MAX);

@@ -12,7 +12,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -20,6 +19,7 @@
 
 #include "shared_memory_manager.h"
 #include "slow_system_calls.h"
+#include "wait_until.h"
 
 using triton::common::TritonJson;
 using triton::server::SharedMemoryManager;
@@ -66,17 +66,10 @@ struct ClientObject {
 void
 AnsweredDuring(SharedMemoryManager& manager, const char* call)
 {
-  // The other thread's call starts at once; a thread that fails before it
-  // would leave this loop waiting, hence the deadline.
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (slow_calls_under_way() == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      std::fprintf(stderr, "  %s never started\n", call);
-      failures++;
-      return;
-    }
-    std::this_thread::yield();
+  if (!WaitUntil([] { return slow_calls_under_way() != 0; })) {
+    std::fprintf(stderr, "  %s never started\n", call);
+    failures++;
+    return;
   }
   void* address = nullptr;
   TRITONSERVER_MemoryType type = TRITONSERVER_MEMORY_GPU;
