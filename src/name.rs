@@ -318,6 +318,22 @@ fn replace_slashes_in_word(word: u64) -> u64 {
     word + (high >> 7) * u64::from(b'_' - b'/')
 }
 
+/// Whether `key`, under the `posix` policy, is a system name as it stands
+/// and can name no region reserved for Triton's backends: after its
+/// leading slashes it is not empty, at most [`POSIX_NAME_MAX`] bytes long,
+/// holds no NUL and no `/`, and does not start with `triton`. One pass, for
+/// the open path, which then skips the checks that give each refusal its
+/// reason; a key this answers `false` for goes through them. It implies
+/// that [`NamingPolicy::Posix`] accepts `key` as its own system name and
+/// that [`is_reserved`] without host prefixes is false (pinned by a test).
+pub(crate) fn is_plain_posix_name(key: &[u8]) -> bool {
+    let rest = strip_leading_slashes(key);
+    !rest.is_empty()
+        && rest.len() <= POSIX_NAME_MAX
+        && !rest.starts_with(b"triton")
+        && holds_bytes(rest, [0, b'/']) == [false, false]
+}
+
 /// `name` without its leading slashes.
 pub fn strip_leading_slashes(name: &[u8]) -> &[u8] {
     let start = name.iter().position(|&b| b != b'/').unwrap_or(name.len());
@@ -486,6 +502,63 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_plain_posix_name_passes_the_posix_checks_and_is_never_reserved() {
+        // Every key of up to four bytes (two under miri) from the bytes the
+        // checks look at, and keys at the length limit and the prefixes.
+        let alphabet: &[u8] = &[b'/', b't', b'r', b'i', b'o', b'n', b'_', b'a', 0, 0x80];
+        let longest = if cfg!(miri) { 2 } else { 4 };
+        let mut keys: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut last: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in 0..longest {
+            last = last
+                .iter()
+                .flat_map(|k| alphabet.iter().map(move |&b| [&k[..], &[b]].concat()))
+                .collect();
+            keys.extend(last.iter().cloned());
+        }
+        for special in [
+            &b"triton"[..],
+            b"/tritonx",
+            b"/triton_python_backend_shm_region_1",
+            b"//triton_x_backend_shm_region_",
+            b"/tritox",
+            b"/input0",
+        ] {
+            keys.push(special.to_vec());
+        }
+        for len in [POSIX_NAME_MAX - 1, POSIX_NAME_MAX, POSIX_NAME_MAX + 1] {
+            keys.push(vec![b'a'; len]);
+            keys.push([&b"//"[..], &vec![b'a'; len]].concat());
+        }
+        let mut plain_keys = 0;
+        for key in &keys {
+            let accepted = NamingPolicy::Posix
+                .system_name_cow(key)
+                .is_ok_and(|system| system[..] == key[..]);
+            let reserved = is_reserved(key, &[]);
+            if is_plain_posix_name(key) {
+                plain_keys += 1;
+                assert!(
+                    accepted && !reserved,
+                    "{:?}",
+                    key.escape_ascii().to_string()
+                );
+            } else if accepted && !strip_leading_slashes(key).starts_with(b"triton") {
+                panic!(
+                    "{:?} is an ordinary key: it should take the direct path",
+                    key.escape_ascii().to_string()
+                );
+            }
+        }
+        // Not vacuous: a good share of the keys take the direct path.
+        assert!(
+            plain_keys >= keys.len() / 4,
+            "{plain_keys} of {}",
+            keys.len()
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use crate::journal::SlotRef;
 use crate::log::{log_at, Level};
 use crate::name::{self, CName, NamingPolicy, DARWIN_NAME_MAX};
-use crate::os::{Identity, Mapping, OpenFlags};
+use crate::os::{self, Identity, Mapping, OpenFlags, ShmBackend};
 use crate::registry::{c_name, Hold, Journaling, Registry};
 use crate::status::{Error, Result, Status};
 use std::borrow::Cow;
@@ -162,6 +162,45 @@ impl Registry {
         self.open_region_named(key, None, offset, byte_size, Tracking::Untracked)
     }
 
+    /// Map `byte_size` bytes at `offset` of the region a client created
+    /// under `key`, and keep nothing of it: the checks, names tried, order
+    /// and errors of [`Registry::open_region_untracked`], but the result is
+    /// the bare [`Mapping`] (unmapped when dropped or by [`Mapping::unmap`]),
+    /// not a [`Region`]. The registry neither tracks nor counts it (not in
+    /// [`Stats::mapped_bytes`] either), and no allocation is made. For a
+    /// server that keeps its own table of what it mapped and unlinks
+    /// nothing: Triton's, whose registration and unregistration it keeps
+    /// as cheap as the system calls they make.
+    ///
+    /// Errors: those of [`Registry::open_region_untracked`].
+    ///
+    /// [`Stats::mapped_bytes`]: crate::registry::Stats::mapped_bytes
+    pub fn map_client_region(
+        &self,
+        key: &[u8],
+        offset: usize,
+        byte_size: usize,
+    ) -> Result<Mapping> {
+        self.map_client_region_named(key, None, offset, byte_size)
+    }
+
+    fn map_client_region_named(
+        &self,
+        key: &[u8],
+        c_key: Option<&CStr>,
+        offset: usize,
+        byte_size: usize,
+    ) -> Result<Mapping> {
+        let opened = self.open_and_map(key, c_key, offset, byte_size, Tracking::Untracked)?;
+        log_at!(
+            Level::Debug,
+            "mapped '{}' as '{}' for the caller",
+            key.escape_ascii(),
+            opened.name.of_key(key).escape_ascii()
+        );
+        Ok(opened.mapping)
+    }
+
     /// [`Registry::open_region`] (or, `Untracked`,
     /// [`Registry::open_region_untracked`]) for a key that came as a C
     /// string (the C ABI): under `posix`, where the system name is the key,
@@ -186,6 +225,72 @@ impl Registry {
         byte_size: usize,
         tracking: Tracking,
     ) -> Result<Region> {
+        let opened = self.open_and_map(key, c_key, offset, byte_size, tracking)?;
+        let opened_name = opened.name.of_key(key);
+        let (kept, entry) = match tracking {
+            Tracking::Tracked => {
+                let shared: Arc<[u8]> = key.into();
+                let (_, generation) = self.track(
+                    &shared,
+                    Cow::Borrowed(opened_name),
+                    false,
+                    Hold::Region,
+                    Journaling::No,
+                    opened.identity,
+                )?;
+                (RegionKey::Shared(shared), Some(generation))
+            }
+            Tracking::Untracked => {
+                log_at!(
+                    Level::Debug,
+                    "mapped '{}' as '{}', untracked",
+                    key.escape_ascii(),
+                    opened_name.escape_ascii()
+                );
+                (RegionKey::own(key), None)
+            }
+        };
+        Ok(self.new_region(kept, opened.name, opened.mapping, byte_size, entry))
+    }
+
+    /// The checks, the open and the map of [`Registry::open_region`].
+    ///
+    /// The common case of a server's registration goes straight to the
+    /// system first ([`Registry::map_directly`]); if that does not apply or
+    /// a system call fails, the general path below repeats the steps and
+    /// gives the reason. Either way the result is the one the general path
+    /// gives for the object as it is at the time.
+    #[inline]
+    fn open_and_map(
+        &self,
+        key: &[u8],
+        c_key: Option<&CStr>,
+        offset: usize,
+        byte_size: usize,
+        tracking: Tracking,
+    ) -> Result<OpenedMapping> {
+        if let Some(mapping) = self.map_directly(key, c_key, offset, byte_size, tracking) {
+            return Ok(OpenedMapping {
+                mapping,
+                name: SystemName::Key,
+                identity: None,
+            });
+        }
+        self.open_and_map_generally(key, c_key, offset, byte_size, tracking)
+    }
+
+    /// [`Registry::open_and_map`] through the registry's backend, every
+    /// step checked and every refusal explained.
+    #[inline(never)]
+    fn open_and_map_generally(
+        &self,
+        key: &[u8],
+        c_key: Option<&CStr>,
+        offset: usize,
+        byte_size: usize,
+        tracking: Tracking,
+    ) -> Result<OpenedMapping> {
+        let backend = self.backend();
         // The object is looked for before the size is judged: a key that
         // names nothing is NOT_FOUND whatever the size, as Triton's server
         // reports a missing key before its size.
@@ -202,7 +307,7 @@ impl Registry {
                 format!("offset {offset} + byte_size {byte_size} overflows"),
             )
         })?;
-        let (size, identity) = self.object_size(fd.as_fd(), opened_name, key)?;
+        let (size, identity) = object_size(backend, fd.as_fd(), tracking, opened_name, key)?;
         if u64::try_from(end).map_or(true, |end| end > size) {
             return Err(Error::new(
                 Status::OUT_OF_BOUNDS,
@@ -220,41 +325,53 @@ impl Registry {
                 format!("offset {offset} does not fit a file offset"),
             )
         })?;
-        let mapping = self
-            .backend()
+        let mapping = backend
             .map(fd.as_fd(), offset64, byte_size)
             .map_err(|errno| os_error(errno, "mmap", opened_name, key))?;
         drop(fd);
-        let (kept, entry) = match tracking {
-            Tracking::Tracked => {
-                let shared: Arc<[u8]> = key.into();
-                let (_, generation) = self.track(
-                    &shared,
-                    Cow::Borrowed(opened_name),
-                    false,
-                    Hold::Region,
-                    Journaling::No,
-                    identity,
-                )?;
-                (RegionKey::Shared(shared), Some(generation))
-            }
-            Tracking::Untracked => {
-                log_at!(
-                    Level::Debug,
-                    "mapped '{}' as '{}', untracked",
-                    key.escape_ascii(),
-                    opened_name.escape_ascii()
-                );
-                (RegionKey::own(key), None)
-            }
-        };
-        Ok(self.new_region(kept, opened, mapping, byte_size, entry))
+        Ok(OpenedMapping {
+            mapping,
+            name: opened,
+            identity,
+        })
+    }
+
+    /// [`os::map_existing`] (the system calls with nothing between them)
+    /// for the common case of a server's registration, where none of the
+    /// general path's steps has anything to decide: an untracked region
+    /// (nothing to collide with, no identity to keep), the real system,
+    /// `posix` naming without host-reserved prefixes, a plain key (its own
+    /// system name and never a reserved one: [`name::is_plain_posix_name`])
+    /// that came as a C string, `byte_size` > 0 and an end that does not
+    /// overflow. `None` in any other case, or when a system call failed.
+    #[inline]
+    fn map_directly(
+        &self,
+        key: &[u8],
+        c_key: Option<&CStr>,
+        offset: usize,
+        byte_size: usize,
+        tracking: Tracking,
+    ) -> Option<Mapping> {
+        let options = self.options();
+        let applies = tracking == Tracking::Untracked
+            && self.opens_through_the_system()
+            && options.naming == NamingPolicy::Posix
+            && options.reserved_prefixes.is_empty()
+            && byte_size > 0
+            && offset.checked_add(byte_size).is_some()
+            && name::is_plain_posix_name(key);
+        if !applies {
+            return None;
+        }
+        os::map_existing(c_key?, offset, byte_size)
     }
 
     /// `posix`: open the object of `key`'s system name, the one name there
-    /// is to try. A collision shows before the system call. The system name
-    /// is the key itself: `c_key` when the caller has it as a C string,
-    /// else built on the stack. An untracked region cannot collide.
+    /// is to try. A collision shows before
+    /// the system call. The system name is the key itself: `c_key` when the
+    /// caller has it as a C string, else built on the stack. An untracked
+    /// region cannot collide.
     fn open_system_name(
         &self,
         key: &[u8],
@@ -316,26 +433,6 @@ impl Registry {
             }
         }
         Err(not_found(key, &tried, &candidates))
-    }
-
-    /// The size of the object open as `fd`, and its identity, which an
-    /// unlink checks later (policy `All`), from one `fstat`; a backend
-    /// that keeps no identity gives the size alone.
-    fn object_size(
-        &self,
-        fd: BorrowedFd<'_>,
-        system: &[u8],
-        key: &[u8],
-    ) -> Result<(u64, Option<Identity>)> {
-        let backend = self.backend();
-        match backend.identity(fd) {
-            Ok(identity) => Ok((identity.size, Some(identity))),
-            Err(libc::ENOSYS) => backend
-                .size(fd)
-                .map(|size| (size, None))
-                .map_err(|errno| os_error(errno, "fstat", system, key)),
-            Err(errno) => Err(os_error(errno, "fstat", system, key)),
-        }
     }
 
     /// Create, size and map a new region of `byte_size` bytes under `key`:
@@ -540,6 +637,39 @@ impl Registry {
             released: false,
             entry,
         }
+    }
+}
+
+/// What [`Registry::open_and_map`] opened: the mapping, the name it was
+/// found under, and the object's identity where the backend keeps one.
+struct OpenedMapping {
+    mapping: Mapping,
+    name: SystemName,
+    identity: Option<Identity>,
+}
+
+/// The size of the object open as `fd`, and, for a tracked region, its
+/// identity, which an unlink checks later (policy `All`), from one `fstat`;
+/// a backend that keeps no identity gives the size alone, and so does an
+/// untracked region, which nothing unlinks.
+fn object_size(
+    backend: &dyn ShmBackend,
+    fd: BorrowedFd<'_>,
+    tracking: Tracking,
+    system: &[u8],
+    key: &[u8],
+) -> Result<(u64, Option<Identity>)> {
+    let identity = match tracking {
+        Tracking::Tracked => backend.identity(fd),
+        Tracking::Untracked => Err(libc::ENOSYS),
+    };
+    match identity {
+        Ok(identity) => Ok((identity.size, Some(identity))),
+        Err(libc::ENOSYS) => backend
+            .size(fd)
+            .map(|size| (size, None))
+            .map_err(|errno| os_error(errno, "fstat", system, key)),
+        Err(errno) => Err(os_error(errno, "fstat", system, key)),
     }
 }
 

@@ -210,6 +210,41 @@ macro_rules! lifecycle_suite {
             }
 
             #[test]
+            fn a_client_region_mapped_for_the_caller_reads_its_bytes_and_is_kept_nowhere() {
+                let client = darwin();
+                let server = darwin();
+                let key = unique_key("mapc");
+                let owned = client.create_region(key.as_bytes(), 4096).unwrap();
+                assert!(owned.write_at(10, b"abc"));
+                let mapped = server.map_client_region(key.as_bytes(), 10, 3).unwrap();
+                let mut out = [0u8; 3];
+                assert!(mapped.read_at(0, &mut out));
+                assert_eq!(&out, b"abc");
+                assert_eq!(server.count(), 0);
+                assert_eq!(server.stats().mapped_bytes, 0);
+                mapped.unmap().unwrap();
+                // The refusals are those of an untracked region, in order.
+                // (macOS rounds the 4096 bytes up to a 16 KiB page.)
+                for (offset, byte_size) in [(0, 0), (16384, 1), (usize::MAX, 2)] {
+                    let by_map = server
+                        .map_client_region(key.as_bytes(), offset, byte_size)
+                        .unwrap_err();
+                    let by_region = server
+                        .open_region_untracked(key.as_bytes(), offset, byte_size)
+                        .unwrap_err();
+                    assert_eq!(by_map.status(), by_region.status(), "{by_map}");
+                    assert_eq!(by_map.message(), by_region.message());
+                }
+                for refused in [&b"/host_private_x"[..], b"/triton_x_backend_shm_region_1"] {
+                    let by_map = server.map_client_region(refused, 0, 1).unwrap_err();
+                    assert_eq!(by_map.status(), Status::RESERVED_NAME, "{by_map}");
+                }
+                owned.close().unwrap();
+                let gone = server.map_client_region(key.as_bytes(), 0, 1).unwrap_err();
+                assert_eq!(gone.status(), Status::NOT_FOUND, "{gone}");
+            }
+
+            #[test]
             fn dropping_a_created_region_unlinks_it() {
                 let reg = darwin();
                 let key = unique_key("drop");

@@ -24,8 +24,8 @@ mod xnu_model;
 
 pub use boot_id::boot_id;
 pub use mapping::Mapping;
-pub(crate) use posix::page_size;
 pub use posix::Posix;
+pub(crate) use posix::{map_existing, page_size};
 pub use process::current_pid;
 /// Public for the `triton-shm` tool only, with no stability promise.
 #[doc(hidden)]
@@ -102,6 +102,16 @@ impl Identity {
 pub trait ShmBackend: Send + Sync {
     /// A short name for messages, e.g. `"posix"`.
     fn name(&self) -> &'static str;
+
+    /// Whether this is the library's own backend for the real operating
+    /// system ([`Posix`]), which a registry then calls directly rather than
+    /// through the trait object: a registration's path runs between system
+    /// calls, where every indirect call costs. Any other backend, even one
+    /// that passes calls on to the system, answers `false`, so that its
+    /// methods are the ones called.
+    fn is_system(&self) -> bool {
+        false
+    }
 
     /// `shm_open(name, O_RDWR | flags, 0600)`.
     fn open(&self, name: &CStr, flags: OpenFlags) -> Result<OwnedFd, i32>;

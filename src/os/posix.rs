@@ -7,9 +7,7 @@ use nix::sys::mman::{MapFlags, ProtFlags};
 use nix::sys::stat::Mode;
 use std::ffi::CStr;
 use std::num::NonZeroUsize;
-#[cfg(target_os = "linux")]
-use std::os::fd::AsFd;
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 #[cfg(target_os = "linux")]
 use std::os::unix::ffi::OsStrExt;
 
@@ -99,9 +97,49 @@ pub(crate) fn map_aligned(
     map_window(fd, page_window(offset, len, page)?)
 }
 
+/// Open the existing object `name` read-write, check that `byte_size`
+/// bytes at `offset` lie within it, and map them (from the page at or below
+/// `offset`): `shm_open`, `fstat`, `mmap` and `close`, with nothing between
+/// them but the bounds check. `None` when any step fails, without saying
+/// which: the caller's general path, which repeats the steps through the
+/// registry's backend, gives the reason. `name` must be one the naming
+/// policy accepts as it stands (glibc and libSystem check it again).
+pub(crate) fn map_existing(name: &CStr, offset: usize, byte_size: usize) -> Option<Mapping> {
+    let end = u64::try_from(offset.checked_add(byte_size)?).ok()?;
+    // SAFETY: `name` is a NUL-terminated string; shm_open only reads it.
+    let fd = unsafe { libc::shm_open(name.as_ptr(), libc::O_RDWR, 0) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: `fd` was just returned by a successful shm_open and nothing
+    // else owns it; the OwnedFd closes it on every path below.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `fd` is open and `st` is writable for one `stat`.
+    if unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: fstat succeeded, so it filled `st`.
+    let size = unsafe { st.assume_init() }.st_size;
+    if u64::try_from(size).map_or(true, |size| end > size) {
+        return None;
+    }
+    map_aligned(
+        fd.as_fd(),
+        u64::try_from(offset).ok()?,
+        byte_size,
+        page_size(),
+    )
+    .ok()
+}
+
 impl ShmBackend for Posix {
     fn name(&self) -> &'static str {
         "posix"
+    }
+
+    fn is_system(&self) -> bool {
+        true
     }
 
     fn open(&self, name: &CStr, flags: OpenFlags) -> Result<OwnedFd, i32> {

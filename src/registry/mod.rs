@@ -101,6 +101,9 @@ pub struct Registry {
 struct Inner {
     options: Options,
     backend: &'static dyn ShmBackend,
+    /// `backend.is_system()`, asked once: opening a region then calls
+    /// [`os::Posix`] directly (see [`Registry::opens_through_the_system`]).
+    system_backend: bool,
     /// Keyed by identity (see [`crate::name::NamingPolicy::identity`]), so two
     /// keys that reach one object cannot both be tracked.
     entries: Shards,
@@ -210,6 +213,7 @@ impl Registry {
             inner: Arc::new(Inner {
                 options,
                 backend,
+                system_backend: backend.is_system(),
                 entries: Shards::new(),
                 journaled: !matches!(journal, JournalSlot::Off),
                 journal: Mutex::new(journal),
@@ -226,6 +230,12 @@ impl Registry {
     /// The backend this registry makes its system calls through.
     pub fn backend(&self) -> &'static dyn ShmBackend {
         self.inner.backend
+    }
+
+    /// Whether the backend is the real operating system's ([`os::Posix`]),
+    /// which the open path then calls without the trait object.
+    pub(crate) fn opens_through_the_system(&self) -> bool {
+        self.inner.system_backend
     }
 
     /// The name the naming policy hands the OS for `key`.
