@@ -107,7 +107,9 @@
   EXPORT(F_STATS_FORMAT_SIZED, stats_format_sized)                 \
   EXPORT(F_REGISTRY_CLEANUP_ALL_SIZED, registry_cleanup_all_sized) \
   EXPORT(F_CLEANUP_ALL_SIZED, cleanup_all_sized)                   \
-  EXPORT(F_REAP_STALE_SIZED, reap_stale_sized)
+  EXPORT(F_REAP_STALE_SIZED, reap_stale_sized)                     \
+  EXPORT(F_MAPPING_OPEN, mapping_open)                             \
+  EXPORT(F_MAPPING_CLOSE, mapping_close)
 
 #define NOT_IN_CORPUS(NO_ROWS)                                                          \
   NO_ROWS(last_errno, "takes no argument")                                              \
@@ -375,6 +377,50 @@ static const bad_case cases[] = {
      .name = "/%", .size = OBJ + 1, .setup = S_OBJECT, .expected = TRITON_SHM_OUT_OF_BOUNDS},
     {.fn = F_REGION_OPEN, .what = "darwin offset SIZE_MAX", .obj = R_DARWIN, .name = "/%",
      .offset = SIZE_MAX, .size = 2, .setup = S_OBJECT, .expected = TRITON_SHM_OUT_OF_BOUNDS},
+
+    /* ---- mapping_open: region_open's checks, in its order; the plain names
+     * that take the direct path to the system are refused alike ----------- */
+    {.fn = F_MAPPING_OPEN, .what = "reg NULL", .null_arg = "reg", .obj = R_NULL, .name = "/%",
+     .size = 1, .setup = S_OBJECT, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_MAPPING_OPEN, .what = "key NULL", .null_arg = "key", .size = 1,
+     .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_MAPPING_OPEN, .what = "out NULL", .null_arg = "out", .name = "/%", .size = 1,
+     .out = O_NULL, .setup = S_OBJECT, .expected = TRITON_SHM_NULL_ARGUMENT},
+    {.fn = F_MAPPING_OPEN, .what = "byte_size 0", .name = "/%", .size = 0, .setup = S_OBJECT,
+     .expected = TRITON_SHM_INVALID_ARGUMENT},
+    {.fn = F_MAPPING_OPEN, .what = "byte_size 0, no object (looked for first)", .name = "/%",
+     .size = 0, .expected = TRITON_SHM_NOT_FOUND},
+    {.fn = F_MAPPING_OPEN, .what = "flags 1 (it has none)", .name = "/%", .size = 1, .flags = 1,
+     .setup = S_OBJECT, .expected = TRITON_SHM_INVALID_ARGUMENT},
+    {.fn = F_MAPPING_OPEN, .what = "posix \"\"", .name = "", .size = 1,
+     .expected = TRITON_SHM_INVALID_NAME},
+    {.fn = F_MAPPING_OPEN, .what = "posix inner slash", .name = "/%/a", .size = 1,
+     .expected = TRITON_SHM_INVALID_NAME},
+    {.fn = F_MAPPING_OPEN, .what = "posix one byte over", .name = "/%", .pad = POSIX_OVER,
+     .size = 1, .expected = TRITON_SHM_NAME_TOO_LONG},
+    {.fn = F_MAPPING_OPEN, .what = "reserved python, \"/\", the object there",
+     .name = "/triton_python_backend_shm_region_%", .size = 1, .setup = S_OBJECT,
+     .expected = TRITON_SHM_RESERVED_NAME},
+    {.fn = F_MAPPING_OPEN, .what = "host-reserved prefix, the object there", .obj = R_HOST,
+     .name = "//host_private_%", .size = 1, .setup = S_OBJECT,
+     .expected = TRITON_SHM_RESERVED_NAME},
+    {.fn = F_MAPPING_OPEN, .what = "no such object (posix)", .name = "/%", .size = 1,
+     .expected = TRITON_SHM_NOT_FOUND},
+    {.fn = F_MAPPING_OPEN, .what = "no such object (darwin)", .obj = R_DARWIN, .name = "/%",
+     .size = 1, .expected = TRITON_SHM_NOT_FOUND},
+    {.fn = F_MAPPING_OPEN, .what = "posix \"//x\" while \"/x\" is tracked (no collision)",
+     .name = "//%", .size = 1, .setup = S_TRACK_OTHER, .other = "/%",
+     .expected = TRITON_SHM_NOT_FOUND},
+    {.fn = F_MAPPING_OPEN, .what = "byte_size one past the object", .name = "/%",
+     .size = OBJ + 1, .setup = S_OBJECT, .expected = TRITON_SHM_OUT_OF_BOUNDS},
+    {.fn = F_MAPPING_OPEN, .what = "offset at the end", .name = "/%", .offset = OBJ, .size = 1,
+     .setup = S_OBJECT, .expected = TRITON_SHM_OUT_OF_BOUNDS},
+    {.fn = F_MAPPING_OPEN, .what = "offset 1, byte_size SIZE_MAX (sum overflows)", .name = "/%",
+     .offset = 1, .size = SIZE_MAX, .setup = S_OBJECT, .expected = TRITON_SHM_OUT_OF_BOUNDS},
+    {.fn = F_MAPPING_OPEN, .what = "darwin byte_size one past the object", .obj = R_DARWIN,
+     .name = "/%", .size = OBJ + 1, .setup = S_OBJECT, .expected = TRITON_SHM_OUT_OF_BOUNDS},
+    {.fn = F_MAPPING_CLOSE, .what = "mapping NULL", .null_arg = "mapping", .obj = R_NULL,
+     .expected = TRITON_SHM_NULL_ARGUMENT},
 
     /* ---- region_create ----------------------------------------------------- */
     {.fn = F_REGION_CREATE, .what = "reg NULL", .null_arg = "reg", .obj = R_NULL, .name = "/%", .size = 1,
@@ -767,6 +813,7 @@ typedef struct row_state {
   size_t written, needed, count_out;
   bool contains_out;
   triton_shm_region *out_region;
+  triton_shm_mapping out_mapping;
   triton_shm_registry *out_registry;
   triton_shm_options opts;
   triton_shm_stats stats_in, stats_out;
@@ -849,6 +896,14 @@ static triton_shm_status call_region_close(row_state *s) {
   (void)s;
   return triton_shm_region_close(NULL);
 }
+static triton_shm_status call_mapping_open(row_state *s) {
+  return triton_shm_mapping_open(s->reg, s->name, s->c->offset, s->c->size, s->c->flags,
+                                 OUT_ARG(s, out_mapping));
+}
+static triton_shm_status call_mapping_close(row_state *s) {
+  (void)s;
+  return triton_shm_mapping_close(NULL);
+}
 static triton_shm_status call_register_region(row_state *s) {
   return triton_shm_register_region(s->name);
 }
@@ -928,6 +983,7 @@ static void row_init(row_state *s, const bad_case *c, size_t row) {
   s->count_out = UNTOUCHED_SIZE;
   s->contains_out = true;
   s->out_region = REGION_SENTINEL;
+  memset(&s->out_mapping, FILL, sizeof s->out_mapping);
   s->out_registry = REGISTRY_SENTINEL;
   memset(&s->stats_out, FILL, sizeof s->stats_out);
   memset(&s->cleanup_report, FILL, sizeof s->cleanup_report);
@@ -1075,6 +1131,7 @@ static void verify_outputs(const row_state *s) {
     CHECK(is_all(s->buf, sizeof s->buf, FILL));
   }
   CHECK(s->out_region == REGION_SENTINEL);
+  CHECK(is_all(&s->out_mapping, sizeof s->out_mapping, FILL));
   CHECK(s->out_registry == REGISTRY_SENTINEL);
   CHECK_SIZE(s->count_out, UNTOUCHED_SIZE);
   if (c->fn == F_REGISTRY_CONTAINS && c->out != O_NULL && got == TRITON_SHM_OK) {
@@ -1129,6 +1186,9 @@ static void verify_nothing_left(const row_state *s) {
 static void row_teardown(row_state *s) {
   if (s->out_region != REGION_SENTINEL && s->out_region != NULL) {
     triton_shm_region_close(s->out_region);
+  }
+  if (!is_all(&s->out_mapping, sizeof s->out_mapping, FILL)) {
+    triton_shm_mapping_close(&s->out_mapping);
   }
   if (s->out_registry != REGISTRY_SENTINEL && s->out_registry != NULL) {
     triton_shm_registry_free(s->out_registry);

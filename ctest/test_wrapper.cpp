@@ -484,6 +484,27 @@ void RegionsMapCloseAndCount() {
   EXPECT_CODE(peek.Close(), TRITON_SHM_OK);
   EXPECT(registry.GetStats().mapped_bytes == size + 3);
 
+  // A mapping: nothing counted, nothing tracked; moves carry it, closing
+  // twice does nothing, and the destructor unmaps.
+  {
+    auto [mapped, mapping] = registry.MapClientRegion(key, 4097, 3);
+    EXPECT_CODE(mapped, TRITON_SHM_OK);
+    EXPECT(mapping.data() != nullptr && std::memcmp(mapping.data(), "xyz", 3) == 0);
+    EXPECT(mapping.get().length == 4097 % 4096 + 3 || mapping.get().length == 4097 + 3);
+    EXPECT(registry.GetStats().mapped_bytes == size + 3);
+    EXPECT(registry.Count() == 1);
+    triton_shm::Mapping moved_mapping = std::move(mapping);
+    EXPECT(mapping.empty() && mapping.data() == nullptr && !moved_mapping.empty());
+    EXPECT_CODE(moved_mapping.Close(), TRITON_SHM_OK);
+    EXPECT(moved_mapping.empty());
+    EXPECT_CODE(moved_mapping.Close(), TRITON_SHM_OK);
+    auto [kept, in_scope] = registry.MapClientRegion(key, 0, 1);
+    EXPECT_CODE(kept, TRITON_SHM_OK);
+    auto [past, no_mapping] = registry.MapClientRegion(key, size, 1);
+    EXPECT_CODE(past, TRITON_SHM_OUT_OF_BOUNDS);
+    EXPECT(no_mapping.empty());
+  }
+
   auto [refused, none] = registry.OpenRegion(key, size, 1);
   EXPECT_CODE(refused, TRITON_SHM_OUT_OF_BOUNDS);
   EXPECT(none.empty());

@@ -240,6 +240,33 @@ typedef void (*triton_shm_log_callback)(triton_shm_log_level level,
                                         void *user_data);
 
 /**
+ * A client's region as `triton_shm_mapping_open` mapped it, held by the
+ * caller (on its stack or inside its own table entry): the library keeps
+ * nothing of it. All zero means "not mapped"; `triton_shm_mapping_close`
+ * leaves it so.
+ *
+ * Its layout is fixed: it will never grow (a mapping needs nothing more),
+ * so it is not passed with its size.
+ */
+typedef struct triton_shm_mapping {
+  /**
+   * The byte at the offset asked for: the caller's data, `byte_size`
+   * bytes long. NULL when not mapped.
+   */
+  void *data;
+  /**
+   * Where the mapping starts, as `mmap` returned it: the page boundary at
+   * or below the offset. What `triton_shm_mapping_close` unmaps.
+   */
+  void *base;
+  /**
+   * The mapping's length in bytes from `base`: `data - base` plus
+   * `byte_size`.
+   */
+  size_t length;
+} triton_shm_mapping;
+
+/**
  * Settings for `triton_shm_registry_new`. Always fill it with
  * `triton_shm_options_init` first, then change the fields you need: fields
  * may be appended in later minor versions, and `struct_size` tells the
@@ -512,6 +539,67 @@ int32_t triton_shm_last_errno(void);
  * long as it is installed; `user_data` is whatever that function expects.
  */
 triton_shm_status triton_shm_set_log_callback(triton_shm_log_callback callback, void *user_data);
+
+/**
+ * Map `byte_size` bytes at `offset` of the shared-memory region a client
+ * created under `key` into `*out`, keeping nothing of it in the library:
+ * the server side of Triton's `RegisterSystemSharedMemory` for a host that
+ * keeps its own table of what it mapped and unlinks nothing. It runs the
+ * name checks, tries the names and judges the size exactly as
+ * `triton_shm_region_open` with `TRITON_SHM_OPEN_UNTRACKED` does, and
+ * closes the descriptor before returning; what it saves is the region
+ * handle (no allocation, no registry counters: the mapping is not counted
+ * in `triton_shm_stats.mapped_bytes`), so that a registration costs little
+ * more than its system calls.
+ *
+ * Arguments: `reg` the registry (its naming policy and reserved prefixes
+ * apply); `key` a NUL-terminated name; `offset` need not be page-aligned;
+ * `flags` must be 0; `*out` receives the mapping, only on success.
+ *
+ * Returns `TRITON_SHM_OK` and the statuses of `triton_shm_region_open`
+ * with `TRITON_SHM_OPEN_UNTRACKED`: `TRITON_SHM_NULL_ARGUMENT` (`reg`,
+ * `key`, `out`); `TRITON_SHM_INVALID_ARGUMENT` (`byte_size` 0, non-zero
+ * `flags`); `TRITON_SHM_OUT_OF_BOUNDS`; `TRITON_SHM_INVALID_NAME`;
+ * `TRITON_SHM_RESERVED_NAME`; `TRITON_SHM_NOT_FOUND`;
+ * `TRITON_SHM_NAME_TOO_LONG`; `TRITON_SHM_PERMISSION_DENIED`;
+ * `TRITON_SHM_OS_ERROR`.
+ *
+ * Ownership: the caller owns the mapping in `*out` and ends it with
+ * `triton_shm_mapping_close`; it does not depend on `reg`, which may be
+ * freed first.
+ *
+ * # Safety
+ * `reg` is NULL or a live registry; `key` is NULL or a NUL-terminated
+ * string; `out` is NULL or writable.
+ */
+triton_shm_status triton_shm_mapping_open(struct triton_shm_registry *reg,
+                                          const char *key,
+                                          size_t offset,
+                                          size_t byte_size,
+                                          uint32_t flags,
+                                          struct triton_shm_mapping *out);
+
+/**
+ * Unmap a mapping `triton_shm_mapping_open` made and set `*mapping` to all
+ * zero. A mapping that is all zero (never mapped, or closed already) is
+ * left alone: closing twice does nothing.
+ *
+ * Returns `TRITON_SHM_OK`; `TRITON_SHM_NULL_ARGUMENT` (`mapping`);
+ * `TRITON_SHM_INVALID_ARGUMENT` when `base` is set but `data` does not lie
+ * in `[base, base + length)` (a struct `triton_shm_mapping_open` did not
+ * fill; nothing is unmapped); `TRITON_SHM_OS_ERROR` when `munmap` failed:
+ * then nothing changed, `*mapping` is still mapped and usable, and the
+ * call can be retried.
+ *
+ * Ownership: `*mapping` stays the caller's.
+ *
+ * # Safety
+ * `mapping` is NULL, or points to a struct that is all zero or holds what
+ * `triton_shm_mapping_open` wrote there (copies of it included: close one
+ * copy only), not used by another thread during the call. The caller uses
+ * no pointer into the mapping after it is closed.
+ */
+triton_shm_status triton_shm_mapping_close(struct triton_shm_mapping *mapping);
 
 /**
  * The seed's `NormalizeSharedMemoryName`: strip every leading `/`, replace

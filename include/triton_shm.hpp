@@ -281,6 +281,49 @@ class Region {
   std::unique_ptr<triton_shm_region, detail::RegionCloser> handle_;
 };
 
+// A client's region mapped for the caller (triton_shm_mapping), from
+// Registry::MapClientRegion: the library keeps nothing of it, so it can live
+// inside the caller's own table entry and outlive the registry.
+//
+// Movable, not copyable. The destructor, and move assignment over a mapping,
+// unmap it; Close() does the same and reports the status. An empty Mapping
+// (default-constructed, moved from, closed, or from a failed map) holds
+// nothing.
+class Mapping {
+ public:
+  Mapping() noexcept = default;
+  // Take ownership of what triton_shm_mapping_open wrote.
+  explicit Mapping(const triton_shm_mapping& mapping) noexcept : mapping_(mapping) {}
+  Mapping(Mapping&& other) noexcept : mapping_(other.mapping_) { other.mapping_ = {}; }
+  Mapping& operator=(Mapping&& other) noexcept {
+    if (this != &other) {
+      (void)triton_shm_mapping_close(&mapping_);
+      mapping_ = other.mapping_;
+      other.mapping_ = {};
+    }
+    return *this;
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (mapping_.base != nullptr) (void)triton_shm_mapping_close(&mapping_);
+  }
+
+  // Unmap (triton_shm_mapping_close). When munmap fails
+  // (TRITON_SHM_OS_ERROR) nothing changed: the mapping is kept and Close()
+  // may be called again.
+  Status Close() { return Status::FromLastError(triton_shm_mapping_close(&mapping_)); }
+
+  // The byte at the offset asked for; nullptr when empty.
+  void* data() const noexcept { return mapping_.data; }
+  // The C struct, still owned by this object.
+  const triton_shm_mapping& get() const noexcept { return mapping_; }
+  bool empty() const noexcept { return mapping_.base == nullptr; }
+
+ private:
+  triton_shm_mapping mapping_{};
+};
+
 // An owned triton_shm_registry: one per SharedMemoryManager.
 //
 // Movable, not copyable: a std::unique_ptr whose deleter, unless told
@@ -384,6 +427,23 @@ class Registry {
                                                               std::size_t offset,
                                                               std::size_t byte_size) {
     return Open(key, offset, byte_size, TRITON_SHM_OPEN_UNTRACKED);
+  }
+
+  // Map `byte_size` bytes at `offset` of the region a client created under
+  // `key`, checked and found as OpenUntrackedRegion does, into a Mapping the
+  // library keeps nothing of (not even its mapped bytes): the cheapest
+  // registration, for a server with its own table. See
+  // triton_shm_mapping_open for every status.
+  [[nodiscard]] std::pair<Status, Mapping> MapClientRegion(std::string_view key,
+                                                           std::size_t offset,
+                                                           std::size_t byte_size) {
+    auto checked = detail::CString(key);
+    if (!checked.first.ok()) return {std::move(checked.first), Mapping()};
+    triton_shm_mapping mapping{};
+    triton_shm_status s = triton_shm_mapping_open(handle_.get(), checked.second.c_str(), offset,
+                                                  byte_size, 0, &mapping);
+    if (s != TRITON_SHM_OK) return {Status::FromLastError(s), Mapping()};
+    return {Status(), Mapping(mapping)};
   }
 
   // Create and map a new region of `byte_size` bytes under `key` (owned:

@@ -184,6 +184,17 @@ impl Registry {
         self.map_client_region_named(key, None, offset, byte_size)
     }
 
+    /// [`Registry::map_client_region`] for a key that came as a C string
+    /// (see [`Registry::open_region_c`]).
+    pub(crate) fn map_client_region_c(
+        &self,
+        key: &CStr,
+        offset: usize,
+        byte_size: usize,
+    ) -> Result<Mapping> {
+        self.map_client_region_named(key.to_bytes(), Some(key), offset, byte_size)
+    }
+
     fn map_client_region_named(
         &self,
         key: &[u8],

@@ -75,6 +75,12 @@ LAYOUT_FIELD(triton_shm_reap_report, regions_deferred, 56);
 LAYOUT_FIELD(triton_shm_reap_report, regions_in_use, 64);
 LAYOUT_ASSERT(sizeof(triton_shm_reap_report) == 72);
 
+/* A caller-held mapping (0.2): fixed, never grows, passed without a size. */
+LAYOUT_FIELD(triton_shm_mapping, data, 0);
+LAYOUT_FIELD(triton_shm_mapping, base, 8);
+LAYOUT_FIELD(triton_shm_mapping, length, 16);
+LAYOUT_ASSERT(sizeof(triton_shm_mapping) == 24);
+
 /* --- Constants ---------------------------------------------------------------- */
 
 LAYOUT_ASSERT(TRITON_SHM_VERSION_MAJOR == 0);

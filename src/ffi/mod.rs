@@ -14,6 +14,7 @@ mod boundary;
 pub mod errors;
 mod last_error;
 pub mod log;
+pub mod mapping;
 pub mod names;
 pub mod options;
 mod pointers;

@@ -79,6 +79,15 @@ impl Mapping {
 }
 
 impl Mapping {
+    /// Give up ownership without unmapping: the base `mmap` returned, the
+    /// length mapped, and where the data starts in it, as
+    /// [`Mapping::from_raw`] takes them back. Whoever holds them now
+    /// unmaps the range.
+    pub(crate) fn into_raw(self) -> (NonNull<c_void>, usize, usize) {
+        let this = std::mem::ManuallyDrop::new(self);
+        (this.base, this.len, this.data_offset)
+    }
+
     /// Unmap now, reporting a failure. On failure the mapping is still in
     /// place and comes back with the errno, so the caller can keep it (and
     /// try again) instead of losing track of mapped memory.
