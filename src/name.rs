@@ -23,6 +23,7 @@
 //! identity `x`. The registry uses identities to refuse collisions.
 
 use std::borrow::Cow;
+use std::ffi::CStr;
 use std::fmt;
 use std::mem::MaybeUninit;
 
@@ -318,20 +319,21 @@ fn replace_slashes_in_word(word: u64) -> u64 {
     word + (high >> 7) * u64::from(b'_' - b'/')
 }
 
-/// Whether `key`, under the `posix` policy, is a system name as it stands
-/// and can name no region reserved for Triton's backends: after its
-/// leading slashes it is not empty, at most [`POSIX_NAME_MAX`] bytes long,
-/// holds no NUL and no `/`, and does not start with `triton`. One pass, for
-/// the open path, which then skips the checks that give each refusal its
-/// reason; a key this answers `false` for goes through them. It implies
-/// that [`NamingPolicy::Posix`] accepts `key` as its own system name and
-/// that [`is_reserved`] without host prefixes is false (pinned by a test).
-pub(crate) fn is_plain_posix_name(key: &[u8]) -> bool {
-    let rest = strip_leading_slashes(key);
+/// Whether the C string `key`, under the `posix` policy, is a system name
+/// as it stands and can name no region reserved for Triton's backends:
+/// after its leading slashes it is not empty, at most [`POSIX_NAME_MAX`]
+/// bytes long, holds no `/` (a C string holds no NUL), and does not start
+/// with `triton`. One pass, for the open path, which then skips the checks
+/// that give each refusal its reason; a key this answers `false` for goes
+/// through them. It implies that [`NamingPolicy::Posix`] accepts `key` as
+/// its own system name and that [`is_reserved`] without host prefixes is
+/// false (pinned by a test).
+pub(crate) fn is_plain_posix_name(key: &CStr) -> bool {
+    let rest = strip_leading_slashes(key.to_bytes());
     !rest.is_empty()
         && rest.len() <= POSIX_NAME_MAX
         && !rest.starts_with(b"triton")
-        && holds_bytes(rest, [0, b'/']) == [false, false]
+        && !rest.contains(&b'/')
 }
 
 /// `name` without its leading slashes.
@@ -539,7 +541,12 @@ mod tests {
                 .system_name_cow(key)
                 .is_ok_and(|system| system[..] == key[..]);
             let reserved = is_reserved(key, &[]);
-            if is_plain_posix_name(key) {
+            // A key with a NUL cannot come as a C string (nor be accepted).
+            let Ok(c_key) = std::ffi::CString::new(key.clone()) else {
+                assert!(!accepted);
+                continue;
+            };
+            if is_plain_posix_name(&c_key) {
                 plain_keys += 1;
                 assert!(
                     accepted && !reserved,

@@ -280,7 +280,7 @@ impl Registry {
         byte_size: usize,
         tracking: Tracking,
     ) -> Result<OpenedMapping> {
-        if let Some(mapping) = self.map_directly(key, c_key, offset, byte_size, tracking) {
+        if let Some(mapping) = self.map_directly(c_key, offset, byte_size, tracking) {
             return Ok(OpenedMapping {
                 mapping,
                 name: SystemName::Key,
@@ -358,12 +358,12 @@ impl Registry {
     #[inline]
     fn map_directly(
         &self,
-        key: &[u8],
         c_key: Option<&CStr>,
         offset: usize,
         byte_size: usize,
         tracking: Tracking,
     ) -> Option<Mapping> {
+        let c_key = c_key?;
         let options = self.options();
         let applies = tracking == Tracking::Untracked
             && self.opens_through_the_system()
@@ -371,11 +371,11 @@ impl Registry {
             && options.reserved_prefixes.is_empty()
             && byte_size > 0
             && offset.checked_add(byte_size).is_some()
-            && name::is_plain_posix_name(key);
+            && name::is_plain_posix_name(c_key);
         if !applies {
             return None;
         }
-        os::map_existing(c_key?, offset, byte_size)
+        os::map_existing(c_key, offset, byte_size)
     }
 
     /// `posix`: open the object of `key`'s system name, the one name there
