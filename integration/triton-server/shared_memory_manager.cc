@@ -166,15 +166,16 @@ ServerRegistry(triton_shm_registry** registry)
 }
 
 // A registered block of system shared memory: the entry Triton's code sees,
-// plus the triton-shm region behind it.
+// plus the triton-shm mapping behind it, held inline (the library keeps
+// nothing of it).
 struct SystemRegion : SharedMemoryManager::SharedMemoryInfo {
   SystemRegion(
       const std::string& name, const std::string& shm_key, size_t offset,
-      size_t byte_size, triton_shm_region* region)
+      size_t byte_size, const triton_shm_mapping& mapping)
       : SharedMemoryManager::SharedMemoryInfo(
             name, shm_key, offset, byte_size, -1 /* no descriptor is kept */,
-            triton_shm_region_data(region), TRITONSERVER_MEMORY_CPU, 0),
-        region_(region)
+            mapping.data, TRITONSERVER_MEMORY_CPU, 0),
+        mapping_(mapping)
   {
   }
 
@@ -183,34 +184,28 @@ struct SystemRegion : SharedMemoryManager::SharedMemoryInfo {
 
   // The last holder of an entry the manager let go of without closing it
   // (the manager was destroyed while a request held the entry) unmaps it.
+  // A closed mapping is all zero.
   ~SystemRegion()
   {
-    if (region_ != nullptr) {
-      (void)triton_shm_region_close(region_);
+    if (mapping_.base != nullptr) {
+      (void)triton_shm_mapping_close(&mapping_);
     }
   }
 
   // Unmap the block; the client's object is never unlinked. When the unmap
-  // fails nothing changes: the region stays mapped and the caller keeps the
+  // fails nothing changes: the block stays mapped and the caller keeps the
   // entry, so a later unregister can try again.
   TRITONSERVER_Error* Close()
   {
-    if (triton_shm_region_unmap(region_) != TRITON_SHM_OK) {
+    if (triton_shm_mapping_close(&mapping_) != TRITON_SHM_OK) {
       return MakeError(
           TRITONSERVER_ERROR_INTERNAL,
           "unable to munmap shared memory region, " + LibraryMessage());
     }
-    triton_shm_region* region = region_;
-    region_ = nullptr;
-    if (triton_shm_region_close(region) != TRITON_SHM_OK) {
-      return MakeError(
-          TRITONSERVER_ERROR_INTERNAL,
-          "unable to release shared memory region, " + LibraryMessage());
-    }
     return nullptr;
   }
 
-  triton_shm_region* region_;
+  triton_shm_mapping mapping_;
 };
 
 // ---- metrics -----------------------------------------------------------------
@@ -783,10 +778,9 @@ SharedMemoryManager::RegisterSystemSharedMemory(
   // Outside the mutex: the name checks, shm_open, fstat, the bounds check
   // (offset + byte_size against the object, overflow included), mmap from
   // the page at or below `offset`, and close on every path.
-  triton_shm_region* region = nullptr;
-  const triton_shm_status status = triton_shm_region_open(
-      registry, shm_key.c_str(), offset, byte_size, TRITON_SHM_OPEN_UNTRACKED,
-      &region);
+  triton_shm_mapping mapping{};
+  const triton_shm_status status = triton_shm_mapping_open(
+      registry, shm_key.c_str(), offset, byte_size, 0 /* flags */, &mapping);
   if (status != TRITON_SHM_OK) {
     if (taken()) {
       return already();
@@ -796,7 +790,7 @@ SharedMemoryManager::RegisterSystemSharedMemory(
         RegistrationError(name, shm_key, status));
   }
   auto entry =
-      std::make_shared<SystemRegion>(name, shm_key, offset, byte_size, region);
+      std::make_shared<SystemRegion>(name, shm_key, offset, byte_size, mapping);
 
   bool inserted = false;
   {
