@@ -106,7 +106,15 @@ pub(crate) fn map_aligned(
 /// policy accepts as it stands (glibc and libSystem check it again).
 pub(crate) fn map_existing(name: &CStr, offset: usize, byte_size: usize) -> Option<Mapping> {
     let end = u64::try_from(offset.checked_add(byte_size)?).ok()?;
+    // libc directly, not nix's wrappers (which check the name's length
+    // again and copy the whole `stat`): about 200 instructions a
+    // registration. No O_CREAT, so the mode is not read; Apple's
+    // `shm_open` is variadic and takes it as an unsigned int.
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
     // SAFETY: `name` is a NUL-terminated string; shm_open only reads it.
+    let fd = unsafe { libc::shm_open(name.as_ptr(), libc::O_RDWR, 0 as libc::c_uint) };
+    #[cfg(not(any(target_os = "macos", target_os = "ios")))]
+    // SAFETY: as above.
     let fd = unsafe { libc::shm_open(name.as_ptr(), libc::O_RDWR, 0) };
     if fd < 0 {
         return None;
