@@ -106,6 +106,21 @@ fn through_a_tracked_region(
     }
 }
 
+/// A posix registry, the key of a new 64 KiB object of this test's, and
+/// 8 bytes at `offset` of it mapped.
+fn a_mapped_object(tag: &str, offset: usize) -> (CRegistry, String, triton_shm_mapping) {
+    let reg = CRegistry::posix();
+    let key = format!("/{}", unique_word(tag));
+    create_object_sized(&key, SIZE as i64);
+    let c_key = cs(&key);
+    let mut m = UNMAPPED;
+    assert_eq!(
+        unsafe { triton_shm_mapping_open(reg.0, c_key.as_ptr(), offset, 8, 0, &mut m) },
+        Status::OK
+    );
+    (reg, key, m)
+}
+
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: shared memory")]
 fn a_mapping_gives_what_a_region_gives_for_every_key_offset_and_size() {
@@ -233,16 +248,9 @@ fn a_flag_is_refused_and_out_is_left_alone() {
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: shared memory")]
 fn closing_twice_or_closing_a_zeroed_mapping_does_nothing() {
-    let reg = CRegistry::posix();
-    let key = format!("/{}", unique_word("mapc"));
-    create_object_sized(&key, SIZE as i64);
-    let c_key = cs(&key);
-    let mut m = UNMAPPED;
-    assert_eq!(unsafe { triton_shm_mapping_close(&mut m) }, Status::OK);
-    assert_eq!(
-        unsafe { triton_shm_mapping_open(reg.0, c_key.as_ptr(), 0, 8, 0, &mut m) },
-        Status::OK
-    );
+    let mut zeroed = UNMAPPED;
+    assert_eq!(unsafe { triton_shm_mapping_close(&mut zeroed) }, Status::OK);
+    let (_reg, key, mut m) = a_mapped_object("mapc", 0);
     assert_eq!(unsafe { triton_shm_mapping_close(&mut m) }, Status::OK);
     assert_eq!(unsafe { triton_shm_mapping_close(&mut m) }, Status::OK);
     assert_eq!(
@@ -255,15 +263,7 @@ fn closing_twice_or_closing_a_zeroed_mapping_does_nothing() {
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: shared memory")]
 fn a_struct_the_library_did_not_fill_is_refused_and_nothing_is_unmapped() {
-    let reg = CRegistry::posix();
-    let key = format!("/{}", unique_word("mapi"));
-    create_object_sized(&key, SIZE as i64);
-    let c_key = cs(&key);
-    let mut m = UNMAPPED;
-    assert_eq!(
-        unsafe { triton_shm_mapping_open(reg.0, c_key.as_ptr(), 0, 8, 0, &mut m) },
-        Status::OK
-    );
+    let (_reg, key, mut m) = a_mapped_object("mapi", 0);
     for bad in [
         triton_shm_mapping { length: 0, ..m },
         triton_shm_mapping {
@@ -296,15 +296,7 @@ fn a_struct_the_library_did_not_fill_is_refused_and_nothing_is_unmapped() {
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: shared memory")]
 fn a_failed_unmap_leaves_the_struct_as_it_was() {
-    let reg = CRegistry::posix();
-    let key = format!("/{}", unique_word("mapu"));
-    create_object_sized(&key, SIZE as i64);
-    let c_key = cs(&key);
-    let mut m = UNMAPPED;
-    assert_eq!(
-        unsafe { triton_shm_mapping_open(reg.0, c_key.as_ptr(), 100, 8, 0, &mut m) },
-        Status::OK
-    );
+    let (_reg, key, mut m) = a_mapped_object("mapu", 100);
     // An unaligned base, with the data still inside the range: munmap
     // refuses it (EINVAL) on Linux and macOS.
     let mut shifted = triton_shm_mapping {
@@ -329,15 +321,7 @@ fn a_failed_unmap_leaves_the_struct_as_it_was() {
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: shared memory")]
 fn a_mapping_outlives_its_registry_and_counts_nowhere() {
-    let reg = CRegistry::posix();
-    let key = format!("/{}", unique_word("mapo"));
-    create_object_sized(&key, SIZE as i64);
-    let c_key = cs(&key);
-    let mut m = UNMAPPED;
-    assert_eq!(
-        unsafe { triton_shm_mapping_open(reg.0, c_key.as_ptr(), 0, 8, 0, &mut m) },
-        Status::OK
-    );
+    let (reg, key, mut m) = a_mapped_object("mapo", 0);
     let mut stats = triton_shm::Stats::default();
     assert_eq!(
         unsafe { triton_shm_registry_stats(reg.0, &mut stats) },
