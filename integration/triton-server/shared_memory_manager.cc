@@ -19,8 +19,9 @@
 // * The registry, one for the process, is made by the first registration,
 //   where an error can be returned to the client; a process whose managers
 //   never register system shared memory (allow_client_shm off) never makes
-//   one. Regions are opened untracked (TRITON_SHM_OPEN_UNTRACKED): the
-//   manager's map already knows them, so the registry keeps no entries.
+//   one. Regions are mapped with triton_shm_mapping_open into the map's
+//   entries: the manager's map already knows them, so the library keeps
+//   nothing of them.
 // * Clients see Triton's own message shapes; the library's detail (names,
 //   errno) goes to LOG_VERBOSE(1).
 // * No system call and no CUDA call runs under the manager's mutex: the
@@ -139,9 +140,9 @@ NewServerRegistry(triton_shm_registry** registry)
 // The server's registry: one for the process, made by the first
 // registration (where its error reaches the client; a later registration
 // tries again) and kept until the process ends. It holds nothing but its
-// options: regions are opened with TRITON_SHM_OPEN_UNTRACKED, since each
-// manager's map is the table of what it opened and nothing a client
-// created is ever unlinked. Found with one atomic load; the mutex only
+// options: regions are mapped with triton_shm_mapping_open, which keeps
+// nothing, since each manager's map is the table of what it opened and
+// nothing a client created is ever unlinked. Found with one atomic load; the mutex only
 // serialises its making.
 std::atomic<triton_shm_registry*> server_registry{nullptr};
 std::mutex server_registry_mu;
