@@ -7,7 +7,7 @@
 mod common;
 
 use common::ffi::{last_message, CRegistry};
-use common::{create_object_sized, cs, remove_object, unique_word};
+use common::{create_object_sized, cs, unique_word, Sweep};
 use std::ffi::{c_char, CString};
 use std::ptr::null_mut;
 use triton_shm::ffi::mapping::*;
@@ -106,19 +106,20 @@ fn through_a_tracked_region(
     }
 }
 
-/// A posix registry, the key of a new 64 KiB object of this test's, and
-/// 8 bytes at `offset` of it mapped.
-fn a_mapped_object(tag: &str, offset: usize) -> (CRegistry, String, triton_shm_mapping) {
+/// A posix registry, a new 64 KiB object of this test's (removed when the
+/// sweep drops), and 8 bytes at `offset` of it mapped.
+fn a_mapped_object(tag: &str, offset: usize) -> (CRegistry, Sweep, triton_shm_mapping) {
     let reg = CRegistry::posix();
     let key = format!("/{}", unique_word(tag));
     create_object_sized(&key, SIZE as i64);
+    let sweep = Sweep::objects(std::slice::from_ref(&key));
     let c_key = cs(&key);
     let mut m = UNMAPPED;
     assert_eq!(
         unsafe { triton_shm_mapping_open(reg.0, c_key.as_ptr(), offset, 8, 0, &mut m) },
         Status::OK
     );
-    (reg, key, m)
+    (reg, sweep, m)
 }
 
 #[test]
@@ -150,6 +151,12 @@ fn a_mapping_gives_what_a_region_gives_for_every_key_offset_and_size() {
     // Reserved, and there: only the name check refuses it.
     let reserved = format!("/triton_{word}_backend_shm_region_1");
     create_object_sized(&reserved, SIZE as i64);
+    let _sweep = Sweep::objects(&[
+        plain.clone(),
+        format!("/{triton_word}"),
+        format!("/{unsized_word}"),
+        reserved.clone(),
+    ]);
 
     // The first three are spellings of the filled object.
     let keys = [
@@ -200,10 +207,6 @@ fn a_mapping_gives_what_a_region_gives_for_every_key_offset_and_size() {
     }
     assert_eq!(compared, keys.len() * shapes.len());
     assert_eq!(reg.count(), 0, "a mapping leaves no entry behind");
-    remove_object(&plain);
-    remove_object(&format!("/{triton_word}"));
-    remove_object(&format!("/{unsized_word}"));
-    remove_object(&reserved);
 }
 
 #[test]
@@ -216,6 +219,7 @@ fn a_mapping_under_darwin_finds_the_spelling_a_client_used() {
     let reg = CRegistry::darwin();
     let word = unique_word("mapd");
     create_object_sized(&format!("/{word}_x"), SIZE as i64);
+    let _sweep = Sweep::objects(&[format!("/{word}_x")]);
     let key = cs(&format!("{word}/x"));
     let mut m = UNMAPPED;
     assert_eq!(
@@ -225,7 +229,6 @@ fn a_mapping_under_darwin_finds_the_spelling_a_client_used() {
         last_message()
     );
     assert_eq!(unsafe { triton_shm_mapping_close(&mut m) }, Status::OK);
-    remove_object(&format!("/{word}_x"));
 }
 
 #[test]
@@ -234,6 +237,7 @@ fn a_flag_is_refused_and_out_is_left_alone() {
     let reg = CRegistry::posix();
     let key = format!("/{}", unique_word("mapf"));
     create_object_sized(&key, SIZE as i64);
+    let _sweep = Sweep::objects(std::slice::from_ref(&key));
     let c_key = cs(&key);
     let mut m = UNMAPPED;
     assert_eq!(
@@ -242,7 +246,6 @@ fn a_flag_is_refused_and_out_is_left_alone() {
     );
     assert!(last_message().contains("pass 0"), "{}", last_message());
     assert!(m.base.is_null());
-    remove_object(&key);
 }
 
 #[test]
@@ -250,20 +253,19 @@ fn a_flag_is_refused_and_out_is_left_alone() {
 fn closing_twice_or_closing_a_zeroed_mapping_does_nothing() {
     let mut zeroed = UNMAPPED;
     assert_eq!(unsafe { triton_shm_mapping_close(&mut zeroed) }, Status::OK);
-    let (_reg, key, mut m) = a_mapped_object("mapc", 0);
+    let (_reg, _sweep, mut m) = a_mapped_object("mapc", 0);
     assert_eq!(unsafe { triton_shm_mapping_close(&mut m) }, Status::OK);
     assert_eq!(unsafe { triton_shm_mapping_close(&mut m) }, Status::OK);
     assert_eq!(
         unsafe { triton_shm_mapping_close(std::ptr::null_mut()) },
         Status::NULL_ARGUMENT
     );
-    remove_object(&key);
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: shared memory")]
 fn a_struct_the_library_did_not_fill_is_refused_and_nothing_is_unmapped() {
-    let (_reg, key, mut m) = a_mapped_object("mapi", 0);
+    let (_reg, _sweep, mut m) = a_mapped_object("mapi", 0);
     for bad in [
         triton_shm_mapping { length: 0, ..m },
         triton_shm_mapping {
@@ -290,13 +292,12 @@ fn a_struct_the_library_did_not_fill_is_refused_and_nothing_is_unmapped() {
     unsafe { *m.data.cast::<u8>() = 7 };
     assert_eq!(unsafe { *m.data.cast::<u8>() }, 7);
     assert_eq!(unsafe { triton_shm_mapping_close(&mut m) }, Status::OK);
-    remove_object(&key);
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: shared memory")]
 fn a_failed_unmap_leaves_the_struct_as_it_was() {
-    let (_reg, key, mut m) = a_mapped_object("mapu", 100);
+    let (_reg, _sweep, mut m) = a_mapped_object("mapu", 100);
     // An unaligned base, with the data still inside the range: munmap
     // refuses it (EINVAL) on Linux and macOS.
     let mut shifted = triton_shm_mapping {
@@ -315,13 +316,12 @@ fn a_failed_unmap_leaves_the_struct_as_it_was() {
         (before.data, before.base, before.length)
     );
     assert_eq!(unsafe { triton_shm_mapping_close(&mut m) }, Status::OK);
-    remove_object(&key);
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "makes system calls: shared memory")]
 fn a_mapping_outlives_its_registry_and_counts_nowhere() {
-    let (reg, key, mut m) = a_mapped_object("mapo", 0);
+    let (reg, _sweep, mut m) = a_mapped_object("mapo", 0);
     let mut stats = triton_shm::Stats::default();
     assert_eq!(
         unsafe { triton_shm_registry_stats(reg.0, &mut stats) },
@@ -332,5 +332,4 @@ fn a_mapping_outlives_its_registry_and_counts_nowhere() {
     std::mem::forget(reg);
     unsafe { m.data.cast::<c_char>().write(5) };
     assert_eq!(unsafe { triton_shm_mapping_close(&mut m) }, Status::OK);
-    remove_object(&key);
 }

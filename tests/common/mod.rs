@@ -148,6 +148,11 @@ impl Sweep {
             dir: dir.to_owned(),
         }
     }
+
+    /// Only the objects `names`, no directory.
+    pub fn objects(names: &[String]) -> Sweep {
+        Sweep::new(Path::new(""), names)
+    }
 }
 
 impl Drop for Sweep {
@@ -155,7 +160,9 @@ impl Drop for Sweep {
         for name in &self.names {
             remove_object(name);
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
