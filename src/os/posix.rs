@@ -1,5 +1,8 @@
-//! The real POSIX backend, through nix. On Apple targets nix passes
-//! `shm_open`'s mode as `c_uint`, as the variadic prototype requires there.
+//! The real POSIX backend, through nix, except `shm_open` and the size
+//! from `fstat`, which a registration's direct path makes too and which
+//! call libc themselves (nix's wrappers cost about 200 instructions a
+//! registration more). On Apple targets `shm_open`'s mode is passed as
+//! `c_uint`, as the variadic prototype requires there.
 
 use super::{Identity, Mapping, OpenFlags, ShmBackend};
 use nix::fcntl::OFlag;
@@ -97,6 +100,40 @@ pub(crate) fn map_aligned(
     map_window(fd, page_window(offset, len, page)?)
 }
 
+/// `shm_open(name, oflag, 0600)`, through libc rather than nix's wrapper
+/// (which checks the name's length again): [`Posix::open`] and
+/// [`map_existing`] both call it. Apple's `shm_open` is variadic and takes
+/// the mode as an unsigned int.
+fn open_object(name: &CStr, oflag: OFlag) -> Result<OwnedFd, i32> {
+    let mode = (Mode::S_IRUSR | Mode::S_IWUSR).bits();
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    // SAFETY: `name` is a NUL-terminated string; shm_open only reads it.
+    let fd = unsafe { libc::shm_open(name.as_ptr(), oflag.bits(), libc::c_uint::from(mode)) };
+    #[cfg(not(any(target_os = "macos", target_os = "ios")))]
+    // SAFETY: as above.
+    let fd = unsafe { libc::shm_open(name.as_ptr(), oflag.bits(), mode) };
+    if fd < 0 {
+        return Err(nix::errno::Errno::last_raw());
+    }
+    // SAFETY: `fd` was just returned by a successful shm_open and nothing
+    // else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `fstat(fd).st_size`, through libc rather than nix's wrapper (which
+/// copies the whole `stat` out): [`Posix::size`] and [`map_existing`] both
+/// call it.
+fn object_size(fd: BorrowedFd<'_>) -> Result<u64, i32> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `fd` is open and `st` is writable for one `stat`.
+    if unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) } != 0 {
+        return Err(nix::errno::Errno::last_raw());
+    }
+    // SAFETY: fstat succeeded, so it filled `st`.
+    let size = unsafe { st.assume_init() }.st_size;
+    u64::try_from(size).map_err(|_| libc::EOVERFLOW)
+}
+
 /// Open the existing object `name` read-write, check that `byte_size`
 /// bytes at `offset` lie within it, and map them (from the page at or below
 /// `offset`): `shm_open`, `fstat`, `mmap` and `close`, with nothing between
@@ -106,30 +143,8 @@ pub(crate) fn map_aligned(
 /// policy accepts as it stands (glibc and libSystem check it again).
 pub(crate) fn map_existing(name: &CStr, offset: usize, byte_size: usize) -> Option<Mapping> {
     let end = u64::try_from(offset.checked_add(byte_size)?).ok()?;
-    // libc directly, not nix's wrappers (which check the name's length
-    // again and copy the whole `stat`): about 200 instructions a
-    // registration. No O_CREAT, so the mode is not read; Apple's
-    // `shm_open` is variadic and takes it as an unsigned int.
-    #[cfg(any(target_os = "macos", target_os = "ios"))]
-    // SAFETY: `name` is a NUL-terminated string; shm_open only reads it.
-    let fd = unsafe { libc::shm_open(name.as_ptr(), libc::O_RDWR, 0 as libc::c_uint) };
-    #[cfg(not(any(target_os = "macos", target_os = "ios")))]
-    // SAFETY: as above.
-    let fd = unsafe { libc::shm_open(name.as_ptr(), libc::O_RDWR, 0) };
-    if fd < 0 {
-        return None;
-    }
-    // SAFETY: `fd` was just returned by a successful shm_open and nothing
-    // else owns it; the OwnedFd closes it on every path below.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: `fd` is open and `st` is writable for one `stat`.
-    if unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) } != 0 {
-        return None;
-    }
-    // SAFETY: fstat succeeded, so it filled `st`.
-    let size = unsafe { st.assume_init() }.st_size;
-    if u64::try_from(size).map_or(true, |size| end > size) {
+    let fd = open_object(name, oflags(OpenFlags::EXISTING)).ok()?;
+    if end > object_size(fd.as_fd()).ok()? {
         return None;
     }
     map_aligned(
@@ -151,8 +166,7 @@ impl ShmBackend for Posix {
     }
 
     fn open(&self, name: &CStr, flags: OpenFlags) -> Result<OwnedFd, i32> {
-        nix::sys::mman::shm_open(name, oflags(flags), Mode::S_IRUSR | Mode::S_IWUSR)
-            .map_err(|e| e as i32)
+        open_object(name, oflags(flags))
     }
 
     fn set_size(&self, fd: BorrowedFd<'_>, size: u64) -> Result<(), i32> {
@@ -161,9 +175,7 @@ impl ShmBackend for Posix {
     }
 
     fn size(&self, fd: BorrowedFd<'_>) -> Result<u64, i32> {
-        use std::os::fd::AsRawFd;
-        let st = nix::sys::stat::fstat(fd.as_raw_fd()).map_err(|e| e as i32)?;
-        u64::try_from(st.st_size).map_err(|_| libc::EOVERFLOW)
+        object_size(fd)
     }
 
     fn map(&self, fd: BorrowedFd<'_>, offset: u64, len: usize) -> Result<Mapping, i32> {
@@ -178,7 +190,6 @@ impl ShmBackend for Posix {
     }
 
     fn identity(&self, fd: BorrowedFd<'_>) -> Result<Identity, i32> {
-        use std::os::fd::AsRawFd;
         let st = nix::sys::stat::fstat(fd.as_raw_fd()).map_err(|e| e as i32)?;
         Ok(stat_identity(&st))
     }
