@@ -167,10 +167,10 @@ impl Registry {
     /// and errors of [`Registry::open_region_untracked`], but the result is
     /// the bare [`Mapping`] (unmapped when dropped or by [`Mapping::unmap`]),
     /// not a [`Region`]. The registry neither tracks nor counts it (not in
-    /// [`Stats::mapped_bytes`] either), and no allocation is made. For a
-    /// server that keeps its own table of what it mapped and unlinks
-    /// nothing: Triton's, whose registration and unregistration it keeps
-    /// as cheap as the system calls they make.
+    /// [`Stats::mapped_bytes`] either), and no region handle is allocated.
+    /// For a server that keeps its own table of what it mapped and unlinks
+    /// nothing: Triton's, whose registration and unregistration then cost
+    /// little more than their system calls.
     ///
     /// Errors: those of [`Registry::open_region_untracked`].
     ///
