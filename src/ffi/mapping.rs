@@ -84,9 +84,9 @@ impl triton_shm_mapping {
 /// name checks, tries the names and judges the size exactly as
 /// `triton_shm_region_open` with `TRITON_SHM_OPEN_UNTRACKED` does, and
 /// closes the descriptor before returning; what it saves is the region
-/// handle (no allocation, no registry counters: the mapping is not counted
-/// in `triton_shm_stats.mapped_bytes`), so that a registration costs little
-/// more than its system calls.
+/// handle (its allocation and the registry's counters: the mapping is not
+/// counted in `triton_shm_stats.mapped_bytes`), so that a registration
+/// costs little more than its system calls.
 ///
 /// Arguments: `reg` the registry (its naming policy and reserved prefixes
 /// apply); `key` a NUL-terminated name; `offset` need not be page-aligned;
